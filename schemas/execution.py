@@ -1,0 +1,194 @@
+"""What travels between the API, the interpreter workflow and its activities.
+
+Every activity takes one input model, so fields can be added without breaking running
+workflows. Timestamps inside records come from `workflow.now()`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours
+
+WORKFLOW_NAME = "FlowExecution"
+TASK_QUEUE = "flowdeck"
+
+
+class ExecutionStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    waiting = "waiting"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+    skipped = "skipped"
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        ExecutionStatus.completed,
+        ExecutionStatus.failed,
+        ExecutionStatus.cancelled,
+        ExecutionStatus.skipped,
+    }
+)
+
+
+class StepStatus(StrEnum):
+    running = "running"
+    waiting = "waiting"
+    success = "success"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class StepRecord(BaseModel):
+    """One step of the timeline, as the interpreter saw it. `seq` orders and identifies it."""
+
+    seq: int
+    node_id: str
+    node_type: str
+    status: StepStatus
+    started_at: datetime
+    ended_at: datetime | None = None
+    port: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    skip_reason: str | None = None
+    attempt: int = 1
+
+
+class ResumeState(BaseModel):
+    """The interpreter's state handed over through continue-as-new."""
+
+    node_id: str
+    vars: dict[str, Any]
+    steps: dict[str, Any]
+    seq: int
+    loop_index: dict[str, int] = Field(default_factory=dict)
+    events: list[ReceivedEvent] = Field(default_factory=list)
+    runs: int = 1
+
+
+class ReceivedEvent(BaseModel):
+    name: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    received_at: datetime
+    consumed: bool = False
+
+
+class ExecutionInput(BaseModel):
+    """The workflow's input: the pinned definition travels with it."""
+
+    execution_id: str
+    tenant_id: str
+    flow_id: str
+    flow_name: str = ""
+    version: int
+    definition: FlowDocument
+    contact: dict[str, Any] = Field(default_factory=dict)
+    trigger: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    test: bool = False
+    business_hours: BusinessHours | None = None
+    parent_execution_id: str | None = None
+    history_limit: int = 8000
+    """Continue-as-new at a loop boundary once the history has this many events."""
+    resume: ResumeState | None = None
+
+
+class ExecutionResult(BaseModel):
+    status: ExecutionStatus
+    reason: str | None = None
+    vars: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelRequest(BaseModel):
+    reason: str = "cancelled"
+    by: str | None = None
+
+
+class EventSignal(BaseModel):
+    name: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class HumanTaskCompletion(BaseModel):
+    node_id: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    completed_by: str | None = None
+
+
+class HumanTaskAnswer(BaseModel):
+    accepted: bool
+    node_id: str
+
+
+# --- activity inputs ---------------------------------------------------------------------
+
+
+class ActionInput(BaseModel):
+    """Perform one action step. Pending timeline records ride along, so recording costs no trip."""
+
+    execution_id: str
+    tenant_id: str
+    flow_id: str
+    seq: int
+    node_id: str
+    node_type: str
+    config: dict[str, Any]
+    """The step's config with every template already rendered."""
+    contact: dict[str, Any] = Field(default_factory=dict)
+    test: bool = False
+    started_at: datetime
+    records: list[StepRecord] = Field(default_factory=list)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.execution_id}:{self.seq}"
+
+
+class ActionOutput(BaseModel):
+    port: str
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordInput(BaseModel):
+    """Write timeline records and, optionally, a new execution status."""
+
+    execution_id: str
+    tenant_id: str
+    flow_id: str
+    records: list[StepRecord] = Field(default_factory=list)
+    status: ExecutionStatus | None = None
+    reason: str | None = None
+    context: dict[str, Any] | None = None
+    at: datetime
+
+
+class SubflowStartInput(BaseModel):
+    """Resolve a child flow and create its execution row; the workflow then starts the child."""
+
+    parent_execution_id: str
+    tenant_id: str
+    flow_id: str
+    version: int | None = None
+    node_id: str
+    contact: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    test: bool = False
+
+
+class SubflowStart(BaseModel):
+    execution_id: str
+    workflow_id: str
+    input: ExecutionInput
+
+
+ResumeState.model_rebuild()

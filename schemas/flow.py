@@ -1,0 +1,537 @@
+"""The flow document (SPEC §3): a graph of typed steps with transitions between outcome ports.
+
+Each step type has its own `config` model that forbids unknown keys, and a fixed set of ports
+(`ports_of`). Graph-level rules (missing targets, unreachable nodes, cycles) live in
+`schemas.validation`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.conditions import Condition
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RetryPolicy(_Config):
+    """How often an action step is tried before its failure goes to the `error` port."""
+
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    delay_s: float = Field(default=1.0, ge=0)
+    backoff: float = Field(default=2.0, ge=1)
+    max_delay_s: float | None = Field(default=None, gt=0)
+
+
+# --- voice steps -------------------------------------------------------------------------
+
+
+class SayConfig(_Config):
+    text: str | None = None
+    play: str | None = None
+    voice: str | None = None
+    language: str | None = None
+
+    @model_validator(mode="after")
+    def _text_or_play(self) -> SayConfig:
+        if not self.text and not self.play:
+            raise ValueError("say needs `text` or `play`")
+        return self
+
+
+class GatherConfig(_Config):
+    prompt: str | None = None
+    input: str = "dtmf"
+    num_digits: int | None = Field(default=None, ge=1, le=64)
+    timeout_s: int = Field(default=5, ge=1, le=60)
+    finish_on_key: str | None = "#"
+    save_as: str | None = None
+    max_retries: int = Field(default=0, ge=0, le=10)
+    retry_prompt: str | None = None
+    voice: str | None = None
+    language: str | None = None
+    hints: str | None = None
+
+    @model_validator(mode="after")
+    def _input_kinds(self) -> GatherConfig:
+        kinds = self.input.split()
+        if not kinds or any(k not in ("dtmf", "speech") for k in kinds):
+            raise ValueError("input must be `dtmf`, `speech` or `dtmf speech`")
+        return self
+
+
+class TransferConfig(_Config):
+    department: str | None = None
+    agent: str | None = None
+    number: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    timeout_s: int = Field(default=30, ge=1, le=600)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferConfig:
+        targets = [t for t in (self.department, self.agent, self.number) if t]
+        if len(targets) != 1:
+            raise ValueError("transfer needs exactly one of `department`, `agent`, `number`")
+        return self
+
+
+class RecordConfig(_Config):
+    prompt: str | None = None
+    max_length_s: int = Field(default=120, ge=1, le=3600)
+    play_beep: bool = True
+
+
+class EmptyConfig(_Config):
+    pass
+
+
+# --- channel and action steps ------------------------------------------------------------
+
+
+class AiCallConfig(_Config):
+    agent_id: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str = "{{ contact.phone }}"
+    ring_timeout_s: int = Field(default=30, ge=5, le=600)
+    machine_detection: bool = False
+
+
+class SmsConfig(_Config):
+    to: str = "{{ contact.phone }}"
+    from_: str | None = Field(default=None, alias="from")
+    body: str
+
+
+class WhatsappConfig(_Config):
+    to: str = "{{ contact.phone }}"
+    from_: str | None = Field(default=None, alias="from")
+    template: str
+    params: dict[str, str] = Field(default_factory=dict)
+    language: str | None = None
+
+
+class SendAndWaitConfig(_Config):
+    channel: Literal["sms", "whatsapp"] = "sms"
+    to: str = "{{ contact.phone }}"
+    from_: str | None = Field(default=None, alias="from")
+    body: str | None = None
+    template: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    timeout_s: int = Field(default=3600, ge=1)
+
+    @model_validator(mode="after")
+    def _body_or_template(self) -> SendAndWaitConfig:
+        if self.channel == "sms" and not self.body:
+            raise ValueError("an SMS needs a `body`")
+        if self.channel == "whatsapp" and not (self.template or self.body):
+            raise ValueError("a WhatsApp message needs a `template` (or a session `body`)")
+        return self
+
+
+class EmailConfig(_Config):
+    to: str
+    subject: str | None = None
+    body: str | None = None
+    html: str | None = None
+    template: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
+
+    @model_validator(mode="after")
+    def _content(self) -> EmailConfig:
+        if not self.template and not (self.body or self.html):
+            raise ValueError("email needs `body`, `html` or a stored `template`")
+        if not self.template and not self.subject:
+            raise ValueError("email needs a `subject` unless it uses a stored `template`")
+        return self
+
+
+class HttpConfig(_Config):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    url: str = Field(min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    timeout_s: float | None = Field(default=None, gt=0, le=300)
+    retry: RetryPolicy | None = None
+    save_as: str | None = None
+
+
+class CrmUpdateConfig(_Config):
+    webhook_url: str = Field(min_length=1)
+    entity: Literal["lead", "deal", "contact", "company"] = "lead"
+    id: str
+    fields: dict[str, Any] = Field(min_length=1)
+
+
+class SubflowConfig(_Config):
+    flow_id: str
+    version: int | None = Field(default=None, ge=1)
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class FormField(_Config):
+    name: str = Field(min_length=1)
+    type: Literal["text", "number", "choice", "boolean", "datetime", "date"] = "text"
+    label: str | None = None
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+
+
+class HumanTaskConfig(_Config):
+    assignee: str
+    title: str
+    description: str | None = None
+    fields: list[FormField] = Field(default_factory=list)
+    timeout_s: int | None = Field(default=None, ge=1)
+
+
+class TagConfig(_Config):
+    add: list[str] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)
+
+
+# --- control steps -----------------------------------------------------------------------
+
+
+class SplitCase(_Config):
+    port: str = Field(min_length=1)
+    when: Condition
+
+
+class SplitConfig(_Config):
+    cases: list[SplitCase] = Field(min_length=1)
+
+
+class ConditionConfig(_Config):
+    when: Condition
+
+
+class WaitConfig(_Config):
+    seconds: float | None = Field(default=None, ge=0)
+    minutes: float | None = Field(default=None, ge=0)
+    hours: float | None = Field(default=None, ge=0)
+    days: float | None = Field(default=None, ge=0)
+    until: str | None = None
+    until_open: bool = False
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> WaitConfig:
+        duration = any(v is not None for v in (self.seconds, self.minutes, self.hours, self.days))
+        modes = sum([duration, self.until is not None, self.until_open])
+        if modes != 1:
+            raise ValueError("wait needs exactly one of a duration, `until` or `until_open`")
+        return self
+
+    def duration_s(self) -> float:
+        return (
+            (self.seconds or 0)
+            + (self.minutes or 0) * 60
+            + (self.hours or 0) * 3600
+            + (self.days or 0) * 86400
+        )
+
+
+class WaitForConfig(_Config):
+    event: str = Field(min_length=1)
+    timeout_s: int | None = Field(default=None, ge=1)
+
+
+class SetConfig(_Config):
+    assign: dict[str, Any] = Field(min_length=1)
+
+
+class AbVariant(_Config):
+    port: str = Field(min_length=1)
+    weight: float = Field(gt=0)
+
+
+class AbSplitConfig(_Config):
+    variants: list[AbVariant] = Field(min_length=2)
+
+
+class LoopConfig(_Config):
+    for_each: str | list[Any] | None = None
+    item_as: str = "item"
+    count: int | str | None = None
+    while_: Condition | None = Field(default=None, alias="while")
+    max_iterations: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> LoopConfig:
+        modes = sum(x is not None for x in (self.for_each, self.count, self.while_))
+        if modes != 1:
+            raise ValueError("loop needs exactly one of `for_each`, `count` or `while`")
+        return self
+
+
+class ParallelConfig(_Config):
+    branches: list[str] = Field(min_length=1)
+    join: Literal["all", "any"] = "all"
+
+
+class EndConfig(_Config):
+    status: Literal["completed", "failed"] = "completed"
+    reason: str | None = None
+
+
+# --- nodes -------------------------------------------------------------------------------
+
+
+class _NodeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    name: str | None = None
+    transitions: dict[str, str] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout_s: float | None = Field(default=None, gt=0)
+    continue_on_error: bool = False
+    position: dict[str, float] | None = None
+
+
+class SayNode(_NodeBase):
+    type: Literal["say"]
+    config: SayConfig
+
+
+class GatherNode(_NodeBase):
+    type: Literal["gather"]
+    config: GatherConfig = Field(default_factory=GatherConfig)
+
+
+class SplitNode(_NodeBase):
+    type: Literal["split"]
+    config: SplitConfig
+
+
+class ConditionNode(_NodeBase):
+    type: Literal["condition"]
+    config: ConditionConfig
+
+
+class TransferNode(_NodeBase):
+    type: Literal["transfer"]
+    config: TransferConfig
+
+
+class RecordNode(_NodeBase):
+    type: Literal["record"]
+    config: RecordConfig = Field(default_factory=RecordConfig)
+
+
+class HangupNode(_NodeBase):
+    type: Literal["hangup"]
+    config: EmptyConfig = Field(default_factory=EmptyConfig)
+
+
+class AiCallNode(_NodeBase):
+    type: Literal["ai_call"]
+    config: AiCallConfig = Field(default_factory=AiCallConfig)
+
+
+class SmsNode(_NodeBase):
+    type: Literal["sms"]
+    config: SmsConfig
+
+
+class WhatsappNode(_NodeBase):
+    type: Literal["whatsapp"]
+    config: WhatsappConfig
+
+
+class SendAndWaitNode(_NodeBase):
+    type: Literal["send_and_wait"]
+    config: SendAndWaitConfig
+
+
+class EmailNode(_NodeBase):
+    type: Literal["email"]
+    config: EmailConfig
+
+
+class HttpNode(_NodeBase):
+    type: Literal["http"]
+    config: HttpConfig
+
+
+class CrmUpdateNode(_NodeBase):
+    type: Literal["crm_update"]
+    config: CrmUpdateConfig
+
+
+class WaitNode(_NodeBase):
+    type: Literal["wait"]
+    config: WaitConfig
+
+
+class WaitForNode(_NodeBase):
+    type: Literal["wait_for"]
+    config: WaitForConfig
+
+
+class SetNode(_NodeBase):
+    type: Literal["set"]
+    config: SetConfig
+
+
+class AbSplitNode(_NodeBase):
+    type: Literal["ab_split"]
+    config: AbSplitConfig
+
+
+class LoopNode(_NodeBase):
+    type: Literal["loop"]
+    config: LoopConfig
+
+
+class ParallelNode(_NodeBase):
+    type: Literal["parallel"]
+    config: ParallelConfig
+
+
+class SubflowNode(_NodeBase):
+    type: Literal["subflow"]
+    config: SubflowConfig
+
+
+class HumanTaskNode(_NodeBase):
+    type: Literal["human_task"]
+    config: HumanTaskConfig
+
+
+class TagNode(_NodeBase):
+    type: Literal["tag"]
+    config: TagConfig
+
+
+class EndNode(_NodeBase):
+    type: Literal["end"]
+    config: EndConfig = Field(default_factory=EndConfig)
+
+
+Node = Annotated[
+    SayNode
+    | GatherNode
+    | SplitNode
+    | ConditionNode
+    | TransferNode
+    | RecordNode
+    | HangupNode
+    | AiCallNode
+    | SmsNode
+    | WhatsappNode
+    | SendAndWaitNode
+    | EmailNode
+    | HttpNode
+    | CrmUpdateNode
+    | WaitNode
+    | WaitForNode
+    | SetNode
+    | AbSplitNode
+    | LoopNode
+    | ParallelNode
+    | SubflowNode
+    | HumanTaskNode
+    | TagNode
+    | EndNode,
+    Field(discriminator="type"),
+]
+
+
+class FlowDocument(BaseModel):
+    """One flow version's graph: `start`, flow-level `variables` and the `nodes`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(min_length=1)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    nodes: list[Node] = Field(min_length=1)
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def by_id(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+
+# --- ports -------------------------------------------------------------------------------
+
+VOICE_TYPES = frozenset({"say", "gather", "transfer", "record", "hangup"})
+"""Steps that need a live call."""
+
+ACTION_TYPES = frozenset(
+    {"ai_call", "sms", "whatsapp", "send_and_wait", "email", "http", "crm_update", "subflow", "tag"}
+)
+"""Steps with a side effect: they run as activities and accept `error`, `retry`, `timeout_s`."""
+
+FIXED_PORTS: dict[str, tuple[str, ...]] = {
+    "say": ("next",),
+    "gather": ("input", "timeout"),
+    "condition": ("true", "false"),
+    "transfer": ("connected", "no_answer", "failed"),
+    "record": ("recorded", "no_audio"),
+    "hangup": (),
+    "ai_call": ("answered", "missed", "busy", "failed", "voicemail"),
+    "sms": ("sent", "failed"),
+    "whatsapp": ("sent", "failed"),
+    "send_and_wait": ("reply", "timeout", "failed"),
+    "email": ("sent", "failed"),
+    "http": ("success", "error"),
+    "crm_update": ("success", "error"),
+    "wait": ("next",),
+    "wait_for": ("received", "timeout"),
+    "set": ("next",),
+    "loop": ("body", "done"),
+    "parallel": ("next", "error"),
+    "subflow": ("success", "failed"),
+    "human_task": ("completed", "timeout"),
+    "tag": ("next",),
+    "end": (),
+}
+
+SUCCESS_PORT: dict[str, str] = {
+    "ai_call": "answered",
+    "sms": "sent",
+    "whatsapp": "sent",
+    "send_and_wait": "reply",
+    "email": "sent",
+    "http": "success",
+    "crm_update": "success",
+    "subflow": "success",
+    "tag": "next",
+}
+"""Where `continue_on_error` sends a failed action step that has no failure transition."""
+
+FAILURE_PORT: dict[str, str] = {
+    "ai_call": "failed",
+    "sms": "failed",
+    "whatsapp": "failed",
+    "send_and_wait": "failed",
+    "email": "failed",
+    "http": "error",
+    "crm_update": "error",
+    "subflow": "failed",
+    "parallel": "error",
+    "transfer": "failed",
+}
+"""The step's own port for a failure, used when no `error` transition is given."""
+
+
+def ports_of(node: Node) -> tuple[str, ...]:
+    """The outcome ports a node may have transitions for."""
+    if isinstance(node, SplitNode):
+        return (*(c.port for c in node.config.cases), "else")
+    if isinstance(node, AbSplitNode):
+        return tuple(v.port for v in node.config.variants)
+    ports = FIXED_PORTS[node.type]
+    if node.type in ACTION_TYPES and "error" not in ports:
+        ports = (*ports, "error")
+    return ports

@@ -1,0 +1,87 @@
+"""The one settings object: environment variables, the same names in development and production."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = Field(
+        default="development", alias="FLOWDECK_ENV"
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{DATA_DIR / 'flowdeck.db'}", alias="DATABASE_URL"
+    )
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    temporal_tls_cert: str | None = Field(default=None, alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: str | None = Field(default=None, alias="TEMPORAL_TLS_KEY")
+    temporal_ui_url: str = Field(default="http://localhost:8233", alias="TEMPORAL_UI_URL")
+    task_queue: str = Field(default="flowdeck", alias="FLOWDECK_TASK_QUEUE")
+
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    smtp_host: str = Field(default="localhost", alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, alias="SMTP_PORT")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
+    email_from: str = Field(default="Flowdeck <flowdeck@localhost>", alias="FLOWDECK_EMAIL_FROM")
+    public_base_url: str = Field(default="http://localhost:8000", alias="PUBLIC_BASE_URL")
+
+    provider_email: Literal["sandbox", "smtp"] = Field(
+        default="sandbox", alias="FLOWDECK_PROVIDER_EMAIL"
+    )
+    provider_sms: Literal["sandbox", "twilio"] = Field(
+        default="sandbox", alias="FLOWDECK_PROVIDER_SMS"
+    )
+    provider_whatsapp: Literal["sandbox", "twilio"] = Field(
+        default="sandbox", alias="FLOWDECK_PROVIDER_WHATSAPP"
+    )
+    provider_voice: Literal["sandbox", "twilio"] = Field(
+        default="sandbox", alias="FLOWDECK_PROVIDER_VOICE"
+    )
+
+    http_allowlist: str = Field(default="", alias="FLOWDECK_HTTP_ALLOWLIST")
+    """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""
+    admin_key: SecretStr | None = Field(default=None, alias="FLOWDECK_ADMIN_KEY")
+    embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
+    log_level: str = Field(default="INFO", alias="FLOWDECK_LOG_LEVEL")
+    log_json: bool = Field(default=False, alias="FLOWDECK_LOG_JSON")
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.environment == "production":
+            if self.admin_key is None:
+                raise ValueError("FLOWDECK_ADMIN_KEY must be set in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs a PostgreSQL DATABASE_URL")
+        return self
+
+    def allowlist(self) -> tuple[list[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
+        """The allow-list split into host names and networks."""
+        hosts: list[str] = []
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for item in (part.strip() for part in self.http_allowlist.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                hosts.append(item.lower())
+        return hosts, networks
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

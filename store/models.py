@@ -1,0 +1,184 @@
+"""The tables. Ids are opaque strings; JSON columns hold documents; times are aware UTC."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, on every backend (SQLite keeps no zone)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _json(nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=sa.JSON, nullable=nullable)
+
+
+def _time(nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Tenant(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    business_hours: dict[str, Any] | None = _json()
+    created_at: datetime = _time()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    prefix: str = Field(index=True, max_length=16)
+    """The first characters of the secret, to find the row without storing the secret."""
+    secret_hash: str = Field(max_length=128)
+    operator: bool = False
+    created_at: datetime = _time()
+    revoked_at: datetime | None = _time(nullable=True)
+    last_used_at: datetime | None = _time(nullable=True)
+
+
+class Flow(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "priority", name="uq_flow_priority"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    description: str | None = None
+    enabled: bool = True
+    priority: int | None = None
+    trigger: dict[str, Any] | None = _json()
+    business_hours: dict[str, Any] | None = _json()
+    cooldown_minutes: int = 60
+    published_version: int | None = None
+    deleted_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class FlowVersion(SQLModel, table=True):
+    __tablename__ = "flow_version"
+    __table_args__ = (sa.UniqueConstraint("flow_id", "number", name="uq_flow_version_number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    number: int
+    status: str = Field(default="draft", max_length=16)
+    """draft, published or archived."""
+    definition: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)
+    change_notes: str | None = None
+    created_by: str | None = Field(default=None, max_length=200)
+    rolled_back_from: int | None = None
+    created_at: datetime = _time()
+    published_at: datetime | None = _time(nullable=True)
+
+
+class Execution(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
+    version: int
+    status: str = Field(default="pending", index=True, max_length=16)
+    workflow_id: str = Field(index=True, max_length=200)
+    contact: dict[str, Any] | None = _json()
+    contact_name: str | None = Field(default=None, index=True, max_length=200)
+    contact_phone: str | None = Field(default=None, index=True, max_length=32)
+    trigger: dict[str, Any] | None = _json()
+    variables: dict[str, Any] | None = _json()
+    context: dict[str, Any] | None = _json()
+    """The last known `vars` and `steps`, written at waits and at the end."""
+    test: bool = Field(default=False, index=True)
+    reason: str | None = None
+    current_node: str | None = Field(default=None, max_length=64)
+    retry_of: str | None = Field(default=None, max_length=32)
+    parent_execution_id: str | None = Field(default=None, index=True, max_length=32)
+    created_at: datetime = _time(index=True)
+    started_at: datetime | None = _time(nullable=True)
+    ended_at: datetime | None = _time(nullable=True)
+    updated_at: datetime = _time()
+
+
+class ExecutionStep(SQLModel, table=True):
+    __tablename__ = "execution_step"
+    __table_args__ = (sa.UniqueConstraint("execution_id", "seq", name="uq_execution_step_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: str = Field(foreign_key="execution.id", index=True, max_length=32)
+    tenant_id: str = Field(index=True, max_length=32)
+    seq: int
+    node_id: str = Field(max_length=64)
+    node_type: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    port: str | None = Field(default=None, max_length=64)
+    attempt: int = 1
+    started_at: datetime = _time()
+    ended_at: datetime | None = _time(nullable=True)
+    duration_ms: int | None = None
+    result: dict[str, Any] | None = _json()
+    error: str | None = None
+    skip_reason: str | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """What the sandbox providers would have sent, and the idempotency record of real sends."""
+
+    __tablename__ = "outbox_message"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(index=True, max_length=32)
+    execution_id: str | None = Field(default=None, index=True, max_length=32)
+    node_id: str | None = Field(default=None, max_length=64)
+    channel: str = Field(max_length=16)
+    provider: str = Field(default="sandbox", max_length=16)
+    to: str = Field(max_length=320)
+    subject: str | None = None
+    content: dict[str, Any] | None = _json()
+    status: str = Field(default="sent", max_length=16)
+    provider_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str = Field(unique=True, max_length=128)
+    created_at: datetime = _time(index=True)
+
+
+class Event(SQLModel, table=True):
+    """The event log behind the SSE stream, outgoing webhooks and the timeline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=32)
+    type: str = Field(max_length=64)
+    flow_id: str | None = Field(default=None, max_length=32)
+    execution_id: str | None = Field(default=None, index=True, max_length=32)
+    node_id: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] | None = _json()
+    created_at: datetime = _time()
