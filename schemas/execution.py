@@ -18,6 +18,20 @@ from schemas.hours import BusinessHours
 WORKFLOW_NAME = "FlowExecution"
 TASK_QUEUE = "flowdeck"
 
+# Names the API and the workflow agree on.
+SIGNAL_CANCEL = "cancel"
+SIGNAL_EVENT = "event"
+UPDATE_COMPLETE_HUMAN_TASK = "complete_human_task"
+QUERY_STATE = "state"
+
+ACTIVITY_PERFORM_ACTION = "perform_action"
+ACTIVITY_RECORD_PROGRESS = "record_progress"
+ACTIVITY_PREPARE_SUBFLOW = "prepare_subflow"
+
+
+def workflow_id_for(execution_id: str) -> str:
+    return f"exec-{execution_id}"
+
 
 class ExecutionStatus(StrEnum):
     pending = "pending"
