@@ -77,7 +77,11 @@ def _apply_step(session: Session, execution: Execution, record: StepRecord) -> N
     session.add(row)
     event_type = STEP_EVENTS[record.status]
     if STEP_EVENTS.get(previous or "") != event_type:
-        data: dict[str, Any] = {"seq": record.seq, "type": record.node_type, "status": record.status}
+        data: dict[str, Any] = {
+            "seq": record.seq,
+            "type": record.node_type,
+            "status": record.status,
+        }
         if record.port:
             data["port"] = record.port
         if record.error:
@@ -85,6 +89,14 @@ def _apply_step(session: Session, execution: Execution, record: StepRecord) -> N
         if record.skip_reason:
             data["skip_reason"] = record.skip_reason
         session.add(_event(execution, event_type, record.node_id, data))
+
+
+def _mark_started(session: Session, execution: Execution, at: datetime) -> None:
+    """The first progress of an execution: `flow.started` comes before any step event."""
+    execution.started_at = at
+    if execution.status == ExecutionStatus.pending:
+        execution.status = ExecutionStatus.running
+    session.add(_event(execution, "flow.started", None, {"version": execution.version}))
 
 
 def _apply_status(
@@ -98,9 +110,6 @@ def _apply_status(
         return  # terminal statuses are final: a late write cannot revive an execution
     previous = execution.status
     execution.status = status
-    if status in (ExecutionStatus.running, ExecutionStatus.waiting) and execution.started_at is None:
-        execution.started_at = at
-        session.add(_event(execution, "flow.started", None, {"version": execution.version}))
     if status in TERMINAL_STATUSES:
         execution.ended_at = at
         execution.reason = reason
@@ -116,6 +125,10 @@ def apply_records(engine: Engine, record: RecordInput, *, current_node: str | No
         execution = session.get(Execution, record.execution_id)
         if execution is None or execution.tenant_id != record.tenant_id:
             raise LookupError(f"execution {record.execution_id} not found")
+        if execution.started_at is None and (record.records or record.status is not None):
+            _mark_started(
+                session, execution, record.records[0].started_at if record.records else record.at
+            )
         for step in record.records:
             _apply_step(session, execution, step)
         if record.status is not None:

@@ -1,0 +1,183 @@
+"""The `email` step: the sandbox provider records it in the outbox; `smtp` sends it for real.
+
+Sends are idempotent per step: an SMTP send is looked up in the outbox by the step's key
+before sending and recorded after, and its Message-ID is derived from the same key, so a
+receiving server or client can also recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, getaddresses, parseaddr
+
+from activities import outbox
+from activities.step import INVALID_CONFIG, StepContext, not_implemented, parse_config, step_error
+from schemas.execution import ActionOutput
+from schemas.flow import EmailConfig
+from schemas.settings import Settings
+from store.models import OutboxMessage
+
+SMTP_PERMANENT = "SmtpPermanentError"
+SMTP_TEMPORARY = "SmtpTemporaryError"
+SMTP_CONNECTION = "SmtpConnectionError"
+SMTP_TIMEOUT_S = 30.0
+MAX_RECIPIENTS_LENGTH = 320
+
+
+def _recipients(to: str) -> list[str]:
+    addresses = [addr for _name, addr in getaddresses([to]) if addr]
+    if not addresses or any("@" not in addr for addr in addresses):
+        raise step_error(
+            f"not a valid email recipient: {to!r}", type="InvalidRecipient", retryable=False
+        )
+    if len(to) > MAX_RECIPIENTS_LENGTH:
+        raise step_error("too many email recipients", type="InvalidRecipient", retryable=False)
+    return addresses
+
+
+def _sender(settings: Settings, from_name: str | None) -> str:
+    name, address = parseaddr(settings.email_from)
+    if "@" not in address:
+        raise step_error(
+            "FLOWDECK_EMAIL_FROM is not an email address", type=INVALID_CONFIG, retryable=False
+        )
+    return formataddr((from_name or name, address))
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """A Message-ID that is the same for every attempt of the step, and reveals nothing."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "flowdeck.local"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _build(config: EmailConfig, *, sender: str, message_id: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = config.subject or ""
+    message["From"] = sender
+    message["To"] = config.to
+    if config.reply_to:
+        message["Reply-To"] = config.reply_to
+    message["Message-ID"] = message_id
+    if config.body:
+        # Text first, HTML last: clients show the last part they can render.
+        message.set_content(config.body)
+        if config.html:
+            message.add_alternative(config.html, subtype="html")
+    else:
+        message.set_content(config.html or "", subtype="html")
+    return message
+
+
+def _checked_message(config: EmailConfig, *, sender: str, message_id: str) -> EmailMessage:
+    """The message, or a non-retryable error when a rendered header is malformed."""
+    try:
+        return _build(config, sender=sender, message_id=message_id)
+    except ValueError as exc:
+        # e.g. a line break in a subject rendered from contact data (header injection)
+        raise step_error(
+            f"invalid email header: {exc}", type=INVALID_CONFIG, retryable=False
+        ) from None
+
+
+def _smtp_send(settings: Settings, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """Send through the configured server (blocking: runs in a thread)."""
+    smtp_class = smtplib.SMTP_SSL if settings.smtp_port == 465 else smtplib.SMTP
+    with smtp_class(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_S) as smtp:
+        if settings.smtp_starttls and smtp_class is smtplib.SMTP:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        return smtp.send_message(message)
+
+
+def _smtp_failure(exc: Exception) -> Exception:
+    """Sort an SMTP failure into what a retry may fix (4xx, lost connection) and what not (5xx)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in exc.recipients.values()]
+        retryable = any(code < 500 for code in codes)
+        refused = ", ".join(
+            f"{addr} ({code} {text.decode(errors='replace')})"
+            for addr, (code, text) in exc.recipients.items()
+        )
+        return step_error(
+            f"SMTP server refused every recipient: {refused}",
+            type=SMTP_TEMPORARY if retryable else SMTP_PERMANENT,
+            retryable=retryable,
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        retryable = exc.smtp_code < 500
+        return step_error(
+            f"SMTP error {exc.smtp_code}: {text}",
+            type=SMTP_TEMPORARY if retryable else SMTP_PERMANENT,
+            retryable=retryable,
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return step_error(f"SMTP server: {exc}", type=SMTP_PERMANENT, retryable=False)
+    return step_error(
+        f"cannot reach the SMTP server: {type(exc).__name__}: {exc}",
+        type=SMTP_CONNECTION,
+        retryable=True,
+    )
+
+
+def _result(message: OutboxMessage) -> ActionOutput:
+    message_id = message.provider_id if message.provider == "smtp" else message.id
+    return ActionOutput(
+        port="sent",
+        result={"to": message.to, "message_id": message_id, "provider": message.provider},
+    )
+
+
+def _content(config: EmailConfig, sender: str) -> dict[str, str | None]:
+    return {"from": sender, "reply_to": config.reply_to, "text": config.body, "html": config.html}
+
+
+async def send_email(ctx: StepContext) -> ActionOutput:
+    config = parse_config(EmailConfig, ctx)
+    if config.template:
+        raise not_implemented("stored email templates", verb="are")
+    _recipients(config.to)
+    sender = _sender(ctx.settings, config.from_name)
+    message_id = message_id_for(ctx.data.idempotency_key, sender)
+    # Built in the sandbox too, so a message the sandbox accepts is one SMTP would accept.
+    message = _checked_message(config, sender=sender, message_id=message_id)
+    if ctx.settings.provider_email == "sandbox":
+        stored = await outbox.record_message(
+            ctx,
+            channel="email",
+            provider="sandbox",
+            to=config.to,
+            subject=config.subject,
+            content=_content(config, sender),
+        )
+        return _result(stored)
+    already = await outbox.find_sent(ctx)
+    if already is not None:
+        ctx.log.info("email.already_sent", outbox_id=already.id)
+        return _result(already)
+    try:
+        refused = await asyncio.to_thread(_smtp_send, ctx.settings, message)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _smtp_failure(exc) from None
+    if refused:
+        ctx.log.warning("email.some_recipients_refused", refused=sorted(refused))
+    stored = await outbox.record_message(
+        ctx,
+        channel="email",
+        provider="smtp",
+        to=config.to,
+        subject=config.subject,
+        content=_content(config, sender),
+        provider_id=message_id,
+    )
+    return _result(stored)

@@ -1,0 +1,221 @@
+"""The activities the interpreter workflow calls: perform an action step, record progress,
+prepare a subflow.
+
+`perform_action` records its own progress (the workflow's buffered records and the step's
+start in one transaction, its end in another), so an action step costs one Temporal round
+trip. Handlers per step type live in their own modules and are looked up in `HANDLERS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import crm, email, http_step, messaging, tag
+from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
+from activities.subflow import prepare_subflow as prepare_subflow_row
+from schemas.execution import (
+    ACTIVITY_PERFORM_ACTION,
+    ACTIVITY_PREPARE_SUBFLOW,
+    ACTIVITY_RECORD_PROGRESS,
+    ActionInput,
+    ActionOutput,
+    ExecutionStatus,
+    RecordInput,
+    StepRecord,
+    StepStatus,
+    SubflowStart,
+    SubflowStartInput,
+)
+from schemas.settings import Settings
+from store.timeline import apply_records
+
+HANDLERS: dict[str, StepHandler] = {
+    "http": http_step.perform_http,
+    "crm_update": crm.perform_crm_update,
+    "email": email.send_email,
+    "sms": messaging.send_sms,
+    "whatsapp": messaging.send_whatsapp,
+    "ai_call": messaging.place_ai_call,
+    "send_and_wait": messaging.send_and_wait,
+    "tag": tag.perform_tag,
+}
+"""Step type -> the function that performs it. A new channel is one module and one line here."""
+
+# Names a child execution's id is derived from; any fixed UUID serves.
+_CHILD_NAMESPACE = uuid.UUID("6f1c2d4e-0b7a-4c59-9a43-2f1e8d5b7c10")
+
+_log = structlog.get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FlowActivities:
+    """Every side effect of a flow step; the worker registers the bound methods of `all()`."""
+
+    def __init__(
+        self, *, engine: Engine, settings: Settings, http_client: httpx.AsyncClient | None = None
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        # Our own client never reads proxy settings from the environment: a proxy would
+        # resolve names itself and undo the private-address check.
+        self._http = http_client or httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        self._owns_http = http_client is None
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.perform_action, self.record_progress, self.prepare_subflow]
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    # --- activities ----------------------------------------------------------------------
+
+    @activity.defn(name=ACTIVITY_RECORD_PROGRESS)
+    async def record_progress(self, data: RecordInput) -> None:
+        await self._apply(data)
+
+    @activity.defn(name=ACTIVITY_PERFORM_ACTION)
+    async def perform_action(self, data: ActionInput) -> ActionOutput:
+        attempt = activity.info().attempt
+        log = _log.bind(
+            execution_id=data.execution_id,
+            node_id=data.node_id,
+            node_type=data.node_type,
+            seq=data.seq,
+            attempt=attempt,
+        )
+        started = self._step(data, attempt, status=StepStatus.running)
+        # The earliest record's time, so an execution's start is when its first step began.
+        first_at = min([data.started_at, *(r.started_at for r in data.records)])
+        await self._apply(
+            self._record_input(
+                data, [*data.records, started], status=ExecutionStatus.running, at=first_at
+            )
+        )
+        context = StepContext(
+            data=data, engine=self._engine, settings=self._settings, http=self._http, log=log
+        )
+        try:
+            output = await self._dispatch(context)
+        except ApplicationError as exc:
+            log.warning(
+                "step.attempt_failed",
+                error_type=exc.type,
+                retryable=not exc.non_retryable,
+                error=exc.message,
+            )
+            await self._record_failure(data, attempt, exc.message, log)
+            raise
+        except Exception as exc:
+            # A bug, not an expected failure: keep it visible on the step, let Temporal retry.
+            log.exception("step.attempt_crashed")
+            await self._record_failure(data, attempt, f"{type(exc).__name__}: {exc}", log)
+            raise
+        ended = self._step(
+            data,
+            attempt,
+            status=StepStatus.success,
+            ended_at=max(_now(), data.started_at),
+            port=output.port,
+            result=output.result,
+        )
+        await self._apply(self._record_input(data, [ended], at=ended.ended_at or _now()))
+        log.info("step.succeeded", port=output.port)
+        return output
+
+    @activity.defn(name=ACTIVITY_PREPARE_SUBFLOW)
+    async def prepare_subflow(self, data: SubflowStartInput) -> SubflowStart:
+        info = activity.info()
+        # The activity id is stable across retries of one scheduled activity, and unique
+        # within the workflow run: a retry finds the row its first attempt created.
+        run_id = info.workflow_run_id or ""
+        identity = f"{data.parent_execution_id}:{data.node_id}:{run_id}:{info.activity_id}"
+        child_id = uuid.uuid5(_CHILD_NAMESPACE, identity).hex
+        start = await asyncio.to_thread(prepare_subflow_row, self._engine, data, child_id=child_id)
+        _log.info(
+            "subflow.prepared",
+            execution_id=data.parent_execution_id,
+            node_id=data.node_id,
+            child_execution_id=start.execution_id,
+            flow_id=data.flow_id,
+            version=start.input.version,
+        )
+        return start
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _dispatch(self, context: StepContext) -> ActionOutput:
+        node_type = context.data.node_type
+        handler = HANDLERS.get(node_type)
+        if handler is None:
+            reason = (
+                "subflow steps run as child workflows, not as actions"
+                if node_type == "subflow"
+                else f"{node_type!r} is not an action step type"
+            )
+            raise step_error(reason, type="InvalidStep", retryable=False)
+        return await handler(context)
+
+    async def _apply(self, record: RecordInput) -> None:
+        try:
+            await asyncio.to_thread(apply_records, self._engine, record)
+        except LookupError as exc:
+            # The API creates the row before starting the workflow: a missing row stays missing.
+            raise step_error(str(exc), type=EXECUTION_NOT_FOUND, retryable=False) from None
+
+    async def _record_failure(
+        self,
+        data: ActionInput,
+        attempt: int,
+        error: str,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        """Note the attempt's error on the step; the workflow marks it failed after the last one."""
+        record = self._step(data, attempt, status=StepStatus.running, error=error)
+        try:
+            await self._apply(self._record_input(data, [record], at=_now()))
+        except (SQLAlchemyError, ApplicationError):
+            # The step's own error matters more than its bookkeeping: raise that one.
+            log.exception("step.failure_not_recorded")
+
+    @staticmethod
+    def _step(data: ActionInput, attempt: int, **fields: Any) -> StepRecord:
+        return StepRecord(
+            seq=data.seq,
+            node_id=data.node_id,
+            node_type=data.node_type,
+            started_at=data.started_at,
+            attempt=attempt,
+            **fields,
+        )
+
+    @staticmethod
+    def _record_input(
+        data: ActionInput,
+        records: list[StepRecord],
+        *,
+        at: datetime,
+        status: ExecutionStatus | None = None,
+    ) -> RecordInput:
+        return RecordInput(
+            execution_id=data.execution_id,
+            tenant_id=data.tenant_id,
+            flow_id=data.flow_id,
+            records=records,
+            status=status,
+            at=at,
+        )

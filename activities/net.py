@@ -1,0 +1,218 @@
+"""Outbound HTTP for HTTP and CRM steps, with the guard against reaching private networks.
+
+A step's URL comes from a flow author, so it could point at the worker's own network (the
+database, the cloud metadata service). Every address the host resolves to must be public,
+unless the host or the address is in `FLOWDECK_HTTP_ALLOWLIST`. The request then connects to
+an address that was checked, not to a fresh lookup of the name, so a DNS answer that changes
+between the check and the connection (DNS rebinding) cannot slip through: the URL carries the
+checked IP, the `Host` header and the TLS server name (SNI, also used to verify the
+certificate) carry the original name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from activities.step import INVALID_CONFIG, StepContext, step_error
+from schemas.settings import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ADDRESS_NOT_ALLOWED = "AddressNotAllowed"
+HTTP_STATUS_ERROR = "HttpStatusError"
+HTTP_TIMEOUT = "HttpTimeout"
+HTTP_CONNECTION_ERROR = "HttpConnectionError"
+DNS_ERROR = "DnsError"
+
+MAX_BODY_BYTES = 256 * 1024
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchedResponse:
+    host: str
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    truncated: bool
+    charset: str | None
+    content_type: str
+
+    def is_json(self) -> bool:
+        media = self.content_type.split(";", 1)[0].strip().lower()
+        return media == "application/json" or media.endswith("+json")
+
+    def text(self) -> str:
+        return self.content.decode(self.charset or "utf-8", errors="replace")
+
+    def json_or_text(self) -> Any:
+        """Parsed JSON when the server says JSON and the whole body arrived, else the text."""
+        if self.is_json() and not self.truncated:
+            try:
+                return json.loads(self.content)
+            except ValueError:
+                pass  # a server that lies about its content type: keep the text
+        return self.text()
+
+    def excerpt(self, limit: int = 200) -> str:
+        text = " ".join(self.text().split())
+        return text if len(text) <= limit else text[:limit] + "…"
+
+
+def is_retryable_status(status: int) -> bool:
+    return status >= 500 or status in RETRYABLE_STATUSES
+
+
+def _is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass  # a name, not an address literal
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise step_error(
+            f"cannot resolve host {host}: {exc.strerror}", type=DNS_ERROR, retryable=True
+        ) from None
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        # An IPv6 sockaddr may carry a zone ("fe80::1%eth0"); the zone is not part of the address.
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise step_error(f"host {host} has no address", type=DNS_ERROR, retryable=True)
+    return addresses
+
+
+async def allowed_addresses(url: httpx.URL, settings: Settings) -> list[IPAddress]:
+    """The checked addresses of the URL's host, in resolver order; refuses private ones."""
+    if url.scheme not in ("http", "https"):
+        raise step_error(
+            f"only http and https URLs are allowed, not {url.scheme or 'a relative URL'!r}",
+            type=INVALID_CONFIG,
+            retryable=False,
+        )
+    host = url.raw_host.decode("ascii").lower()
+    if not host:
+        raise step_error("the URL has no host", type=INVALID_CONFIG, retryable=False)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    addresses = await _resolve(host, port)
+    allowed_hosts, allowed_networks = settings.allowlist()
+    if host in allowed_hosts:
+        return addresses
+    refused = [
+        a
+        for a in addresses
+        if not _is_public(a) and not any(a in network for network in allowed_networks)
+    ]
+    if refused:
+        raise step_error(
+            f"host {host} resolves to a private or reserved address ({refused[0]}); "
+            "add it to FLOWDECK_HTTP_ALLOWLIST to allow it",
+            type=ADDRESS_NOT_ALLOWED,
+            retryable=False,
+        )
+    return addresses
+
+
+async def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False
+
+
+async def guarded_request(
+    ctx: StepContext,
+    *,
+    method: str,
+    url: str,
+    timeout_s: float,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    json_body: Any = None,
+    content: str | None = None,
+) -> FetchedResponse:
+    """Send one request to a checked address; never follows redirects (they would skip the check).
+
+    Raises retryable errors for timeouts and connection failures; the status is the caller's.
+    """
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise step_error(f"invalid URL: {exc}", type=INVALID_CONFIG, retryable=False) from None
+    addresses = await allowed_addresses(target, ctx.settings)
+    host = target.raw_host.decode("ascii")
+    request_headers = dict(headers or {})
+    # The caller's own Host header wins (virtual hosts behind an allow-listed address).
+    if not any(name.lower() == "host" for name in request_headers):
+        request_headers["Host"] = target.netloc.decode("ascii")
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    last_error: httpx.TransportError | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            for address in addresses:
+                request = ctx.http.build_request(
+                    method,
+                    target.copy_with(host=str(address)),
+                    headers=request_headers,
+                    params=params or None,
+                    json=json_body,
+                    content=content,
+                    timeout=timeout_s,
+                    extensions=extensions,
+                )
+                try:
+                    response = await ctx.http.send(request, stream=True, follow_redirects=False)
+                except httpx.ConnectError as exc:
+                    last_error = exc  # try the host's next address, as a browser would
+                    continue
+                try:
+                    body, truncated = await _read_limited(response, MAX_BODY_BYTES)
+                finally:
+                    await response.aclose()
+                return FetchedResponse(
+                    host=host,
+                    status=response.status_code,
+                    headers={k.lower(): v for k, v in response.headers.items()},
+                    content=body,
+                    truncated=truncated,
+                    charset=response.charset_encoding,
+                    content_type=response.headers.get("content-type", ""),
+                )
+    except (TimeoutError, httpx.TimeoutException):
+        raise step_error(
+            f"request to {host} timed out after {timeout_s:g} s", type=HTTP_TIMEOUT, retryable=True
+        ) from None
+    except httpx.TransportError as exc:
+        last_error = exc
+    raise step_error(
+        f"cannot connect to {host}: {type(last_error).__name__}: {last_error}",
+        type=HTTP_CONNECTION_ERROR,
+        retryable=True,
+    )

@@ -1,0 +1,79 @@
+"""The outbox: what sandbox providers "sent", and the idempotency record of real sends.
+
+A message is keyed by the step's idempotency key (execution and seq), so a retried step
+finds its earlier send instead of messaging the contact twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from activities.step import StepContext
+from store.db import session_scope
+from store.models import OutboxMessage
+
+
+def _find(session: Session, key: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+
+
+def _find_sent(engine: Engine, key: str) -> OutboxMessage | None:
+    with session_scope(engine) as session:
+        message = _find(session, key)
+        return message if message is not None and message.status == "sent" else None
+
+
+def _store(engine: Engine, message: OutboxMessage) -> OutboxMessage:
+    """Insert the message unless its key is already stored; returns the stored row."""
+    try:
+        with session_scope(engine) as session:
+            existing = _find(session, message.idempotency_key)
+            if existing is not None:
+                return existing
+            session.add(message)
+            session.flush()
+            return message
+    except IntegrityError:
+        # A concurrent attempt of the same step inserted it between our look-up and insert.
+        with session_scope(engine) as session:
+            existing = _find(session, message.idempotency_key)
+            if existing is None:
+                raise
+            return existing
+
+
+async def find_sent(ctx: StepContext) -> OutboxMessage | None:
+    """This step's message if an earlier attempt already sent it."""
+    return await asyncio.to_thread(_find_sent, ctx.engine, ctx.data.idempotency_key)
+
+
+async def record_message(
+    ctx: StepContext,
+    *,
+    channel: str,
+    provider: str,
+    to: str,
+    content: dict[str, Any],
+    subject: str | None = None,
+    provider_id: str | None = None,
+) -> OutboxMessage:
+    """Store this step's message once; a retry gets back the row of the first attempt."""
+    message = OutboxMessage(
+        tenant_id=ctx.data.tenant_id,
+        execution_id=ctx.data.execution_id,
+        node_id=ctx.data.node_id,
+        channel=channel,
+        provider=provider,
+        to=to,
+        subject=subject,
+        content=content,
+        status="sent",
+        provider_id=provider_id,
+        idempotency_key=ctx.data.idempotency_key,
+    )
+    return await asyncio.to_thread(_store, ctx.engine, message)

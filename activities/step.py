@@ -1,0 +1,70 @@
+"""What every step handler gets and how it fails.
+
+A handler is `async def handler(ctx: StepContext) -> ActionOutput`; it raises `step_error(...)`
+for an expected failure, and says whether a retry could help.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import Engine
+from structlog.typing import FilteringBoundLogger
+from temporalio.exceptions import ApplicationError
+
+from schemas.execution import ActionInput, ActionOutput
+from schemas.settings import Settings
+
+# Error types the workflow and the timeline see (ApplicationError.type).
+INVALID_CONFIG = "InvalidConfig"
+NOT_IMPLEMENTED = "NotImplementedYet"
+EXECUTION_NOT_FOUND = "ExecutionNotFound"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepContext:
+    """One action step being performed, with the clients it may use."""
+
+    data: ActionInput
+    engine: Engine
+    settings: Settings
+    http: httpx.AsyncClient
+    log: FilteringBoundLogger
+
+
+StepHandler = Callable[[StepContext], Awaitable[ActionOutput]]
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def step_error(
+    message: str, *, type: str, retryable: bool, details: dict[str, Any] | None = None
+) -> ApplicationError:
+    """An ApplicationError the workflow's retry policy understands."""
+    extra = (details,) if details else ()
+    return ApplicationError(message, *extra, type=type, non_retryable=not retryable)
+
+
+def parse_config(model: type[ConfigT], ctx: StepContext) -> ConfigT:
+    """The step's rendered config as its model; invalid config cannot be fixed by a retry."""
+    try:
+        return model.model_validate(ctx.data.config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise step_error(
+            f"invalid {ctx.data.node_type} config: {problems}", type=INVALID_CONFIG, retryable=False
+        ) from None
+
+
+def not_implemented(subject: str, *, verb: str = "is") -> ApplicationError:
+    """The honest answer of a step or provider that does not exist yet."""
+    return step_error(
+        f"{subject} {verb} not implemented yet (issue 3)", type=NOT_IMPLEMENTED, retryable=False
+    )

@@ -1,0 +1,164 @@
+"""Resolving a `subflow` step's child flow and creating the child's execution row.
+
+The workflow then starts the child workflow itself. The child's id is derived from the
+activity's identity, so a retried activity finds the row its first attempt created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from activities.step import EXECUTION_NOT_FOUND, INVALID_CONFIG, step_error
+from schemas.execution import (
+    ExecutionInput,
+    ExecutionStatus,
+    SubflowStart,
+    SubflowStartInput,
+    workflow_id_for,
+)
+from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours
+from store.db import session_scope
+from store.models import Execution, Flow, FlowVersion, Tenant
+
+SUBFLOW_NOT_FOUND = "SubflowNotFound"
+SUBFLOW_NOT_RUNNABLE = "SubflowNotRunnable"
+
+
+def _flow(session: Session, data: SubflowStartInput) -> Flow:
+    flow = session.get(Flow, data.flow_id)
+    # Another tenant's flow is answered exactly like a missing one: nothing of it leaks.
+    if flow is None or flow.tenant_id != data.tenant_id or flow.deleted_at is not None:
+        raise step_error(
+            f"subflow {data.flow_id} not found", type=SUBFLOW_NOT_FOUND, retryable=False
+        )
+    if not flow.enabled:
+        raise step_error(
+            f"subflow {flow.name!r} ({flow.id}) is disabled",
+            type=SUBFLOW_NOT_RUNNABLE,
+            retryable=False,
+        )
+    return flow
+
+
+def _version(session: Session, flow: Flow, requested: int | None) -> FlowVersion:
+    number = requested if requested is not None else flow.published_version
+    if number is None:
+        raise step_error(
+            f"subflow {flow.name!r} ({flow.id}) has no published version",
+            type=SUBFLOW_NOT_RUNNABLE,
+            retryable=False,
+        )
+    version = session.exec(
+        select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == number)
+    ).first()
+    if version is None or version.status == "draft":
+        # Drafts change under edit; only published (or formerly published) versions run.
+        state = "does not exist" if version is None else "is a draft"
+        raise step_error(
+            f"version {number} of subflow {flow.name!r} ({flow.id}) {state}",
+            type=SUBFLOW_NOT_RUNNABLE,
+            retryable=False,
+        )
+    return version
+
+
+def _business_hours(session: Session, flow: Flow) -> BusinessHours | None:
+    raw = flow.business_hours
+    if raw is None:
+        tenant = session.get(Tenant, flow.tenant_id)
+        raw = tenant.business_hours if tenant is not None else None
+    return BusinessHours.model_validate(raw) if raw is not None else None
+
+
+def _child_row(
+    session: Session,
+    *,
+    child_id: str,
+    data: SubflowStartInput,
+    version: int,
+    trigger: dict[str, Any],
+) -> Execution:
+    contact = data.contact
+    child = Execution(
+        id=child_id,
+        tenant_id=data.tenant_id,
+        flow_id=data.flow_id,
+        version=version,
+        status=ExecutionStatus.pending,
+        workflow_id=workflow_id_for(child_id),
+        contact=contact,
+        contact_name=str(contact["name"])[:200] if contact.get("name") else None,
+        contact_phone=str(contact["phone"])[:32] if contact.get("phone") else None,
+        trigger=trigger,
+        variables=data.variables,
+        test=data.test,
+        parent_execution_id=data.parent_execution_id,
+    )
+    session.add(child)
+    session.flush()
+    return child
+
+
+def _prepare(engine: Engine, data: SubflowStartInput, child_id: str) -> SubflowStart:
+    with session_scope(engine) as session:
+        parent = session.get(Execution, data.parent_execution_id)
+        if parent is None or parent.tenant_id != data.tenant_id:
+            raise step_error(
+                f"execution {data.parent_execution_id} not found",
+                type=EXECUTION_NOT_FOUND,
+                retryable=False,
+            )
+        flow = _flow(session, data)
+        existing = session.get(Execution, child_id)
+        # A retry keeps the version its first attempt pinned, even if another was published since.
+        version = _version(session, flow, existing.version if existing else data.version)
+        try:
+            definition = FlowDocument.model_validate(version.definition)
+            hours = _business_hours(session, flow)
+        except ValidationError as exc:
+            raise step_error(
+                f"subflow {flow.name!r} ({flow.id}) cannot run: {exc.error_count()} invalid "
+                f"setting(s): {exc.errors()[0]['msg']}",
+                type=INVALID_CONFIG,
+                retryable=False,
+            ) from None
+        trigger = {
+            "type": "subflow",
+            "parent_execution_id": data.parent_execution_id,
+            "node_id": data.node_id,
+        }
+        child = existing or _child_row(
+            session, child_id=child_id, data=data, version=version.number, trigger=trigger
+        )
+        execution_input = ExecutionInput(
+            execution_id=child.id,
+            tenant_id=data.tenant_id,
+            flow_id=flow.id,
+            flow_name=flow.name,
+            version=child.version,
+            definition=definition,
+            contact=child.contact or {},
+            trigger=child.trigger or trigger,
+            variables=child.variables or {},
+            test=child.test,
+            business_hours=hours,
+            parent_execution_id=data.parent_execution_id,
+        )
+        return SubflowStart(
+            execution_id=child.id, workflow_id=child.workflow_id, input=execution_input
+        )
+
+
+def prepare_subflow(engine: Engine, data: SubflowStartInput, *, child_id: str) -> SubflowStart:
+    """Resolve the child flow and create (or find) its pending execution row."""
+    try:
+        return _prepare(engine, data, child_id)
+    except IntegrityError:
+        # A concurrent attempt created the row first: the second pass finds it.
+        return _prepare(engine, data, child_id)

@@ -1,0 +1,75 @@
+"""Shared parts of the benchmarks: servers, a migrated database, a tenant, figures."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from store.db import create_db_engine, session_scope
+from store.keys import create_tenant
+from store.migrate import upgrade
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    return found
+
+
+@asynccontextmanager
+async def temporal_server() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@dataclass
+class Database:
+    engine: Engine
+    tenant_id: str
+    directory: Path
+
+
+def database(url: str | None = None) -> Database:
+    directory = Path(tempfile.mkdtemp(prefix="flowdeck-bench-"))
+    url = url or f"sqlite:///{directory / 'bench.db'}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        tenant_id = create_tenant(session, name="bench").id
+    return Database(engine=engine, tenant_id=tenant_id, directory=directory)
+
+
+def figures(name: str, latencies_s: list[float], wall_s: float) -> dict[str, Any]:
+    ordered = sorted(latencies_s)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {
+        "name": name,
+        "count": len(ordered),
+        "per_s": len(ordered) / wall_s,
+        "median_ms": statistics.median(ordered) * 1000,
+        "p99_ms": p99 * 1000,
+    }
+
+
+def show(row: dict[str, Any]) -> None:
+    sys.stdout.write(
+        f"{row['name']:<34} {row['count']:>5} runs  {row['per_s']:7.1f}/s  "
+        f"median {row['median_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms\n"
+    )

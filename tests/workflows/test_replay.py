@@ -1,0 +1,47 @@
+"""Histories of real runs, committed under tests/histories, must replay on today's interpreter.
+
+A change to the interpreter that would break executions already running fails here. To record
+them again after an intended change: `FLOWDECK_RECORD_HISTORIES=1 FLOWDECK_TEST_DATABASES=sqlite
+pytest tests/workflows`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows import FlowExecution, workflow_runner
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+EXPECTED = {
+    "ab_split",
+    "cancel_during_wait",
+    "http_condition_wait_email",
+    "http_retry_error_port",
+    "human_task",
+    "loops",
+    "parallel_all",
+    "split_set_tag",
+    "subflow",
+    "wait_for_event",
+    "wait_until_open",
+}
+
+
+def test_every_step_type_has_a_committed_history() -> None:
+    assert {p.stem for p in HISTORIES} >= EXPECTED
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=[FlowExecution],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    await replayer.replay_workflow(history)

@@ -1,0 +1,715 @@
+"""The flow interpreter: one execution of one pinned flow version is one Temporal workflow.
+
+It walks the graph node by node. Pure steps (`set`, `condition`, `split`, `ab_split`, `loop`,
+`parallel`) run inside the workflow and cost no round trip; their timeline records are
+buffered and ride along with the next action activity, or are flushed by a local activity at
+a wait or at the end. Waits are timers, cancellation is a signal, human tasks are Updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas import evaluate, hours, templating
+    from schemas.execution import (
+        ACTIVITY_PERFORM_ACTION,
+        ACTIVITY_PREPARE_SUBFLOW,
+        ACTIVITY_RECORD_PROGRESS,
+        QUERY_STATE,
+        SIGNAL_CANCEL,
+        SIGNAL_EVENT,
+        UPDATE_COMPLETE_HUMAN_TASK,
+        WORKFLOW_NAME,
+        ActionInput,
+        ActionOutput,
+        CancelRequest,
+        EventSignal,
+        ExecutionInput,
+        ExecutionResult,
+        ExecutionStatus,
+        HumanTaskAnswer,
+        HumanTaskCompletion,
+        ReceivedEvent,
+        RecordInput,
+        ResumeState,
+        StepRecord,
+        StepStatus,
+        SubflowStart,
+        SubflowStartInput,
+    )
+    from schemas.flow import (
+        ACTION_TYPES,
+        VOICE_TYPES,
+        AbSplitNode,
+        ConditionNode,
+        EndNode,
+        HttpNode,
+        HumanTaskNode,
+        LoopNode,
+        Node,
+        ParallelNode,
+        SetNode,
+        SplitNode,
+        SubflowNode,
+        WaitForNode,
+        WaitNode,
+    )
+    from workflows.routing import choose_variant, failure_port, retry_policy_of, timeout_of
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+
+
+class _Finish(Exception):
+    """An `end` step (or a failure nobody routes) finishes the whole execution."""
+
+    def __init__(self, status: ExecutionStatus, reason: str | None = None) -> None:
+        super().__init__(reason or status)
+        self.status = status
+        self.reason = reason
+
+
+class _StepFailed(Exception):
+    """A step failed and has no port to leave by: its branch fails."""
+
+    def __init__(self, node_id: str, error: str) -> None:
+        super().__init__(f"step {node_id} failed: {error}")
+        self.node_id = node_id
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where a walk is: nesting depth (0 = top level) and the innermost loop."""
+
+    depth: int = 0
+    loop: dict[str, Any] | None = None
+
+    def inner(self, loop: dict[str, Any] | None = None) -> _Scope:
+        return _Scope(depth=self.depth + 1, loop=loop if loop is not None else self.loop)
+
+
+@dataclass
+class _PendingTask:
+    node: HumanTaskNode
+    seq: int
+    data: dict[str, Any] | None = None
+    completed_by: str | None = None
+
+
+@dataclass
+class _State:
+    vars: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    visits: dict[str, int] = field(default_factory=dict)
+    events: list[ReceivedEvent] = field(default_factory=list)
+    loop_index: dict[str, int] = field(default_factory=dict)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class FlowExecution:
+    def __init__(self) -> None:
+        self._input: ExecutionInput | None = None
+        self._nodes: dict[str, Node] = {}
+        self._state = _State()
+        self._pending: list[StepRecord] = []
+        self._open: dict[int, StepRecord] = {}
+        self._tasks: dict[str, _PendingTask] = {}
+        self._cancel: CancelRequest | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._current: str | None = None
+        self._status = ExecutionStatus.pending
+
+    # --- handlers ------------------------------------------------------------------------
+
+    @workflow.signal(name=SIGNAL_CANCEL)
+    def cancel(self, request: CancelRequest) -> None:
+        if self._cancel is not None:
+            return
+        self._cancel = request
+        if self._main is not None and not self._main.done():
+            self._main.cancel()
+
+    @workflow.signal(name=SIGNAL_EVENT)
+    def event(self, signal: EventSignal) -> None:
+        self._state.events.append(
+            ReceivedEvent(name=signal.name, data=signal.data, received_at=workflow.now())
+        )
+
+    @workflow.update(name=UPDATE_COMPLETE_HUMAN_TASK)
+    def complete_human_task(self, completion: HumanTaskCompletion) -> HumanTaskAnswer:
+        task = self._tasks[completion.node_id]
+        task.data = completion.data
+        task.completed_by = completion.completed_by
+        return HumanTaskAnswer(accepted=True, node_id=completion.node_id)
+
+    @complete_human_task.validator
+    def _validate_completion(self, completion: HumanTaskCompletion) -> None:
+        task = self._tasks.get(completion.node_id)
+        if task is None or task.data is not None:
+            raise ValueError(f"step {completion.node_id!r} is not waiting for completion")
+        for form_field in task.node.config.fields:
+            value = completion.data.get(form_field.name)
+            if form_field.required and value in (None, ""):
+                raise ValueError(f"field {form_field.name!r} is required")
+            choices = form_field.options if form_field.type == "choice" else []
+            if choices and value is not None and value not in choices:
+                raise ValueError(f"field {form_field.name!r} must be one of {choices}")
+
+    @workflow.query(name=QUERY_STATE)
+    def state(self) -> dict[str, Any]:
+        return {
+            "status": self._status,
+            "current_node": self._current,
+            "vars": self._state.vars,
+            "waiting_tasks": sorted(k for k, t in self._tasks.items() if t.data is None),
+        }
+
+    # --- run -----------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, data: ExecutionInput) -> ExecutionResult:
+        self._input = data
+        self._nodes = data.definition.by_id()
+        start = self._restore(data)
+        self._status = ExecutionStatus.running
+        status, reason = ExecutionStatus.completed, None
+        if self._cancel is None:
+            self._main = asyncio.create_task(self._walk(start, _Scope()))
+        try:
+            if self._main is None:
+                raise asyncio.CancelledError
+            await self._main
+        except _Finish as finish:
+            status, reason = finish.status, finish.reason
+        except _StepFailed as failure:
+            status, reason = ExecutionStatus.failed, str(failure)
+        except asyncio.CancelledError:
+            request = self._cancel or CancelRequest(reason="cancelled in Temporal")
+            status, reason = ExecutionStatus.cancelled, request.reason
+            self._close_open_steps(f"cancelled: {request.reason}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._status = status
+        await self._flush(status=status, reason=reason, with_context=True)
+        if status == ExecutionStatus.failed:
+            raise ApplicationError(reason or "failed", type="FlowFailed", non_retryable=True)
+        return ExecutionResult(
+            status=status, reason=reason, vars=self._state.vars, steps=self._state.steps
+        )
+
+    def _restore(self, data: ExecutionInput) -> str:
+        """Fresh state from the input, or the state handed over by continue-as-new."""
+        if data.resume is None:
+            self._state.vars = {**data.definition.variables, **data.variables}
+            return data.definition.start
+        resume = data.resume
+        self._state = _State(
+            vars=resume.vars,
+            steps=resume.steps,
+            seq=resume.seq,
+            events=resume.events,
+            loop_index=dict(resume.loop_index),
+        )
+        return resume.node_id
+
+    # --- the walk ------------------------------------------------------------------------
+
+    async def _walk(self, node_id: str | None, scope: _Scope) -> None:
+        """Run nodes from `node_id` until a port with no transition."""
+        while node_id is not None:
+            if scope.depth == 0:
+                await self._maybe_continue_as_new(node_id)
+            node = self._nodes[node_id]
+            self._current = node_id
+            self._state.visits[node_id] = self._state.visits.get(node_id, 0) + 1
+            port = await self._step(node, scope)
+            node_id = node.transitions.get(port) if port else None
+
+    async def _step(self, node: Node, scope: _Scope) -> str | None:
+        if node.type in VOICE_TYPES:
+            return self._fail_pure(node, "this step needs a live call, and this execution has none")
+        if isinstance(node, EndNode):
+            record = self._begin(node)
+            self._finish(record, StepStatus.success)
+            raise _Finish(ExecutionStatus(node.config.status), node.config.reason)
+        if isinstance(node, WaitNode):
+            return await self._wait(node)
+        if isinstance(node, WaitForNode):
+            return await self._wait_for(node)
+        if isinstance(node, HumanTaskNode):
+            return await self._human_task(node)
+        if isinstance(node, LoopNode):
+            return await self._loop(node, scope)
+        if isinstance(node, ParallelNode):
+            return await self._parallel(node, scope)
+        if isinstance(node, SubflowNode):
+            return await self._subflow(node)
+        if node.type in ACTION_TYPES:
+            return await self._action(node, scope)
+        return self._pure(node, scope)
+
+    # --- pure steps ----------------------------------------------------------------------
+
+    def _pure(self, node: Node, scope: _Scope) -> str:
+        record = self._begin(node)
+        context = self._context(scope)
+        try:
+            port, result = self._decide(node, context)
+        except (templating.TemplateRenderError, ValueError, TypeError) as exc:
+            self._finish(record, StepStatus.failed, error=str(exc))
+            raise _StepFailed(node.id, str(exc)) from None
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port=port, result=result)
+        return port
+
+    def _decide(self, node: Node, context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if isinstance(node, SetNode):
+            assigned = {
+                k: templating.render_value(v, context) for k, v in node.config.assign.items()
+            }
+            self._state.vars.update(assigned)
+            return "next", {"assigned": assigned}
+        if isinstance(node, ConditionNode):
+            holds = evaluate.evaluate(node.config.when, context)
+            return ("true" if holds else "false"), {"result": holds}
+        if isinstance(node, SplitNode):
+            port = evaluate.choose_case(node.config.cases, context)
+            return port, {"case": port}
+        if isinstance(node, AbSplitNode):
+            variant = choose_variant(
+                node.config,
+                execution_id=self._in.execution_id,
+                node_id=node.id,
+                visit=self._state.visits.get(node.id, 1),
+            )
+            return variant, {"variant": variant}
+        raise ValueError(f"step type {node.type!r} cannot run here")
+
+    def _fail_pure(self, node: Node, error: str) -> str | None:
+        return self._action_failed(node, self._begin(node), error)
+
+    # --- action steps --------------------------------------------------------------------
+
+    async def _action(self, node: Node, scope: _Scope) -> str | None:
+        record = self._begin(node)
+        try:
+            config = templating.render_value(
+                node.config.model_dump(by_alias=True, exclude_none=True), self._context(scope)
+            )
+        except templating.TemplateRenderError as exc:
+            return self._action_failed(node, record, str(exc))
+        self._open[record.seq] = record
+        action = ActionInput(
+            execution_id=self._in.execution_id,
+            tenant_id=self._in.tenant_id,
+            flow_id=self._in.flow_id,
+            seq=record.seq,
+            node_id=node.id,
+            node_type=node.type,
+            config=config,
+            contact=self._in.contact,
+            test=self._in.test,
+            started_at=record.started_at,
+            records=self._take_pending(),
+        )
+        try:
+            output: ActionOutput = await workflow.execute_activity(
+                ACTIVITY_PERFORM_ACTION,
+                action,
+                result_type=ActionOutput,
+                start_to_close_timeout=timeout_of(node),
+                retry_policy=retry_policy_of(node),
+            )
+        except ActivityError as exc:
+            self._open.pop(record.seq, None)
+            return self._action_failed(node, record, _cause(exc))
+        self._open.pop(record.seq, None)
+        self._state.steps[node.id] = output.result
+        if isinstance(node, HttpNode) and node.config.save_as:
+            self._state.vars[node.config.save_as] = output.result.get("body")
+        if node.type == "tag" and "tags" in output.result:
+            self._in.contact["tags"] = output.result["tags"]
+        return output.port
+
+    def _action_failed(self, node: Node, record: StepRecord, error: str) -> str | None:
+        """Record the failure and leave by the failure port, or fail the branch."""
+        self._state.steps[node.id] = {"error": error}
+        port = failure_port(node)
+        self._finish(record, StepStatus.failed, port=port, error=error)
+        if port is None:
+            raise _StepFailed(node.id, error)
+        return port
+
+    async def _subflow(self, node: SubflowNode) -> str | None:
+        record = self._begin(node)
+        try:
+            inputs = templating.render_value(node.config.input, self._context(_Scope()))
+            start = await workflow.execute_local_activity(
+                ACTIVITY_PREPARE_SUBFLOW,
+                SubflowStartInput(
+                    parent_execution_id=self._in.execution_id,
+                    tenant_id=self._in.tenant_id,
+                    flow_id=node.config.flow_id,
+                    version=node.config.version,
+                    node_id=node.id,
+                    contact=self._in.contact,
+                    variables=inputs,
+                    test=self._in.test,
+                ),
+                result_type=SubflowStart,
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+        except (templating.TemplateRenderError, ActivityError, ApplicationError) as exc:
+            # a local activity's failure can arrive unwrapped, as the ApplicationError itself
+            return self._action_failed(node, record, _cause(exc))
+        record.status = StepStatus.running
+        record.result = {"child_execution_id": start.execution_id}
+        self._open[record.seq] = record
+        await self._flush(status=ExecutionStatus.running, keep_open=True)
+        try:
+            result = await workflow.execute_child_workflow(
+                WORKFLOW_NAME,
+                start.input,
+                id=start.workflow_id,
+                result_type=ExecutionResult,
+            )
+        except ChildWorkflowError as exc:
+            self._open.pop(record.seq, None)
+            return self._action_failed(node, record, _cause(exc))
+        self._open.pop(record.seq, None)
+        output = {
+            "execution_id": start.execution_id,
+            "status": result.status,
+            "vars": result.vars,
+        }
+        self._state.steps[node.id] = output
+        if result.status != ExecutionStatus.completed:
+            return self._action_failed(node, record, f"child execution {result.status}")
+        self._finish(record, StepStatus.success, port="success", result=output)
+        return "success"
+
+    # --- waiting steps -------------------------------------------------------------------
+
+    async def _wait(self, node: WaitNode) -> str:
+        record = self._begin(node)
+        now = workflow.now()
+        try:
+            until = self._wait_target(node, now)
+        except (templating.TemplateRenderError, ValueError) as exc:
+            self._finish(record, StepStatus.failed, error=str(exc))
+            raise _StepFailed(node.id, str(exc)) from None
+        seconds = max((until - now).total_seconds(), 0.0)
+        if seconds > 0:
+            record.status = StepStatus.waiting
+            record.result = {"until": until.isoformat()}
+            self._open[record.seq] = record
+            await self._flush(status=ExecutionStatus.waiting, with_context=True, keep_open=True)
+            await workflow.sleep(seconds)
+            self._open.pop(record.seq, None)
+        self._finish(record, StepStatus.success, port="next", result={"until": until.isoformat()})
+        return "next"
+
+    def _wait_target(self, node: WaitNode, now: datetime) -> datetime:
+        config = node.config
+        if config.until_open:
+            business = self._in.business_hours
+            return hours.next_opening(business, now) if business else now
+        if config.until is not None:
+            text = templating.render(config.until, self._context(_Scope()))
+            try:
+                target = datetime.fromisoformat(text.strip())
+            except ValueError:
+                raise ValueError(f"`until` is not an ISO date-time: {text!r}") from None
+            if target.tzinfo is None:
+                target = target.replace(tzinfo=now.tzinfo)
+            return target
+        return now + timedelta(seconds=config.duration_s())
+
+    async def _wait_for(self, node: WaitForNode) -> str:
+        record = self._begin(node)
+        name = node.config.event
+        record.status = StepStatus.waiting
+        record.result = {"event": name}
+        self._open[record.seq] = record
+        if self._next_event(name) is None:
+            await self._flush(status=ExecutionStatus.waiting, with_context=True, keep_open=True)
+        timeout = node.config.timeout_s
+        try:
+            await workflow.wait_condition(
+                lambda: self._next_event(name) is not None, timeout=timeout
+            )
+        except TimeoutError:
+            self._open.pop(record.seq, None)
+            self._state.steps[node.id] = {"event": name, "timed_out": True}
+            self._finish(record, StepStatus.success, port="timeout", result={"timed_out": True})
+            return "timeout"
+        received = self._next_event(name)
+        assert received is not None
+        received.consumed = True
+        self._open.pop(record.seq, None)
+        result = {
+            "event": name,
+            "data": received.data,
+            "received_at": received.received_at.isoformat(),
+        }
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port="received", result=result)
+        return "received"
+
+    def _next_event(self, name: str) -> ReceivedEvent | None:
+        return next((e for e in self._state.events if e.name == name and not e.consumed), None)
+
+    async def _human_task(self, node: HumanTaskNode) -> str:
+        record = self._begin(node)
+        try:
+            rendered = templating.render_value(
+                {
+                    "assignee": node.config.assignee,
+                    "title": node.config.title,
+                    "description": node.config.description,
+                },
+                self._context(_Scope()),
+            )
+        except templating.TemplateRenderError as exc:
+            self._finish(record, StepStatus.failed, error=str(exc))
+            raise _StepFailed(node.id, str(exc)) from None
+        task = _PendingTask(node=node, seq=record.seq)
+        self._tasks[node.id] = task
+        record.status = StepStatus.waiting
+        record.result = {
+            **rendered,
+            "fields": [f.model_dump() for f in node.config.fields],
+        }
+        self._open[record.seq] = record
+        await self._flush(status=ExecutionStatus.waiting, with_context=True, keep_open=True)
+        try:
+            await workflow.wait_condition(
+                lambda: task.data is not None, timeout=node.config.timeout_s
+            )
+        except TimeoutError:
+            self._tasks.pop(node.id, None)
+            self._open.pop(record.seq, None)
+            self._state.steps[node.id] = {"timed_out": True}
+            self._finish(record, StepStatus.success, port="timeout", result={"timed_out": True})
+            return "timeout"
+        self._tasks.pop(node.id, None)
+        self._open.pop(record.seq, None)
+        result = {"data": task.data, "completed_by": task.completed_by}
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port="completed", result=result)
+        return "completed"
+
+    # --- structure -----------------------------------------------------------------------
+
+    async def _loop(self, node: LoopNode, scope: _Scope) -> str:
+        record = self._begin(node)
+        config = node.config
+        context = self._context(scope)
+        try:
+            items = self._loop_items(node, context)
+        except (templating.TemplateRenderError, ValueError, TypeError) as exc:
+            self._finish(record, StepStatus.failed, error=str(exc))
+            raise _StepFailed(node.id, str(exc)) from None
+        body = node.transitions.get("body")
+        index = self._state.loop_index.pop(node.id, 0)
+        while index < config.max_iterations:
+            if items is not None and index >= len(items):
+                break
+            if items is None:
+                assert config.while_ is not None
+                if not evaluate.evaluate(config.while_, self._context(scope)):
+                    break
+            if scope.depth == 0:
+                await self._maybe_continue_as_new(node.id, loop_index={node.id: index})
+            item = items[index] if items is not None else None
+            if config.for_each is not None:
+                self._state.vars[config.item_as] = item
+            loop = {"index": index, "item": item, "node": node.id}
+            if body is not None:
+                await self._walk(body, scope.inner(loop=loop))
+            index += 1
+        result = {"iterations": index}
+        if index >= config.max_iterations:
+            result["stopped_at_max_iterations"] = True
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port="done", result=result)
+        return "done"
+
+    def _loop_items(self, node: LoopNode, context: dict[str, Any]) -> list[Any] | None:
+        """The list to iterate (a range for `count`), or None for a `while` loop."""
+        config = node.config
+        if config.for_each is not None:
+            items = templating.render_value(config.for_each, context)
+            if not isinstance(items, list):
+                raise ValueError(f"for_each must give a list, not {type(items).__name__}")
+            return items
+        if config.count is not None:
+            count = templating.render_value(config.count, context)
+            return list(range(int(count)))
+        return None
+
+    async def _parallel(self, node: ParallelNode, scope: _Scope) -> str | None:
+        record = self._begin(node)
+        branches = [
+            asyncio.create_task(self._walk(start, scope.inner())) for start in node.config.branches
+        ]
+        failures: list[str] = []
+        pending: list[asyncio.Task[None]] = list(branches)
+        won = False
+        try:
+            while pending:
+                done, pending = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=branches.index):
+                    error = task.exception()
+                    if isinstance(error, _StepFailed):
+                        failures.append(str(error))
+                    elif error is not None:
+                        raise error
+                    elif node.config.join == "any":
+                        won = True
+                if failures and node.config.join == "all":
+                    break
+                if won:
+                    break
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await workflow.wait(pending)
+        if failures and not won:
+            return self._action_failed(node, record, "; ".join(failures))
+        result = {"branches": len(branches), "join": node.config.join}
+        self._finish(record, StepStatus.success, port="next", result=result)
+        return "next"
+
+    # --- continue-as-new -----------------------------------------------------------------
+
+    async def _maybe_continue_as_new(
+        self, node_id: str, *, loop_index: dict[str, int] | None = None
+    ) -> None:
+        info = workflow.info()
+        if not (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._in.history_limit
+        ):
+            return
+        await self._flush(with_context=True)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        resume = ResumeState(
+            node_id=node_id,
+            vars=self._state.vars,
+            steps=self._state.steps,
+            seq=self._state.seq,
+            loop_index=loop_index or {},
+            events=[e for e in self._state.events if not e.consumed],
+            runs=(self._in.resume.runs + 1) if self._in.resume else 2,
+        )
+        workflow.continue_as_new(self._in.model_copy(update={"resume": resume}))
+
+    # --- timeline ------------------------------------------------------------------------
+
+    @property
+    def _in(self) -> ExecutionInput:
+        assert self._input is not None
+        return self._input
+
+    def _context(self, scope: _Scope) -> dict[str, Any]:
+        data = self._in
+        return {
+            "contact": data.contact,
+            "trigger": data.trigger,
+            "vars": self._state.vars,
+            "steps": self._state.steps,
+            "call": {},
+            "loop": scope.loop or {},
+            "execution": {
+                "id": data.execution_id,
+                "flow": data.flow_id,
+                "flow_name": data.flow_name,
+                "version": data.version,
+                "test": data.test,
+            },
+        }
+
+    def _begin(self, node: Node) -> StepRecord:
+        self._state.seq += 1
+        return StepRecord(
+            seq=self._state.seq,
+            node_id=node.id,
+            node_type=node.type,
+            status=StepStatus.running,
+            started_at=workflow.now(),
+        )
+
+    def _finish(
+        self,
+        record: StepRecord,
+        status: StepStatus,
+        *,
+        port: str | None = None,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        record.status = status
+        record.ended_at = workflow.now()
+        record.port = port
+        if result is not None:
+            record.result = result
+        record.error = error
+        self._pending.append(record.model_copy())
+
+    def _close_open_steps(self, reason: str) -> None:
+        for record in self._open.values():
+            record.status = StepStatus.skipped
+            record.ended_at = workflow.now()
+            record.skip_reason = reason
+            self._pending.append(record.model_copy())
+        self._open.clear()
+
+    def _take_pending(self) -> list[StepRecord]:
+        pending, self._pending = self._pending, []
+        return pending
+
+    async def _flush(
+        self,
+        *,
+        status: ExecutionStatus | None = None,
+        reason: str | None = None,
+        with_context: bool = False,
+        keep_open: bool = False,
+    ) -> None:
+        """Write buffered records (and open ones, when `keep_open`) with a local activity."""
+        records = self._take_pending()
+        if keep_open:
+            records.extend(r.model_copy() for r in self._open.values())
+        if status is not None and status not in (ExecutionStatus.running, ExecutionStatus.waiting):
+            self._status = status
+        context = {"vars": self._state.vars, "steps": self._state.steps} if with_context else None
+        await workflow.execute_local_activity(
+            ACTIVITY_RECORD_PROGRESS,
+            RecordInput(
+                execution_id=self._in.execution_id,
+                tenant_id=self._in.tenant_id,
+                flow_id=self._in.flow_id,
+                records=records,
+                status=status,
+                reason=reason,
+                context=context,
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=RECORD_TIMEOUT,
+        )
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost message of an activity or child-workflow failure."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error) or type(error).__name__
