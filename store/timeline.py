@@ -125,10 +125,10 @@ def apply_records(engine: Engine, record: RecordInput, *, current_node: str | No
         execution = session.get(Execution, record.execution_id)
         if execution is None or execution.tenant_id != record.tenant_id:
             raise LookupError(f"execution {record.execution_id} not found")
-        if execution.started_at is None and (record.records or record.status is not None):
-            _mark_started(
-                session, execution, record.records[0].started_at if record.records else record.at
-            )
+        active = (ExecutionStatus.running, ExecutionStatus.waiting)
+        if execution.started_at is None and (record.records or record.status in active):
+            first = record.records[0].started_at if record.records else record.at
+            _mark_started(session, execution, first)
         for step in record.records:
             _apply_step(session, execution, step)
         if record.status is not None:

@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI app, routers per resource, auth dependencies."""

@@ -1,0 +1,130 @@
+"""Request dependencies as named types: settings, database session, Temporal, API key, roles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api.errors import ServiceUnavailableError
+from api.temporal import connect_temporal
+from schemas.settings import Settings
+from store.keys import find_key
+from store.models import ApiKey, utcnow
+
+log = structlog.get_logger(__name__)
+
+ROLE_GRANTS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"viewer", "agent", "manager", "admin"}),
+    "agent": frozenset({"agent", "manager", "admin"}),
+    "manager": frozenset({"manager", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+"""Which key roles may do what a role may do: admin ⊇ manager ⊇ viewer; agents read and
+complete human tasks."""
+LAST_USED_EVERY = timedelta(minutes=5)
+"""`last_used_at` is refreshed at most this often, so reads stay reads."""
+CONNECT_TIMEOUT_S = 5.0
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_temporal(request: Request) -> Client:
+    """The app's Temporal client, connected on first use if the server was down at startup."""
+    state = request.app.state
+    if state.temporal_client is None:
+        async with state.temporal_lock:
+            if state.temporal_client is None:
+                try:
+                    state.temporal_client = await asyncio.wait_for(
+                        connect_temporal(state.settings), CONNECT_TIMEOUT_S
+                    )
+                except Exception as exc:  # any failure to connect means the same to a caller
+                    log.warning("temporal unreachable", error=str(exc))
+                    raise ServiceUnavailableError(f"Temporal is unreachable: {exc}") from exc
+    client: Client = state.temporal_client
+    return client
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer fd_…`")
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_current_key(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    """The live API key of the request, or 401."""
+    if credentials is None or not credentials.credentials:
+        raise _unauthorized("an API key is required: `Authorization: Bearer <key>`")
+    key = find_key(session, credentials.credentials)
+    if key is None:
+        raise _unauthorized("unknown or revoked API key")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+        key.last_used_at = now
+        session.add(key)
+    # Ends the transaction, so a long request (the event stream) holds no connection.
+    session.commit()
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
+
+
+def require_role(role: str) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that lets through keys allowed to act as `role`, else 403."""
+    allowed = ROLE_GRANTS[role]
+
+    def check(key: CurrentKey) -> ApiKey:
+        if key.role not in allowed:
+            raise HTTPException(403, f"this needs a {role} key; this key is a {key.role} key")
+        return key
+
+    return check
+
+
+def require_operator(key: CurrentKey) -> ApiKey:
+    if not key.operator:
+        raise HTTPException(403, "only the operator key (FLOWDECK_ADMIN_KEY) manages tenants")
+    return key
+
+
+ViewerKey = Annotated[ApiKey, Depends(require_role("viewer"))]
+AgentKey = Annotated[ApiKey, Depends(require_role("agent"))]
+ManagerKey = Annotated[ApiKey, Depends(require_role("manager"))]
+AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
+OperatorKey = Annotated[ApiKey, Depends(require_operator)]

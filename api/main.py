@@ -1,0 +1,66 @@
+"""The FastAPI app: routers, error handlers and a lifespan; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import api_router
+from api.temporal import connect_temporal
+from schemas.settings import Settings, get_settings
+from store.db import create_db_engine
+
+log = structlog.get_logger(__name__)
+
+StartupHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+"""Entered once Temporal is connected, left at shutdown: how the CLI runs a worker beside the
+app (`app.state.temporal_client`, `.engine`, `.settings` are set by then)."""
+
+
+def create_app(
+    *,
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    temporal_client: Client | None = None,
+    on_startup: StartupHook | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.temporal_client is None:
+            try:
+                app.state.temporal_client = await connect_temporal(settings)
+            except Exception as exc:  # the app still serves; Temporal is retried on use
+                if on_startup is not None:
+                    raise
+                log.warning("temporal unreachable at startup", error=str(exc))
+        async with AsyncExitStack() as stack:
+            if on_startup is not None:
+                await stack.enter_async_context(on_startup(app))
+            yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Flowdeck",
+        summary="Durable engagement and call flows on Temporal",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.temporal_client = temporal_client
+    app.state.temporal_lock = asyncio.Lock()
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

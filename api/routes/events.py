@@ -1,0 +1,83 @@
+"""The event log: a JSON page of it, and a live server-sent-events stream."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import EngineDep, SessionDep, ViewerKey
+from api.services.stream import event_json, event_stream, newest_event_id
+from store import events as event_log
+
+router = APIRouter(prefix="/events", tags=["events"])
+MAX_ID = 2**63 - 1
+
+
+class EventPage(BaseModel):
+    items: list[dict[str, Any]]
+    last_id: int
+    """Pass it back as `after` to read on."""
+
+
+def _types(raw: str | None) -> list[str]:
+    return [t.strip() for t in (raw or "").split(",") if t.strip()]
+
+
+@router.get("")
+def read_events(
+    session: SessionDep,
+    key: ViewerKey,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    execution_id: Annotated[str | None, Query(max_length=64)] = None,
+    types: Annotated[str | None, Query(max_length=1000, description="comma-separated")] = None,
+) -> EventPage:
+    """The tenant's events with an id above `after`, oldest first."""
+    events = event_log.list_events(
+        session,
+        tenant_id=key.tenant_id,
+        after=after,
+        limit=limit,
+        execution_id=execution_id,
+        types=_types(types),
+    )
+    return EventPage(
+        items=[event_json(e) for e in events], last_id=events[-1].id if events else after
+    )
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream_events(
+    request: Request,
+    engine: EngineDep,
+    key: ViewerKey,
+    execution_id: Annotated[str | None, Query(max_length=64)] = None,
+    types: Annotated[str | None, Query(max_length=1000, description="comma-separated")] = None,
+    last_event_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    last_event_id_header: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=32)
+    ] = None,
+) -> StreamingResponse:
+    """Server-sent events; resumes after `Last-Event-ID` (header or query), else from now."""
+    after = last_event_id
+    if last_event_id_header and last_event_id_header.strip().isdigit():
+        after = int(last_event_id_header.strip())
+    if after is None:
+        # A short session of its own: the stream must hold no connection while it lasts.
+        after = await run_in_threadpool(newest_event_id, engine, key.tenant_id)
+    return StreamingResponse(
+        event_stream(
+            request=request,
+            engine=engine,
+            tenant_id=key.tenant_id,
+            after=after,
+            execution_id=execution_id,
+            types=_types(types),
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

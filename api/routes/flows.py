@@ -1,0 +1,89 @@
+"""Flows: their settings, priorities, and validating a definition."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlmodel import Session
+
+from api.bodies import (
+    DefinitionBody,
+    FlowCreate,
+    FlowDetail,
+    FlowOut,
+    FlowUpdate,
+    PriorityOrder,
+    ValidationOut,
+    VersionSummary,
+)
+from api.deps import ManagerKey, SessionDep, ViewerKey
+from schemas.validation import validate_flow
+from store import flows
+from store.flows import invalid_flow_error, problem_detail
+from store.models import Flow
+
+router = APIRouter(prefix="/flows", tags=["flows"])
+AT = "$.definition"
+
+
+def flow_detail(session: Session, flow: Flow) -> FlowDetail:
+    versions = flows.list_versions(session, tenant_id=flow.tenant_id, flow_id=flow.id)
+    return FlowDetail(
+        **FlowOut.model_validate(flow).model_dump(),
+        versions=[VersionSummary.model_validate(v) for v in versions],
+    )
+
+
+@router.post("/validate")
+def validate_definition(body: DefinitionBody, key: ViewerKey) -> ValidationOut:
+    """Check a definition without saving it: 200 with warnings, or 422 with every problem."""
+    report, _ = validate_flow(body.definition, live_call=body.live_call)
+    if not report.valid:
+        raise invalid_flow_error(report, at=AT)
+    warnings = [problem_detail(p, at=AT) for p in report.warnings]
+    return ValidationOut(valid=True, errors=[], warnings=warnings)
+
+
+@router.put("/priorities")
+def reorder_priorities(body: PriorityOrder, session: SessionDep, key: ManagerKey) -> list[FlowOut]:
+    """Priorities 1..n in the order given (1 wins when several flows match a lead)."""
+    ordered = flows.reorder_priorities(session, tenant_id=key.tenant_id, order=body.order)
+    return [FlowOut.model_validate(f) for f in ordered]
+
+
+@router.get("")
+def list_flows(session: SessionDep, key: ViewerKey) -> list[FlowOut]:
+    return [FlowOut.model_validate(f) for f in flows.list_flows(session, tenant_id=key.tenant_id)]
+
+
+@router.post("", status_code=201)
+def create_flow(body: FlowCreate, session: SessionDep, key: ManagerKey) -> FlowDetail:
+    """A flow; a `definition` given here becomes its draft version 1."""
+    flow = flows.create_flow(
+        session,
+        tenant_id=key.tenant_id,
+        fields=body.flow_fields(),
+        definition=body.definition,
+        change_notes=body.change_notes,
+        created_by=key.name,
+    )
+    return flow_detail(session, flow)
+
+
+@router.get("/{flow_id}")
+def read_flow(flow_id: str, session: SessionDep, key: ViewerKey) -> FlowDetail:
+    return flow_detail(session, flows.get_flow(session, tenant_id=key.tenant_id, flow_id=flow_id))
+
+
+@router.patch("/{flow_id}")
+def update_flow(flow_id: str, body: FlowUpdate, session: SessionDep, key: ManagerKey) -> FlowDetail:
+    flow = flows.update_flow(
+        session, tenant_id=key.tenant_id, flow_id=flow_id, changes=body.changes()
+    )
+    return flow_detail(session, flow)
+
+
+@router.delete("/{flow_id}", status_code=204)
+def delete_flow(flow_id: str, session: SessionDep, key: ManagerKey) -> Response:
+    """Soft delete: the flow disappears and stops triggering; its executions stay."""
+    flows.delete_flow(session, tenant_id=key.tenant_id, flow_id=flow_id)
+    return Response(status_code=204)

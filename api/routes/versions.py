@@ -1,0 +1,93 @@
+"""A flow's versions: drafts, publishing, rollback and diffs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.bodies import RollbackBody, VersionCreate, VersionOut, VersionSummary
+from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.services.diff import diff_definitions
+from store import flows
+
+router = APIRouter(prefix="/flows/{flow_id}", tags=["versions"])
+Number = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+@router.get("/versions")
+def list_versions(flow_id: str, session: SessionDep, key: ViewerKey) -> list[VersionSummary]:
+    versions = flows.list_versions(session, tenant_id=key.tenant_id, flow_id=flow_id)
+    return [VersionSummary.model_validate(v) for v in versions]
+
+
+@router.post("/versions", status_code=201)
+def create_version(
+    flow_id: str, body: VersionCreate, session: SessionDep, key: ManagerKey
+) -> VersionOut:
+    """A new draft; it is validated in full and refused with every problem's path."""
+    version = flows.create_version(
+        session,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        definition=body.definition,
+        change_notes=body.change_notes,
+        created_by=key.name,
+    )
+    return VersionOut.model_validate(version)
+
+
+@router.get("/versions/{number}")
+def read_version(flow_id: str, number: Number, session: SessionDep, key: ViewerKey) -> VersionOut:
+    version = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=number)
+    return VersionOut.model_validate(version)
+
+
+@router.put("/versions/{number}")
+def update_draft(
+    flow_id: str, number: Number, body: VersionCreate, session: SessionDep, key: ManagerKey
+) -> VersionOut:
+    """Replace a draft's definition; published and archived versions are immutable (409)."""
+    version = flows.update_draft(
+        session,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        number=number,
+        definition=body.definition,
+        change_notes=body.change_notes,
+    )
+    return VersionOut.model_validate(version)
+
+
+@router.post("/versions/{number}/publish")
+def publish_version(
+    flow_id: str, number: Number, session: SessionDep, key: ManagerKey
+) -> VersionOut:
+    """Publish a draft: new executions pin it; the previously published one is archived."""
+    version = flows.publish_version(
+        session, tenant_id=key.tenant_id, flow_id=flow_id, number=number
+    )
+    return VersionOut.model_validate(version)
+
+
+@router.post("/rollback", status_code=201)
+def rollback(flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey) -> VersionOut:
+    """Publish a copy of an earlier version as a new version number."""
+    version = flows.rollback_to(
+        session,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        number=body.version,
+        created_by=key.name,
+    )
+    return VersionOut.model_validate(version)
+
+
+@router.get("/versions/{a}/diff/{b}")
+def diff_versions(
+    flow_id: str, a: Number, b: Number, session: SessionDep, key: ViewerKey
+) -> dict[str, Any]:
+    """What changed from version `a` to version `b`."""
+    before = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=a)
+    after = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=b)
+    return {"from": a, "to": b, **diff_definitions(before.definition, after.definition)}

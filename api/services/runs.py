@@ -1,0 +1,344 @@
+"""Starting, retrying, cancelling and talking to executions' workflows.
+
+The execution row is committed before its workflow starts: if Temporal refuses the start,
+the row is marked failed with the reason, so nothing is ever lost silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ForbiddenError, ServiceUnavailableError
+from schemas.execution import (
+    SIGNAL_CANCEL,
+    SIGNAL_EVENT,
+    UPDATE_COMPLETE_HUMAN_TASK,
+    WORKFLOW_NAME,
+    CancelRequest,
+    EventSignal,
+    ExecutionInput,
+    ExecutionStatus,
+    HumanTaskAnswer,
+    HumanTaskCompletion,
+    RecordInput,
+)
+from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours
+from schemas.settings import Settings
+from store.executions import (
+    ExecutionFilter,
+    active_executions,
+    create_execution,
+    get_execution,
+    is_terminal,
+    waiting_step,
+)
+from store.flows import (
+    ConflictError,
+    NotFoundError,
+    business_hours_of,
+    find_version,
+    get_flow,
+    version_to_run,
+)
+from store.models import ApiKey, Execution, utcnow
+from store.timeline import apply_records
+
+log = structlog.get_logger(__name__)
+
+RPC_TIMEOUT = timedelta(seconds=10)
+UPDATE_TIMEOUT_S = 10.0
+BULK_CONCURRENCY = 20
+
+
+def _prepare(
+    session: Session,
+    *,
+    tenant_id: str,
+    flow_id: str,
+    version: int | None,
+    test: bool,
+    contact: dict[str, Any],
+    variables: dict[str, Any],
+    trigger: dict[str, Any],
+    retry_of: str | None,
+) -> tuple[Execution, ExecutionInput]:
+    flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    pinned = version_to_run(session, flow=flow, number=version, test=test)
+    hours = business_hours_of(session, flow=flow)
+    document = FlowDocument.model_validate(pinned.definition)
+    execution = create_execution(
+        session,
+        tenant_id=tenant_id,
+        flow_id=flow.id,
+        version=pinned.number,
+        contact=contact,
+        variables=variables,
+        trigger=trigger,
+        test=test,
+        retry_of=retry_of,
+    )
+    workflow_input = ExecutionInput(
+        execution_id=execution.id,
+        tenant_id=tenant_id,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        version=pinned.number,
+        definition=document,
+        contact=contact,
+        trigger=trigger,
+        variables=variables,
+        test=test,
+        business_hours=BusinessHours.model_validate(hours) if hours else None,
+    )
+    return execution, workflow_input
+
+
+def _mark_failed(engine: Engine, execution: Execution, reason: str) -> None:
+    record = RecordInput(
+        execution_id=execution.id,
+        tenant_id=execution.tenant_id,
+        flow_id=execution.flow_id,
+        status=ExecutionStatus.failed,
+        reason=reason,
+        at=utcnow(),
+    )
+    apply_records(engine, record)
+    execution.status = ExecutionStatus.failed
+    execution.reason = reason
+
+
+async def start_run(
+    *,
+    session: Session,
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    tenant_id: str,
+    flow_id: str,
+    version: int | None = None,
+    test: bool = False,
+    contact: dict[str, Any] | None = None,
+    variables: dict[str, Any] | None = None,
+    trigger: dict[str, Any] | None = None,
+    retry_of: str | None = None,
+) -> Execution:
+    """Create the execution row, then start its workflow (eagerly, if a worker is local)."""
+    execution, workflow_input = await run_in_threadpool(
+        _prepare,
+        session,
+        tenant_id=tenant_id,
+        flow_id=flow_id,
+        version=version,
+        test=test,
+        contact=contact or {},
+        variables=variables or {},
+        trigger=trigger or {"type": "manual"},
+        retry_of=retry_of,
+    )
+    try:
+        await client.start_workflow(
+            WORKFLOW_NAME,
+            workflow_input,
+            id=execution.workflow_id,
+            task_queue=settings.task_queue,
+            request_eager_start=True,
+            rpc_timeout=RPC_TIMEOUT,
+        )
+    except Exception as exc:  # whatever stopped the start, the row must say so
+        reason = f"the workflow could not be started: {exc}"
+        log.warning("workflow start failed", execution_id=execution.id, error=str(exc))
+        await run_in_threadpool(_mark_failed, engine, execution, reason)
+        raise ServiceUnavailableError(reason) from exc
+    log.info("execution started", execution_id=execution.id, flow_id=flow_id, test=test)
+    return execution
+
+
+async def retry_run(
+    *,
+    session: Session,
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    tenant_id: str,
+    execution_id: str,
+) -> Execution:
+    """A new execution of a finished one: same pinned version, contact and variables."""
+    original = await run_in_threadpool(
+        get_execution, session, tenant_id=tenant_id, execution_id=execution_id
+    )
+    if not is_terminal(original):
+        raise ConflictError(f"execution {execution_id} is still {original.status}: cancel it first")
+    return await start_run(
+        session=session,
+        engine=engine,
+        client=client,
+        settings=settings,
+        tenant_id=tenant_id,
+        flow_id=original.flow_id,
+        version=original.version,
+        test=original.test,
+        contact=original.contact,
+        variables=original.variables,
+        trigger=original.trigger,
+        retry_of=original.id,
+    )
+
+
+async def _live_execution(session: Session, *, tenant_id: str, execution_id: str) -> Execution:
+    execution = await run_in_threadpool(
+        get_execution, session, tenant_id=tenant_id, execution_id=execution_id
+    )
+    if is_terminal(execution):
+        raise ConflictError(f"execution {execution_id} has already {execution.status}")
+    return execution
+
+
+def _rpc_failure(exc: RPCError, execution: Execution) -> Exception:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return ConflictError(f"the workflow of execution {execution.id} is no longer running")
+    return ServiceUnavailableError(f"Temporal refused the request: {exc.message}")
+
+
+async def _signal(client: Client, execution: Execution, name: str, arg: BaseModel) -> None:
+    handle = client.get_workflow_handle(execution.workflow_id)
+    try:
+        await handle.signal(name, arg, rpc_timeout=RPC_TIMEOUT)
+    except RPCError as exc:
+        raise _rpc_failure(exc, execution) from exc
+
+
+async def cancel_run(
+    *, session: Session, client: Client, tenant_id: str, execution_id: str, reason: str, by: str
+) -> Execution:
+    execution = await _live_execution(session, tenant_id=tenant_id, execution_id=execution_id)
+    await _signal(client, execution, SIGNAL_CANCEL, CancelRequest(reason=reason, by=by))
+    log.info("cancel requested", execution_id=execution.id, by=by)
+    return execution
+
+
+async def cancel_matching(
+    *,
+    session: Session,
+    client: Client,
+    tenant_id: str,
+    filters: ExecutionFilter,
+    reason: str,
+    by: str,
+) -> tuple[int, int]:
+    """Signal cancel to every live execution that matches; returns (matched, signalled)."""
+    executions = await run_in_threadpool(
+        active_executions, session, tenant_id=tenant_id, filters=filters
+    )
+    gate = asyncio.Semaphore(BULK_CONCURRENCY)
+    request = CancelRequest(reason=reason, by=by)
+
+    async def cancel_one(execution: Execution) -> bool:
+        async with gate:
+            try:
+                await _signal(client, execution, SIGNAL_CANCEL, request)
+            except ConflictError:
+                return False  # it finished while we were signalling the others
+            return True
+
+    results = await asyncio.gather(*(cancel_one(e) for e in executions), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    signalled = sum(1 for r in results if r is True)
+    log.info("bulk cancel", matched=len(executions), signalled=signalled, by=by)
+    return len(executions), signalled
+
+
+async def send_event(
+    *,
+    session: Session,
+    client: Client,
+    tenant_id: str,
+    execution_id: str,
+    name: str,
+    data: dict[str, Any],
+) -> Execution:
+    execution = await _live_execution(session, tenant_id=tenant_id, execution_id=execution_id)
+    await _signal(client, execution, SIGNAL_EVENT, EventSignal(name=name, data=data))
+    return execution
+
+
+def _waiting_assignee(session: Session, execution: Execution, node_id: str) -> str | None:
+    """Who the human task waiting at `node_id` is assigned to, as rendered when it began.
+
+    None when the step is not waiting (yet, or any more).
+    """
+    version = find_version(session, flow_id=execution.flow_id, number=execution.version)
+    nodes = (version.definition.get("nodes") or []) if version else []
+    node = next((n for n in nodes if isinstance(n, dict) and n.get("id") == node_id), None)
+    if node is None:
+        raise NotFoundError(f"step {node_id} not found in version {execution.version}")
+    if node.get("type") != "human_task":
+        raise ConflictError(f"step {node_id} is a {node.get('type')} step, not a human task")
+    step = waiting_step(session, execution_id=execution.id, node_id=node_id)
+    if step is None:
+        return None
+    assignee = (step.result or {}).get("assignee") or (node.get("config") or {}).get("assignee")
+    return str(assignee or "")
+
+
+def may_complete(key: ApiKey, assignee: str) -> bool:
+    """Managers and admins complete any task; an agent completes tasks assigned to it."""
+    if key.role in ("admin", "manager"):
+        return True
+    return key.role == "agent" and assignee in (key.name, key.id, "agent")
+
+
+async def complete_human_task(
+    *,
+    session: Session,
+    client: Client,
+    key: ApiKey,
+    execution_id: str,
+    node_id: str,
+    data: dict[str, Any],
+) -> HumanTaskAnswer:
+    """Complete a waiting human task through the workflow's Update; a refusal is a conflict."""
+    execution = await _live_execution(session, tenant_id=key.tenant_id, execution_id=execution_id)
+    assignee = await run_in_threadpool(_waiting_assignee, session, execution, node_id)
+    if key.role not in ("admin", "manager"):
+        # An agent needs the task's assignee; managers leave the verdict to the workflow.
+        if assignee is None:
+            raise ConflictError(f"step {node_id} is not waiting for completion")
+        if not may_complete(key, assignee):
+            raise ForbiddenError(f"step {node_id} is assigned to {assignee}, not to this key")
+    completion = HumanTaskCompletion(node_id=node_id, data=data, completed_by=key.name)
+    handle = client.get_workflow_handle(execution.workflow_id)
+    try:
+        answer = await asyncio.wait_for(
+            handle.execute_update(
+                UPDATE_COMPLETE_HUMAN_TASK,
+                completion,
+                result_type=HumanTaskAnswer,
+                rpc_timeout=RPC_TIMEOUT,
+            ),
+            UPDATE_TIMEOUT_S,
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = getattr(exc.cause, "message", None) or str(exc.cause)
+        raise ConflictError(f"step {node_id} cannot be completed: {cause}") from exc
+    except RPCError as exc:
+        raise _rpc_failure(exc, execution) from exc
+    except TimeoutError as exc:
+        raise ServiceUnavailableError(
+            f"the workflow did not answer within {UPDATE_TIMEOUT_S:.0f} s (is a worker running?)"
+        ) from exc
+    if not isinstance(answer, HumanTaskAnswer) or not answer.accepted:
+        raise ConflictError(f"step {node_id} did not accept the completion")
+    return answer

@@ -1,0 +1,417 @@
+"""Flows and their versions: settings, drafts, publishing, rollback.
+
+A flow's settings (trigger, priority, hours, cooldown) live on the flow; its graph lives in
+numbered versions. A version is a draft until published; a published version is immutable and
+becomes archived when another one is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from schemas.api_errors import invalid_flow_response
+from schemas.flow import FlowDocument
+from schemas.validation import Problem, ValidationReport, validate_flow
+from store.events import record_event
+from store.models import Flow, FlowVersion, Tenant, utcnow
+
+FLOW_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "enabled",
+        "priority",
+        "trigger",
+        "business_hours",
+        "cooldown_minutes",
+    }
+)
+DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
+
+
+class NotFoundError(LookupError):
+    """A resource that does not exist for this tenant (another tenant's looks the same)."""
+
+
+class ConflictError(Exception):
+    """The request is valid but clashes with the resource's current state."""
+
+
+class InvalidInputError(ValueError):
+    """Input that fails validation; `details` holds one problem per JSON path."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Sequence[Mapping[str, Any]] = (),
+        code: str = "invalid_input",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = [dict(d) for d in details]
+
+
+# --- definitions -------------------------------------------------------------------------
+
+
+def reroot_path(path: str, at: str) -> str:
+    """A path inside the flow document (`$.nodes[0]`) as a path inside the request (`at`)."""
+    return at + path.removeprefix("$")
+
+
+def problem_detail(problem: Problem, *, at: str) -> dict[str, Any]:
+    return {
+        "path": reroot_path(problem.path, at),
+        "code": problem.code,
+        "message": problem.message,
+        "severity": problem.severity,
+    }
+
+
+def invalid_flow_error(report: ValidationReport, *, at: str = "$.definition") -> InvalidInputError:
+    """The error for a document with errors, each at its path inside the request (`at`)."""
+    body = invalid_flow_response(report, prefix=at).error
+    return InvalidInputError(
+        body.message, code=body.code, details=[d.model_dump() for d in body.details]
+    )
+
+
+def check_definition(definition: Any, *, at: str = "$.definition") -> FlowDocument:
+    """The parsed document, or InvalidInputError listing every error with its path."""
+    report, document = validate_flow(definition)
+    if not report.valid or document is None:
+        raise invalid_flow_error(report, at=at)
+    return document
+
+
+# --- flows -------------------------------------------------------------------------------
+
+
+def list_flows(session: Session, *, tenant_id: str) -> list[Flow]:
+    """The tenant's live flows, by priority (unprioritised last), then age."""
+    query = (
+        select(Flow)
+        .where(Flow.tenant_id == tenant_id, col(Flow.deleted_at).is_(None))
+        .order_by(col(Flow.priority).is_(None), col(Flow.priority), col(Flow.created_at))
+    )
+    return list(session.exec(query).all())
+
+
+def get_flow(session: Session, *, tenant_id: str, flow_id: str) -> Flow:
+    flow = session.get(Flow, flow_id)
+    if flow is None or flow.tenant_id != tenant_id or flow.deleted_at is not None:
+        raise NotFoundError(f"flow {flow_id} not found")
+    return flow
+
+
+def _check_priority_free(
+    session: Session, *, tenant_id: str, priority: int | None, flow_id: str | None
+) -> None:
+    if priority is None:
+        return
+    holder = session.exec(
+        select(Flow).where(Flow.tenant_id == tenant_id, Flow.priority == priority)
+    ).first()
+    if holder is not None and holder.id != flow_id:
+        raise ConflictError(f"priority {priority} is already held by flow {holder.id}")
+
+
+def _commit(session: Session, clash: str) -> None:
+    """Commit; a unique constraint hit by a concurrent request becomes a conflict."""
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ConflictError(clash) from exc
+
+
+def create_flow(
+    session: Session,
+    *,
+    tenant_id: str,
+    fields: Mapping[str, Any],
+    definition: Any | None = None,
+    change_notes: str | None = None,
+    created_by: str | None = None,
+) -> Flow:
+    """A new flow; with a `definition`, its draft version 1 too."""
+    _check_fields(fields)
+    if definition is not None:
+        check_definition(definition)
+    _check_priority_free(
+        session, tenant_id=tenant_id, priority=fields.get("priority"), flow_id=None
+    )
+    flow = Flow(tenant_id=tenant_id, **fields)
+    session.add(flow)
+    if definition is not None:
+        session.add(
+            FlowVersion(
+                flow_id=flow.id,
+                tenant_id=tenant_id,
+                number=1,
+                definition=definition,
+                change_notes=change_notes,
+                created_by=created_by,
+            )
+        )
+    _commit(session, "a flow with this priority was just created")
+    return flow
+
+
+def update_flow(
+    session: Session, *, tenant_id: str, flow_id: str, changes: Mapping[str, Any]
+) -> Flow:
+    """Change a flow's settings; publishing never touches them, nor do they need a version."""
+    _check_fields(changes)
+    flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    if "priority" in changes:
+        _check_priority_free(
+            session, tenant_id=tenant_id, priority=changes["priority"], flow_id=flow.id
+        )
+    for name, value in changes.items():
+        setattr(flow, name, value)
+    flow.updated_at = utcnow()
+    session.add(flow)
+    _commit(session, "another flow took this priority meanwhile")
+    return flow
+
+
+def delete_flow(session: Session, *, tenant_id: str, flow_id: str) -> None:
+    """Soft delete: the flow stops triggering and frees its priority; executions stay."""
+    flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    flow.deleted_at = utcnow()
+    flow.updated_at = flow.deleted_at
+    flow.enabled = False
+    flow.priority = None
+    session.add(flow)
+    session.commit()
+
+
+def reorder_priorities(session: Session, *, tenant_id: str, order: Sequence[str]) -> list[Flow]:
+    """Flows in `order` get priorities 1..n; other prioritised flows follow in their order."""
+    if len(set(order)) != len(order):
+        raise InvalidInputError(
+            "a flow appears twice in `order`",
+            details=[
+                {"path": f"$.order[{i}]", "code": "duplicate", "message": f"{fid} is repeated"}
+                for i, fid in enumerate(order)
+                if fid in order[:i]
+            ],
+        )
+    flows = {f.id: f for f in list_flows(session, tenant_id=tenant_id)}
+    missing = [i for i, fid in enumerate(order) if fid not in flows]
+    if missing:
+        raise InvalidInputError(
+            "unknown flows in `order`",
+            details=[
+                {"path": f"$.order[{i}]", "code": "not_found", "message": "no such flow"}
+                for i in missing
+            ],
+        )
+    others = [f for f in flows.values() if f.id not in order and f.priority is not None]
+    ranked = [flows[fid] for fid in order] + sorted(others, key=lambda f: f.priority or 0)
+    # Clear first in one statement: assigning row by row would clash with the unique
+    # (tenant, priority) constraint halfway through a swap.
+    session.execute(sa.update(Flow).where(col(Flow.tenant_id) == tenant_id).values(priority=None))
+    now = utcnow()
+    for rank, flow in enumerate(ranked, start=1):
+        flow.priority = rank
+        flow.updated_at = now
+        session.add(flow)
+    _commit(session, "priorities changed meanwhile; try again")
+    return list_flows(session, tenant_id=tenant_id)
+
+
+def business_hours_of(session: Session, *, flow: Flow) -> dict[str, Any] | None:
+    """The flow's business hours, else its tenant's."""
+    if flow.business_hours:
+        return flow.business_hours
+    tenant = session.get(Tenant, flow.tenant_id)
+    return tenant.business_hours if tenant is not None else None
+
+
+def _check_fields(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - FLOW_FIELDS
+    if unknown:
+        raise ValueError(f"not flow settings: {sorted(unknown)}")
+
+
+# --- versions ----------------------------------------------------------------------------
+
+
+def list_versions(session: Session, *, tenant_id: str, flow_id: str) -> list[FlowVersion]:
+    get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    query = select(FlowVersion).where(FlowVersion.flow_id == flow_id)
+    return list(session.exec(query.order_by(col(FlowVersion.number))).all())
+
+
+def get_version(session: Session, *, tenant_id: str, flow_id: str, number: int) -> FlowVersion:
+    get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    version = find_version(session, flow_id=flow_id, number=number)
+    if version is None:
+        raise NotFoundError(f"flow {flow_id} has no version {number}")
+    return version
+
+
+def find_version(session: Session, *, flow_id: str, number: int) -> FlowVersion | None:
+    """A version by number, whatever became of its flow (executions pin deleted flows too)."""
+    return session.exec(
+        select(FlowVersion).where(FlowVersion.flow_id == flow_id, FlowVersion.number == number)
+    ).first()
+
+
+def _next_number(session: Session, flow_id: str) -> int:
+    newest = session.exec(
+        select(func.max(FlowVersion.number)).where(FlowVersion.flow_id == flow_id)
+    ).one()
+    return int(newest or 0) + 1
+
+
+def create_version(
+    session: Session,
+    *,
+    tenant_id: str,
+    flow_id: str,
+    definition: Any,
+    change_notes: str | None = None,
+    created_by: str | None = None,
+) -> FlowVersion:
+    """A new draft, numbered after the newest version."""
+    get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    check_definition(definition)
+    version = FlowVersion(
+        flow_id=flow_id,
+        tenant_id=tenant_id,
+        number=_next_number(session, flow_id),
+        definition=definition,
+        change_notes=change_notes,
+        created_by=created_by,
+    )
+    session.add(version)
+    _commit(session, "another version was saved at the same moment; try again")
+    return version
+
+
+def update_draft(
+    session: Session,
+    *,
+    tenant_id: str,
+    flow_id: str,
+    number: int,
+    definition: Any,
+    change_notes: str | None = None,
+) -> FlowVersion:
+    version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
+    if version.status != DRAFT:
+        raise ConflictError(
+            f"version {number} is {version.status}: only drafts can be edited, "
+            "create a new version instead"
+        )
+    check_definition(definition)
+    version.definition = definition
+    if change_notes is not None:
+        version.change_notes = change_notes
+    session.add(version)
+    session.commit()
+    return version
+
+
+def _make_published(session: Session, *, flow: Flow, version: FlowVersion) -> None:
+    """Publish `version` in the session: the current one is archived, an event is written."""
+    now = utcnow()
+    if flow.published_version is not None and flow.published_version != version.number:
+        previous = find_version(session, flow_id=flow.id, number=flow.published_version)
+        if previous is not None:
+            previous.status = ARCHIVED
+            session.add(previous)
+    version.status = PUBLISHED
+    version.published_at = now
+    flow.published_version = version.number
+    flow.updated_at = now
+    session.add_all([version, flow])
+    data: dict[str, Any] = {"version": version.number}
+    if version.rolled_back_from is not None:
+        data["rolled_back_from"] = version.rolled_back_from
+    record_event(
+        session, tenant_id=flow.tenant_id, type_="flow.published", flow_id=flow.id, data=data
+    )
+
+
+def publish_version(session: Session, *, tenant_id: str, flow_id: str, number: int) -> FlowVersion:
+    """Publish a draft after validating it again; the published one before it is archived."""
+    flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
+    if version.status != DRAFT:
+        hint = "" if version.status == PUBLISHED else ": roll back to it instead"
+        raise ConflictError(f"version {number} is {version.status}, not a draft{hint}")
+    check_definition(version.definition)
+    _make_published(session, flow=flow, version=version)
+    _commit(session, "the flow was published by someone else meanwhile; try again")
+    return version
+
+
+def rollback_to(
+    session: Session,
+    *,
+    tenant_id: str,
+    flow_id: str,
+    number: int,
+    created_by: str | None = None,
+) -> FlowVersion:
+    """Publish a copy of an earlier published version as the newest version."""
+    flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    source = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
+    if source.status == DRAFT:
+        raise ConflictError(f"version {number} is a draft that was never published: publish it")
+    if source.number == flow.published_version:
+        raise ConflictError(f"version {number} is already the published version")
+    check_definition(source.definition)
+    copy = FlowVersion(
+        flow_id=flow_id,
+        tenant_id=tenant_id,
+        number=_next_number(session, flow_id),
+        definition=source.definition,
+        change_notes=f"Rollback to version {number}",
+        created_by=created_by,
+        rolled_back_from=number,
+    )
+    session.add(copy)
+    _make_published(session, flow=flow, version=copy)
+    _commit(session, "the flow changed meanwhile; try again")
+    return copy
+
+
+def version_to_run(session: Session, *, flow: Flow, number: int | None, test: bool) -> FlowVersion:
+    """The version an execution pins: the published one unless a number is given.
+
+    Archived versions may be run explicitly; drafts only in test runs.
+    """
+    if number is None:
+        if flow.published_version is None:
+            raise ConflictError(f"flow {flow.id} has no published version: publish one first")
+        number = flow.published_version
+    version = find_version(session, flow_id=flow.id, number=number)
+    if version is None:
+        raise InvalidInputError(
+            f"flow {flow.id} has no version {number}",
+            details=[{"path": "$.version", "code": "not_found", "message": "no such version"}],
+        )
+    if version.status == DRAFT and not test:
+        raise InvalidInputError(
+            f"version {number} is a draft",
+            details=[
+                {
+                    "path": "$.version",
+                    "code": "draft",
+                    "message": 'drafts run only in test runs ("test": true)',
+                }
+            ],
+        )
+    return version

@@ -1,0 +1,191 @@
+"""Every route needs a live key of the right role; tenants and keys are managed through the API."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from api.main import create_app
+from schemas.settings import Settings
+from store.db import session_scope
+from store.keys import ensure_operator_key
+from tests.api.helpers import TenantKeys
+
+ROLES = ("viewer", "agent", "manager", "admin")
+ALLOWED = {
+    "viewer": {"viewer", "agent", "manager", "admin"},
+    "agent": {"agent", "manager", "admin"},
+    "manager": {"manager", "admin"},
+    "admin": {"admin"},
+    "operator": set(),
+}
+# (method, path, least role). Ids are made up: an allowed key gets 404/422, never 401/403.
+MATRIX: list[tuple[str, str, str]] = [
+    ("GET", "/api/schemas/flow", "viewer"),
+    ("POST", "/api/flows/validate", "viewer"),
+    ("GET", "/api/flows", "viewer"),
+    ("POST", "/api/flows", "manager"),
+    ("PUT", "/api/flows/priorities", "manager"),
+    ("GET", "/api/flows/{flow_id}", "viewer"),
+    ("PATCH", "/api/flows/{flow_id}", "manager"),
+    ("DELETE", "/api/flows/{flow_id}", "manager"),
+    ("GET", "/api/flows/{flow_id}/versions", "viewer"),
+    ("POST", "/api/flows/{flow_id}/versions", "manager"),
+    ("GET", "/api/flows/{flow_id}/versions/{number}", "viewer"),
+    ("PUT", "/api/flows/{flow_id}/versions/{number}", "manager"),
+    ("POST", "/api/flows/{flow_id}/versions/{number}/publish", "manager"),
+    ("POST", "/api/flows/{flow_id}/rollback", "manager"),
+    ("GET", "/api/flows/{flow_id}/versions/{a}/diff/{b}", "viewer"),
+    ("POST", "/api/flows/{flow_id}/executions", "manager"),
+    ("GET", "/api/executions", "viewer"),
+    ("GET", "/api/executions/export.csv", "viewer"),
+    ("POST", "/api/executions/cancel", "manager"),
+    ("GET", "/api/executions/{execution_id}", "viewer"),
+    ("POST", "/api/executions/{execution_id}/cancel", "manager"),
+    ("POST", "/api/executions/{execution_id}/retry", "manager"),
+    ("POST", "/api/executions/{execution_id}/events/{name}", "manager"),
+    ("PUT", "/api/executions/{execution_id}/steps/{step}/complete", "agent"),
+    ("GET", "/api/outbox", "viewer"),
+    ("GET", "/api/events", "viewer"),
+    ("GET", "/api/keys", "admin"),
+    ("POST", "/api/keys", "admin"),
+    ("DELETE", "/api/keys/{key_id}", "admin"),
+    ("GET", "/api/tenants", "operator"),
+    ("POST", "/api/tenants", "operator"),
+]
+UNAUTHENTICATED = {("GET", "/api/health")}
+STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
+
+
+def _concrete(path: str) -> str:
+    return path.format(
+        flow_id="nope", number=1, a=1, b=2, execution_id="nope", name="ping", step="s", key_id="k"
+    )
+
+
+async def _call(
+    api: httpx.AsyncClient, method: str, path: str, headers: dict[str, str]
+) -> httpx.Response:
+    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
+    return await api.request(method, _concrete(path), json=body, headers=headers)
+
+
+def test_the_matrix_covers_every_route() -> None:
+    app = create_app(settings=Settings(FLOWDECK_ENV="test", DATABASE_URL="sqlite://"))
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == {(m, p) for m, p, _ in MATRIX} | UNAUTHENTICATED | STREAMS
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in MATRIX] + sorted(STREAMS))
+async def test_no_key_or_a_bad_key_is_401(api: httpx.AsyncClient, method: str, path: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer fd_not-a-key"}, {"Authorization": "Basic eDp5"}):
+        response = await _call(api, method, path, headers=headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_each_role_reaches_only_its_routes(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    for method, path, least in MATRIX:
+        for role in ROLES:
+            response = await _call(api, method, path, headers=tenant.auth(role))
+            if role in ALLOWED[least]:
+                assert response.status_code not in (401, 403), (method, path, role, response.text)
+            else:
+                assert response.status_code == 403, (method, path, role, response.text)
+                assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_health_needs_no_key(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "temporal": "ok"}
+
+
+async def test_health_is_503_when_temporal_is_unreachable(engine: Engine) -> None:
+    settings = Settings(FLOWDECK_ENV="test", TEMPORAL_ADDRESS="127.0.0.1:1")
+    app = create_app(settings=settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/api/health")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "temporal": "error"}
+
+
+@pytest.fixture
+def operator(engine: Engine) -> dict[str, str]:
+    secret = "fd_operator_" + secrets.token_urlsafe(16)
+    with session_scope(engine) as session:
+        ensure_operator_key(session, secret)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def test_the_operator_creates_tenants_whose_admin_key_works(
+    api: httpx.AsyncClient, operator: dict[str, str], tenant: TenantKeys
+) -> None:
+    created = await api.post("/api/tenants", json={"name": "Acme"}, headers=operator)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["name"] == "Acme"
+    admin = {"Authorization": f"Bearer {body['admin_key']}"}
+
+    flows = await api.get("/api/flows", headers=admin)
+    assert flows.status_code == 200 and flows.json() == []
+    listed = await api.get("/api/tenants", headers=operator)
+    assert body["id"] in [t["id"] for t in listed.json()]
+    assert "admin_key" not in listed.json()[0]
+
+    # A tenant's own admin is not the operator.
+    assert (await api.get("/api/tenants", headers=tenant.auth("admin"))).status_code == 403
+    assert (await api.post("/api/tenants", json={"name": "x"}, headers=admin)).status_code == 403
+
+
+async def test_admins_issue_list_and_revoke_keys(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    admin = tenant.auth("admin")
+    issued = await api.post(
+        "/api/keys", json={"name": "dashboard", "role": "viewer"}, headers=admin
+    )
+    assert issued.status_code == 201, issued.text
+    key = issued.json()
+    assert key["role"] == "viewer" and key["secret"].startswith("fd_")
+    viewer = {"Authorization": f"Bearer {key['secret']}"}
+    assert (await api.get("/api/flows", headers=viewer)).status_code == 200
+    assert (await api.post("/api/flows", json={"name": "x"}, headers=viewer)).status_code == 403
+
+    listed = (await api.get("/api/keys", headers=admin)).json()
+    assert "dashboard" in [k["name"] for k in listed]
+    assert all("secret" not in k and "secret_hash" not in k for k in listed)
+    # Another tenant's admin neither sees nor revokes it.
+    others = (await api.get("/api/keys", headers=other_tenant.auth("admin"))).json()
+    assert key["id"] not in [k["id"] for k in others]
+    foreign = await api.delete(f"/api/keys/{key['id']}", headers=other_tenant.auth("admin"))
+    assert foreign.status_code == 404
+
+    revoked = await api.delete(f"/api/keys/{key['id']}", headers=admin)
+    assert revoked.status_code == 204
+    assert (await api.get("/api/flows", headers=viewer)).status_code == 401
+    assert key["id"] not in [k["id"] for k in (await api.get("/api/keys", headers=admin)).json()]
+    again = await api.delete(f"/api/keys/{key['id']}", headers=admin)
+    assert again.status_code == 404
+
+
+async def test_unknown_roles_are_refused_with_a_path(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    response = await api.post(
+        "/api/keys", json={"name": "x", "role": "superuser"}, headers=tenant.auth("admin")
+    )
+    assert response.status_code == 422
+    assert [d["path"] for d in response.json()["error"]["details"]] == ["$.role"]

@@ -1,0 +1,254 @@
+"""Flows: settings, validation with JSON paths, priorities, soft delete, tenant isolation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from store.db import session_scope
+from store.models import Execution
+from tests.api.helpers import TenantKeys, make_flow, set_flow
+
+REPO = Path(__file__).parents[2]
+EXAMPLE_FILES = sorted((REPO / "examples").glob("*.json")) or sorted(
+    (REPO.parent / "shared" / "examples").glob("*.json")
+)
+EXAMPLES = {path.stem: json.loads(path.read_text()) for path in EXAMPLE_FILES}
+
+
+async def test_a_flow_is_created_with_its_settings_and_a_draft(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    body = {
+        "name": "Lead follow-up",
+        "description": "call, then WhatsApp",
+        "priority": 3,
+        "trigger": {
+            "type": "lead_created",
+            "conditions": [{"field": "lead_source", "op": "eq", "value": "IndiaMART"}],
+        },
+        "business_hours": {"start": "09:30", "end": "18:30", "timezone": "Asia/Kolkata"},
+        "cooldown_minutes": 15,
+        "definition": set_flow(),
+        "change_notes": "first cut",
+    }
+    created = await api.post("/api/flows", json=body, headers=tenant.auth("manager"))
+    assert created.status_code == 201, created.text
+    flow = created.json()
+    assert flow["name"] == "Lead follow-up" and flow["priority"] == 3
+    assert flow["trigger"]["conditions"][0]["value"] == "IndiaMART"
+    assert flow["business_hours"]["days"] == ["mon", "tue", "wed", "thu", "fri"]
+    assert flow["cooldown_minutes"] == 15 and flow["enabled"] is True
+    assert flow["published_version"] is None
+    assert [(v["number"], v["status"], v["change_notes"]) for v in flow["versions"]] == [
+        (1, "draft", "first cut")
+    ]
+    draft = await api.get(f"/api/flows/{flow['id']}/versions/1", headers=tenant.auth("viewer"))
+    assert draft.json()["definition"] == set_flow()
+    assert draft.json()["created_by"] == "manager-key"
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+async def test_the_examples_are_accepted_as_they_are(
+    api: httpx.AsyncClient, tenant: TenantKeys, example: str
+) -> None:
+    document = EXAMPLES[example]
+    settings = {k: v for k, v in document["flow"].items() if k != "priority"}
+    body = {**settings, "definition": document["definition"]}
+    created = await api.post("/api/flows", json=body, headers=tenant.auth("manager"))
+    assert created.status_code == 201, created.text
+
+
+async def test_an_invalid_definition_is_refused_with_json_paths(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    definition = set_flow()
+    definition["nodes"][0]["transitions"] = {"next": "nowhere"}
+    definition["nodes"][1]["type"] = "teleport"
+    response = await api.post(
+        "/api/flows", json={"name": "bad", "definition": definition}, headers=tenant.auth("manager")
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    paths = {d["path"] for d in error["details"]}
+    assert "$.definition.nodes[1].type" in paths
+    assert "$.definition.nodes[0].transitions.next" in paths
+    # Nothing was saved.
+    assert (await api.get("/api/flows", headers=tenant.auth("viewer"))).json() == []
+
+
+async def test_validate_reports_without_saving(api: httpx.AsyncClient, tenant: TenantKeys) -> None:
+    ok = await api.post(
+        "/api/flows/validate", json={"definition": set_flow()}, headers=tenant.auth("viewer")
+    )
+    assert ok.status_code == 200
+    assert ok.json() == {"valid": True, "errors": [], "warnings": []}
+
+    voice = {
+        "start": "hello",
+        "nodes": [
+            {"id": "hello", "type": "say", "config": {"text": "Hi"}, "transitions": {"next": "e"}},
+            {"id": "e", "type": "end"},
+        ],
+    }
+    warned = await api.post(
+        "/api/flows/validate", json={"definition": voice}, headers=tenant.auth("viewer")
+    )
+    assert warned.status_code == 200
+    assert warned.json()["valid"] is True
+    assert warned.json()["warnings"][0]["path"].startswith("$.definition.nodes[0]")
+
+    bad = await api.post(
+        "/api/flows/validate",
+        json={"definition": {"start": "a", "nodes": [{"id": "a", "type": "sms", "config": {}}]}},
+        headers=tenant.auth("viewer"),
+    )
+    assert bad.status_code == 422
+    details = bad.json()["error"]["details"]
+    assert {"path": "$.definition.nodes[0].config.body", "code": "missing"} in [
+        {"path": d["path"], "code": d["code"]} for d in details
+    ]
+
+
+async def test_settings_are_validated_with_paths(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    response = await api.post(
+        "/api/flows",
+        json={
+            "name": "x",
+            "trigger": {"type": "telepathy"},
+            "business_hours": {"start": "18:00", "end": "09:00"},
+            "cooldown_minutes": -1,
+        },
+        headers=tenant.auth("manager"),
+    )
+    assert response.status_code == 422
+    paths = {d["path"] for d in response.json()["error"]["details"]}
+    assert {"$.trigger.type", "$.business_hours", "$.cooldown_minutes"} <= paths
+
+
+async def test_patch_changes_only_what_is_given(api: httpx.AsyncClient, tenant: TenantKeys) -> None:
+    flow = await make_flow(api, tenant, trigger={"type": "manual"}, cooldown_minutes=30)
+    patched = await api.patch(
+        f"/api/flows/{flow['id']}",
+        json={"enabled": False, "trigger": {"type": "event", "event": "order.created"}},
+        headers=tenant.auth("manager"),
+    )
+    assert patched.status_code == 200, patched.text
+    body = patched.json()
+    assert body["enabled"] is False
+    assert body["trigger"] == {"type": "event", "event": "order.created"}
+    assert body["cooldown_minutes"] == 30 and body["name"] == "Test flow"
+    assert body["published_version"] == 1  # settings never touch versions
+
+    refused = await api.patch(
+        f"/api/flows/{flow['id']}", json={"name": None}, headers=tenant.auth("manager")
+    )
+    assert refused.status_code == 422
+
+
+async def test_a_priority_is_unique_per_tenant(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    first = await make_flow(api, tenant, priority=1)
+    clash = await api.post(
+        "/api/flows", json={"name": "second", "priority": 1}, headers=tenant.auth("manager")
+    )
+    assert clash.status_code == 409
+    assert clash.json()["error"]["code"] == "conflict"
+    second = await make_flow(api, tenant, priority=2)
+    moved = await api.patch(
+        f"/api/flows/{second['id']}", json={"priority": 1}, headers=tenant.auth("manager")
+    )
+    assert moved.status_code == 409
+    # Another tenant's priorities are its own.
+    await make_flow(api, other_tenant, priority=1)
+    assert (await api.get(f"/api/flows/{first['id']}", headers=tenant.auth())).json()[
+        "priority"
+    ] == 1
+
+
+async def test_priorities_are_reordered_at_once(api: httpx.AsyncClient, tenant: TenantKeys) -> None:
+    a = await make_flow(api, tenant, name="a", priority=1)
+    b = await make_flow(api, tenant, name="b", priority=2)
+    c = await make_flow(api, tenant, name="c", priority=3)
+    unranked = await make_flow(api, tenant, name="d")
+
+    response = await api.put(
+        "/api/flows/priorities", json={"order": [c["id"], a["id"]]}, headers=tenant.auth("manager")
+    )
+    assert response.status_code == 200, response.text
+    listed = await api.get("/api/flows", headers=tenant.auth("viewer"))
+    ranks = {f["name"]: f["priority"] for f in listed.json()}
+    assert ranks == {"c": 1, "a": 2, "b": 3, "d": None}  # b, not listed, follows
+    assert [f["name"] for f in listed.json()] == ["c", "a", "b", "d"]
+
+    unknown = await api.put(
+        "/api/flows/priorities",
+        json={"order": [unranked["id"], "missing"]},
+        headers=tenant.auth("manager"),
+    )
+    assert unknown.status_code == 422
+    assert [d["path"] for d in unknown.json()["error"]["details"]] == ["$.order[1]"]
+    twice = await api.put(
+        "/api/flows/priorities", json={"order": [a["id"], a["id"]]}, headers=tenant.auth("manager")
+    )
+    assert twice.status_code == 422
+    assert b["id"]  # untouched by the refused requests:
+    again = await api.get("/api/flows", headers=tenant.auth("viewer"))
+    assert {f["name"]: f["priority"] for f in again.json()} == ranks
+
+
+async def test_delete_is_soft_and_frees_the_priority(
+    api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
+) -> None:
+    flow = await make_flow(api, tenant, priority=1)
+    with session_scope(engine) as session:
+        execution = Execution(
+            tenant_id=tenant.id, flow_id=flow["id"], version=1, workflow_id="exec-x"
+        )
+        session.add(execution)
+    deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+    assert deleted.status_code == 204
+    assert (await api.get(f"/api/flows/{flow['id']}", headers=tenant.auth())).status_code == 404
+    assert (await api.get("/api/flows", headers=tenant.auth())).json() == []
+    again = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+    assert again.status_code == 404
+    await make_flow(api, tenant, priority=1)  # the priority is free again
+    # Its executions stay readable.
+    kept = await api.get(f"/api/executions/{execution.id}", headers=tenant.auth())
+    assert kept.status_code == 200 and kept.json()["flow_name"] == "Test flow"
+
+
+async def test_another_tenants_flow_does_not_exist(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    flow = await make_flow(api, tenant)
+    theirs = other_tenant.auth("admin")
+    fid = flow["id"]
+    for method, path, body in [
+        ("GET", f"/api/flows/{fid}", None),
+        ("PATCH", f"/api/flows/{fid}", {"enabled": False}),
+        ("DELETE", f"/api/flows/{fid}", None),
+        ("GET", f"/api/flows/{fid}/versions", None),
+        ("GET", f"/api/flows/{fid}/versions/1", None),
+        ("PUT", f"/api/flows/{fid}/versions/1", {"definition": set_flow()}),
+        ("POST", f"/api/flows/{fid}/versions", {"definition": set_flow()}),
+        ("POST", f"/api/flows/{fid}/versions/1/publish", None),
+        ("POST", f"/api/flows/{fid}/rollback", {"version": 1}),
+        ("GET", f"/api/flows/{fid}/versions/1/diff/1", None),
+        ("POST", f"/api/flows/{fid}/executions", {}),
+    ]:
+        response = await api.request(method, path, json=body, headers=theirs)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+    assert (await api.get("/api/flows", headers=theirs)).json() == []
+    reorder = await api.put("/api/flows/priorities", json={"order": [fid]}, headers=theirs)
+    assert reorder.status_code == 422
+    mine = await api.get(f"/api/flows/{fid}", headers=tenant.auth())
+    assert mine.json()["enabled"] is True and mine.json()["published_version"] == 1
