@@ -300,9 +300,7 @@ class FlowExecution:
     async def _action(self, node: Node, scope: _Scope) -> str | None:
         record = self._begin(node)
         try:
-            config = templating.render_value(
-                node.config.model_dump(by_alias=True, exclude_none=True), self._context(scope)
-            )
+            config = _render_config(node, self._context(scope))
         except templating.TemplateRenderError as exc:
             return self._action_failed(node, record, str(exc))
         self._open[record.seq] = record
@@ -706,6 +704,22 @@ class FlowExecution:
             ),
             start_to_close_timeout=RECORD_TIMEOUT,
         )
+
+
+NATIVE_FIELDS: dict[str, frozenset[str]] = {
+    "http": frozenset({"body"}),
+    "crm_update": frozenset({"fields"}),
+}
+"""Config keys whose `{{ expr }}` keeps its native type (a JSON body); all others are text."""
+
+
+def _render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:
+    raw = node.config.model_dump(by_alias=True, exclude_none=True)
+    native = NATIVE_FIELDS.get(node.type, frozenset())
+    return {
+        key: templating.render_value(value, context, native=key in native)
+        for key, value in raw.items()
+    }
 
 
 def _cause(error: BaseException) -> str:

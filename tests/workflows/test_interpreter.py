@@ -625,3 +625,44 @@ async def test_subflow_of_another_tenant_is_not_found(skipping_runner: Runner) -
     result: ExecutionResult = await handle.result()
     assert result.status == "completed"
     assert skipping_runner.path(handle)[0] == ("call", "failed", "failed")
+
+
+async def test_text_fields_render_as_text_and_json_bodies_keep_their_types(
+    skipping_runner: Runner, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(
+        "/hook", method="POST", json={"items": [1, 2], "count": 2, "name": "Asha"}
+    ).respond_with_json({"ok": True})
+    flow = {
+        "start": "text",
+        "nodes": [
+            {
+                "id": "text",
+                "type": "sms",
+                "config": {"to": "{{ contact.phone }}", "body": "{{ contact.items | length }}"},
+                "transitions": {"sent": "hook"},
+            },
+            {
+                "id": "hook",
+                "type": "http",
+                "config": {
+                    "method": "POST",
+                    "url": httpserver.url_for("/hook"),
+                    "body": {
+                        "items": "{{ contact.items }}",
+                        "count": "{{ contact.items | length }}",
+                        "name": "{{ contact.name }}",
+                    },
+                },
+                "transitions": {"success": "done"},
+            },
+            END,
+        ],
+    }
+    contact = {"name": "Asha", "phone": 919800000001, "items": [1, 2]}
+    handle = await skipping_runner.start(flow, contact=contact)
+    result: ExecutionResult = await handle.result()
+    assert result.status == "completed"
+    [sms] = skipping_runner.outbox(handle)
+    assert (sms.to, sms.content) == ("919800000001", {"body": "2"})
+    assert result.steps["hook"]["body"] == {"ok": True}
