@@ -501,7 +501,8 @@ class FlowExecution:
         self._open.pop(record.seq, None)
         result = {"data": task.data, "completed_by": task.completed_by}
         self._state.steps[node.id] = result
-        self._finish(record, StepStatus.success, port="completed", result=result)
+        shown = {**(record.result or {}), **result}  # the timeline keeps the task's title
+        self._finish(record, StepStatus.success, port="completed", result=shown)
         return "completed"
 
     # --- structure -----------------------------------------------------------------------

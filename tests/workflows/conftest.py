@@ -60,6 +60,7 @@ class Runner:
         *,
         contact: dict[str, Any] | None = None,
         variables: dict[str, Any] | None = None,
+        trigger: dict[str, Any] | None = None,
         business_hours: BusinessHours | None = None,
         history_limit: int = 8000,
         flow_id: str | None = None,
@@ -87,6 +88,7 @@ class Runner:
             definition=FlowDocument.model_validate(definition),
             contact=contact or {},
             variables=variables or {},
+            trigger=trigger or {"type": "manual"},
             business_hours=business_hours,
             history_limit=history_limit,
         )

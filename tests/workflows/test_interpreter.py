@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -20,7 +21,7 @@ from schemas.execution import (
     HumanTaskAnswer,
     HumanTaskCompletion,
 )
-from schemas.hours import BusinessHours
+from schemas.hours import BusinessHours, next_opening
 from tests.workflows.conftest import Runner
 
 END = {"id": "done", "type": "end"}
@@ -140,11 +141,9 @@ async def test_cancel_stops_a_long_wait_at_once(runner: Runner) -> None:
 
 
 async def test_wait_until_open_waits_for_business_hours(skipping_runner: Runner) -> None:
-    now = datetime.now(UTC)
-    # Hours that opened an hour ago, tomorrow only: the execution must wait about a day.
-    tomorrow = (now + timedelta(days=1)).strftime("%a").lower()
-    opening = (now - timedelta(hours=1)).strftime("%H:00")
-    hours = BusinessHours(start=opening, end="23:59", timezone="UTC", days=[tomorrow])  # type: ignore[list-item]
+    # Open one minute a week, Wednesdays 09:30 in Kolkata: the execution must wait for it.
+    # (The time-skipping server's clock runs ahead of ours, so nothing here uses our clock.)
+    hours = BusinessHours(start="09:30", end="09:31", timezone="Asia/Kolkata", days=["wed"])
     flow = {
         "start": "open",
         "nodes": [
@@ -161,10 +160,11 @@ async def test_wait_until_open_waits_for_business_hours(skipping_runner: Runner)
     result: ExecutionResult = await handle.result()
     assert result.status == "completed"
     [wait, _] = skipping_runner.steps(handle)
-    assert wait.result is not None
-    until = datetime.fromisoformat(wait.result["until"])
-    assert until.strftime("%a").lower() == tomorrow
-    assert until.strftime("%H:%M") == opening
+    assert wait.result is not None and wait.ended_at is not None
+    until = datetime.fromisoformat(wait.result["until"]).astimezone(ZoneInfo("Asia/Kolkata"))
+    assert (until.strftime("%a"), until.strftime("%H:%M")) == ("Wed", "09:30")
+    assert until == next_opening(hours, wait.started_at)  # the workflow's own clock
+    assert wait.started_at <= until <= wait.ended_at
     await skipping_runner.save_history(handle, "wait_until_open")
 
 
