@@ -19,9 +19,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = Field(
         default="development", alias="FLOWDECK_ENV"
     )
-    database_url: str = Field(
-        default=f"sqlite:///{DATA_DIR / 'flowdeck.db'}", alias="DATABASE_URL"
-    )
+    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'flowdeck.db'}", alias="DATABASE_URL")
     temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
     temporal_tls_cert: str | None = Field(default=None, alias="TEMPORAL_TLS_CERT")
