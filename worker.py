@@ -12,7 +12,8 @@ from temporalio.worker import Worker
 
 from activities.flow_activities import FlowActivities
 from schemas.settings import Settings
-from workflows import FlowExecution, workflow_runner
+from workflows import FlowExecution
+from workflows.sandbox import workflow_runner
 
 
 async def connect(settings: Settings, address: str | None = None) -> Client:

@@ -22,6 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import crm, email, http_step, messaging, tag
+from activities.recorder import Recorder
 from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
 from schemas.execution import (
@@ -38,7 +39,6 @@ from schemas.execution import (
     SubflowStartInput,
 )
 from schemas.settings import Settings
-from store.timeline import apply_records
 
 HANDLERS: dict[str, StepHandler] = {
     "http": http_step.perform_http,
@@ -101,6 +101,7 @@ class FlowActivities:
         self, *, engine: Engine, settings: Settings, http_client: httpx.AsyncClient | None = None
     ) -> None:
         self._engine = engine
+        self._recorder = Recorder(engine)
         self._settings = settings
         # Our own client never reads proxy settings from the environment: a proxy would
         # resolve names itself and undo the private-address check.
@@ -211,7 +212,7 @@ class FlowActivities:
 
     async def _apply(self, record: RecordInput) -> None:
         try:
-            await asyncio.to_thread(apply_records, self._engine, record)
+            await self._recorder.apply(record)
         except LookupError as exc:
             # The API creates the row before starting the workflow: a missing row stays missing.
             raise step_error(str(exc), type=EXECUTION_NOT_FOUND, retryable=False) from None

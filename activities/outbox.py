@@ -10,41 +10,15 @@ import asyncio
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from activities.step import StepContext
-from store.db import session_scope
 from store.models import OutboxMessage
-
-
-def _find(session: Session, key: str) -> OutboxMessage | None:
-    return session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+from store.outbox import find_message, insert_message_once
 
 
 def _find_sent(engine: Engine, key: str) -> OutboxMessage | None:
-    with session_scope(engine) as session:
-        message = _find(session, key)
-        return message if message is not None and message.status == "sent" else None
-
-
-def _store(engine: Engine, message: OutboxMessage) -> OutboxMessage:
-    """Insert the message unless its key is already stored; returns the stored row."""
-    try:
-        with session_scope(engine) as session:
-            existing = _find(session, message.idempotency_key)
-            if existing is not None:
-                return existing
-            session.add(message)
-            session.flush()
-            return message
-    except IntegrityError:
-        # A concurrent attempt of the same step inserted it between our look-up and insert.
-        with session_scope(engine) as session:
-            existing = _find(session, message.idempotency_key)
-            if existing is None:
-                raise
-            return existing
+    message = find_message(engine, key)
+    return message if message is not None and message.status == "sent" else None
 
 
 async def find_sent(ctx: StepContext) -> OutboxMessage | None:
@@ -76,4 +50,4 @@ async def record_message(
         provider_id=provider_id,
         idempotency_key=ctx.data.idempotency_key,
     )
-    return await asyncio.to_thread(_store, ctx.engine, message)
+    return await asyncio.to_thread(insert_message_once, ctx.engine, message)

@@ -70,7 +70,9 @@ def _flow(db: Database) -> str:
         return flow.id
 
 
-async def _run_flow(client: Client, db: Database, flow_id: str, queue: str) -> None:
+async def _run_flow(
+    client: Client, db: Database, flow_id: str, queue: str, local_steps: list[str]
+) -> None:
     execution_id = uuid.uuid4().hex
     contact = {"name": "Asha", "phone": "+15550002222", "email": "asha@example.com"}
 
@@ -97,6 +99,7 @@ async def _run_flow(client: Client, db: Database, flow_id: str, queue: str) -> N
             version=1,
             definition=FlowDocument.model_validate(THREE_STEPS),
             contact=contact,
+            local_steps=local_steps,
         ),
         id=workflow_id_for(execution_id),
         task_queue=queue,
@@ -128,6 +131,7 @@ async def main() -> None:
     db = database()
     flow_id = _flow(db)
     settings = Settings.model_validate({"FLOWDECK_ENV": "test"})
+    local = settings.local_action_types()
     async with temporal_server() as env:
         client = env.client
         queue = f"bench-{uuid.uuid4().hex[:6]}"
@@ -142,7 +146,7 @@ async def main() -> None:
         )
         async with flowdeck, bare:
             # warm both paths up so neither pays for first-use costs in the figures
-            await _measure("warm-up", 20, 10, lambda: _run_flow(client, db, flow_id, queue))
+            await _measure("warm-up", 20, 10, lambda: _run_flow(client, db, flow_id, queue, local))
             await _measure(
                 "warm-up",
                 20,
@@ -172,13 +176,21 @@ async def main() -> None:
                     "flowdeck: sms, whatsapp, email",
                     args.runs,
                     args.concurrency,
-                    lambda: _run_flow(client, db, flow_id, queue),
+                    lambda: _run_flow(client, db, flow_id, queue, local),
+                ),
+                await _measure(
+                    "flowdeck, no local activities",
+                    args.runs,
+                    args.concurrency,
+                    lambda: _run_flow(client, db, flow_id, queue, []),
                 ),
             ]
     for row in rows:
         show(row)
     ratio = rows[2]["per_s"] / rows[0]["per_s"]
     sys.stdout.write(f"ratio flowdeck / bare 3 activities: {ratio:.2f} (target >= 0.80)\n")
+    ratio = rows[3]["per_s"] / rows[0]["per_s"]
+    sys.stdout.write(f"ratio flowdeck without local activities / bare: {ratio:.2f}\n")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ class ExecutionInput(BaseModel):
     parent_execution_id: str | None = None
     history_limit: int = 8000
     """Continue-as-new at a loop boundary once the history has this many events."""
+    local_steps: list[str] = Field(default_factory=list)
+    """Action step types this execution runs as local activities (Settings.local_action_types)."""
     resume: ResumeState | None = None
 
 

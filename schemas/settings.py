@@ -66,6 +66,23 @@ class Settings(BaseSettings):
                 raise ValueError("production needs a PostgreSQL DATABASE_URL")
         return self
 
+    def local_action_types(self) -> list[str]:
+        """Action steps quick enough to run as local activities: sandbox sends and tags.
+
+        A local activity runs in the worker that runs the workflow, with no round trip
+        through the Temporal server; real providers and HTTP keep regular activities, whose
+        timeouts and retries the server enforces.
+        """
+        local = ["tag"]
+        for channel, provider in (
+            ("sms", self.provider_sms),
+            ("whatsapp", self.provider_whatsapp),
+            ("email", self.provider_email),
+        ):
+            if provider == "sandbox":
+                local.append(channel)
+        return local
+
     def allowlist(self) -> tuple[list[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
         """The allow-list split into host names and networks."""
         hosts: list[str] = []

@@ -1,9 +1,14 @@
-"""Reading the outbox: what the sandbox providers recorded instead of sending."""
+"""The outbox: what the sandbox providers recorded instead of sending, and the idempotency
+record of real sends (one row per step idempotency key)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, and_, col, or_, select
 
+from store.db import session_scope
 from store.executions import MAX_PAGE, decode_cursor, encode_cursor
 from store.models import OutboxMessage
 
@@ -38,3 +43,34 @@ def list_outbox(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id)
+
+
+_outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def find_message(engine: Engine, key: str) -> OutboxMessage | None:
+    """The message stored under an idempotency key, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(_outbox).where(_outbox.c.idempotency_key == key)).first()
+    return OutboxMessage.model_construct(**row._asdict()) if row is not None else None
+
+
+def insert_message_once(engine: Engine, message: OutboxMessage) -> OutboxMessage:
+    """Insert the message unless its key is stored already; returns the stored row.
+
+    One statement that cannot race (`ON CONFLICT DO NOTHING`), on SQLite and PostgreSQL: a
+    retried or concurrent attempt of the same step gets back the first attempt's row.
+    """
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    values = message.model_dump()
+    with session_scope(engine) as session:
+        conn = session.connection()
+        conn.execute(
+            dialect.insert(_outbox)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        row = conn.execute(
+            sa.select(_outbox).where(_outbox.c.idempotency_key == message.idempotency_key)
+        ).one()
+    return OutboxMessage.model_construct(**row._asdict())

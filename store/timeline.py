@@ -2,15 +2,21 @@
 
 Idempotent: a record for a `seq` that is already stored updates it, and an event is written
 only when a status really changes, so a retried activity writes nothing twice.
+
+This is the hottest write path of the product (every step of every execution), so it speaks
+SQLAlchemy Core, not the ORM, and `apply_batch` writes many executions' records in one
+transaction (group commit, see `activities.flow_activities`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from schemas.execution import TERMINAL_STATUSES, ExecutionStatus, RecordInput, StepRecord
 from store.db import session_scope
@@ -30,114 +36,198 @@ EXECUTION_EVENTS = {
     ExecutionStatus.cancelled: "flow.cancelled",
     ExecutionStatus.skipped: "flow.skipped",
 }
+_FINISHED = ("success", "failed", "skipped")
+_ACTIVE = (ExecutionStatus.running, ExecutionStatus.waiting)
+
+_executions = Execution.__table__  # type: ignore[attr-defined]
+_steps = ExecutionStep.__table__  # type: ignore[attr-defined]
+_events = Event.__table__  # type: ignore[attr-defined]
 
 
-def _event(execution: Execution, type_: str, node_id: str | None, data: dict[str, Any]) -> Event:
-    return Event(
-        tenant_id=execution.tenant_id,
-        type=type_,
-        flow_id=execution.flow_id,
-        execution_id=execution.id,
-        node_id=node_id,
-        data=data,
-    )
+@dataclass
+class _Execution:
+    """The columns of one execution that progress reads and changes."""
 
+    id: str
+    tenant_id: str
+    flow_id: str
+    version: int
+    status: str
+    started_at: datetime | None
+    changes: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
-def _apply_step(session: Session, execution: Execution, record: StepRecord) -> None:
-    row = session.exec(
-        select(ExecutionStep).where(
-            ExecutionStep.execution_id == execution.id, ExecutionStep.seq == record.seq
+    def set(self, **values: Any) -> None:
+        self.changes.update(values)
+        if "status" in values:
+            self.status = values["status"]
+
+    def event(self, type_: str, node_id: str | None, data: dict[str, Any], at: datetime) -> None:
+        self.events.append(
+            {
+                "tenant_id": self.tenant_id,
+                "type": type_,
+                "flow_id": self.flow_id,
+                "execution_id": self.id,
+                "node_id": node_id,
+                "data": data,
+                "created_at": at,
+            }
         )
-    ).first()
-    previous = row.status if row else None
-    if row is None:
-        row = ExecutionStep(
-            execution_id=execution.id,
-            tenant_id=execution.tenant_id,
-            seq=record.seq,
-            node_id=record.node_id,
-            node_type=record.node_type,
-            status=record.status,
-            started_at=record.started_at,
-        )
-    elif previous in ("success", "failed", "skipped") and record.status in ("running", "waiting"):
-        return  # a late "started" record must not reopen a finished step
-    row.status = record.status
-    row.port = record.port
-    row.attempt = max(row.attempt, record.attempt)
-    row.ended_at = record.ended_at
-    row.duration_ms = (
+
+
+def _step_values(execution: _Execution, record: StepRecord, attempt: int) -> dict[str, Any]:
+    duration = (
         int((record.ended_at - record.started_at).total_seconds() * 1000)
         if record.ended_at
         else None
     )
-    row.result = record.result
-    row.error = record.error
-    row.skip_reason = record.skip_reason
-    session.add(row)
-    event_type = STEP_EVENTS[record.status]
-    if STEP_EVENTS.get(previous or "") != event_type:
-        data: dict[str, Any] = {
-            "seq": record.seq,
-            "type": record.node_type,
-            "status": record.status,
-        }
-        if record.port:
-            data["port"] = record.port
-        if record.error:
-            data["error"] = record.error
-        if record.skip_reason:
-            data["skip_reason"] = record.skip_reason
-        session.add(_event(execution, event_type, record.node_id, data))
+    return {
+        "execution_id": execution.id,
+        "tenant_id": execution.tenant_id,
+        "seq": record.seq,
+        "node_id": record.node_id,
+        "node_type": record.node_type,
+        "status": str(record.status),
+        "port": record.port,
+        "attempt": attempt,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration_ms": duration,
+        "result": record.result,
+        "error": record.error,
+        "skip_reason": record.skip_reason,
+    }
 
 
-def _mark_started(session: Session, execution: Execution, at: datetime) -> None:
-    """The first progress of an execution: `flow.started` comes before any step event."""
-    execution.started_at = at
-    if execution.status == ExecutionStatus.pending:
-        execution.status = ExecutionStatus.running
-    session.add(_event(execution, "flow.started", None, {"version": execution.version}))
+def _step_event(record: StepRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {"seq": record.seq, "type": record.node_type, "status": record.status}
+    if record.port:
+        data["port"] = record.port
+    if record.error:
+        data["error"] = record.error
+    if record.skip_reason:
+        data["skip_reason"] = record.skip_reason
+    return data
 
 
-def _apply_status(
-    session: Session,
-    execution: Execution,
-    status: ExecutionStatus,
-    reason: str | None,
-    at: datetime,
+def _apply_steps(
+    conn: Connection, execution: _Execution, records: Sequence[StepRecord], at: datetime
 ) -> None:
-    if execution.status in TERMINAL_STATUSES:
+    """Insert new steps, update known ones; one event per real change of status."""
+    seqs = sorted({r.seq for r in records})
+    known: dict[int, tuple[str, int]] = {
+        row.seq: (row.status, row.attempt)
+        for row in conn.execute(
+            sa.select(_steps.c.seq, _steps.c.status, _steps.c.attempt).where(
+                _steps.c.execution_id == execution.id, _steps.c.seq.in_(seqs)
+            )
+        )
+    }
+    stored = set(known)
+    final: dict[int, dict[str, Any]] = {}
+    for record in records:
+        previous, attempt = known.get(record.seq, (None, 0))
+        if previous in _FINISHED and record.status in ("running", "waiting"):
+            continue  # a late "started" record must not reopen a finished step
+        values = _step_values(execution, record, max(attempt, record.attempt))
+        event_type = STEP_EVENTS[record.status]
+        if STEP_EVENTS.get(previous or "") != event_type:
+            execution.event(event_type, record.node_id, _step_event(record), at)
+        final[record.seq] = values
+        known[record.seq] = (str(record.status), values["attempt"])
+    inserts = [v for seq, v in final.items() if seq not in stored]
+    if inserts:
+        conn.execute(sa.insert(_steps), inserts)
+    for seq, values in final.items():
+        if seq in stored:
+            conn.execute(
+                sa.update(_steps)
+                .where(_steps.c.execution_id == execution.id, _steps.c.seq == seq)
+                .values(**{k: v for k, v in values.items() if k not in ("execution_id", "seq")})
+            )
+
+
+def _apply_status(execution: _Execution, record: RecordInput) -> None:
+    status, reason = record.status, record.reason
+    if status is None or execution.status in TERMINAL_STATUSES:
         return  # terminal statuses are final: a late write cannot revive an execution
     previous = execution.status
-    execution.status = status
+    execution.set(status=str(status))
     if status in TERMINAL_STATUSES:
-        execution.ended_at = at
-        execution.reason = reason
-        event_type = EXECUTION_EVENTS[status]
-        session.add(_event(execution, event_type, None, {"reason": reason} if reason else {}))
+        execution.set(ended_at=record.at, reason=reason)
+        data = {"reason": reason} if reason else {}
+        execution.event(EXECUTION_EVENTS[status], None, data, record.at)
     elif previous != status and reason:
-        execution.reason = reason
+        execution.set(reason=reason)
 
 
-def apply_records(engine: Engine, record: RecordInput, *, current_node: str | None = None) -> None:
-    """Store step records and an optional status change of one execution in one transaction."""
+def _load(conn: Connection, ids: Sequence[str]) -> dict[str, _Execution]:
+    columns = [
+        _executions.c[name] for name in _Execution.__dataclass_fields__ if name in _executions.c
+    ]
+    rows = conn.execute(sa.select(*columns).where(_executions.c.id.in_(list(ids))))
+    return {row.id: _Execution(**row._asdict()) for row in rows}
+
+
+def _apply_one(conn: Connection, execution: _Execution, record: RecordInput) -> None:
+    if execution.started_at is None and (record.records or record.status in _ACTIVE):
+        # The first progress: `flow.started` comes before any step event.
+        first = record.records[0].started_at if record.records else record.at
+        execution.started_at = first
+        execution.set(started_at=first)
+        if execution.status == ExecutionStatus.pending:
+            execution.set(status=ExecutionStatus.running.value)
+        execution.event("flow.started", None, {"version": execution.version}, first)
+    if record.records:
+        _apply_steps(conn, execution, record.records, record.at)
+    _apply_status(execution, record)
+    if record.context is not None:
+        execution.set(context=record.context)
+    if record.records:
+        execution.set(current_node=record.records[-1].node_id)
+    execution.set(updated_at=record.at)
+
+
+def _write(conn: Connection, executions: Sequence[_Execution]) -> None:
+    events = [e for execution in executions for e in execution.events]
+    if events:
+        conn.execute(sa.insert(_events), events)
+    for execution in executions:
+        if execution.changes:
+            conn.execute(
+                sa.update(_executions)
+                .where(_executions.c.id == execution.id)
+                .values(**execution.changes)
+            )
+        execution.changes, execution.events = {}, []
+
+
+def apply_batch(engine: Engine, records: Sequence[RecordInput]) -> list[LookupError | None]:
+    """Apply many executions' records in one transaction, in order.
+
+    Returns, per record, None or the LookupError of an execution that does not exist (or
+    belongs to another tenant); those records are skipped, the others are written.
+    """
+    outcome: list[LookupError | None] = []
     with session_scope(engine) as session:
-        execution = session.get(Execution, record.execution_id)
-        if execution is None or execution.tenant_id != record.tenant_id:
-            raise LookupError(f"execution {record.execution_id} not found")
-        active = (ExecutionStatus.running, ExecutionStatus.waiting)
-        if execution.started_at is None and (record.records or record.status in active):
-            first = record.records[0].started_at if record.records else record.at
-            _mark_started(session, execution, first)
-        for step in record.records:
-            _apply_step(session, execution, step)
-        if record.status is not None:
-            _apply_status(session, execution, record.status, record.reason, record.at)
-        if record.context is not None:
-            execution.context = record.context
-        if current_node is not None:
-            execution.current_node = current_node
-        elif record.records:
-            execution.current_node = record.records[-1].node_id
-        execution.updated_at = record.at
-        session.add(execution)
+        conn = session.connection()
+        executions = _load(conn, sorted({r.execution_id for r in records}))
+        touched: dict[str, _Execution] = {}
+        for record in records:
+            execution = executions.get(record.execution_id)
+            if execution is None or execution.tenant_id != record.tenant_id:
+                outcome.append(LookupError(f"execution {record.execution_id} not found"))
+                continue
+            _apply_one(conn, execution, record)
+            touched[execution.id] = execution
+            outcome.append(None)
+        _write(conn, list(touched.values()))
+    return outcome
+
+
+def apply_records(engine: Engine, record: RecordInput) -> None:
+    """Store step records and an optional status change of one execution in one transaction."""
+    [error] = apply_batch(engine, [record])
+    if error is not None:
+        raise error

@@ -9,7 +9,6 @@ a wait or at the end. Waits are timers, cancellation is a signal, human tasks ar
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,55 +61,17 @@ with workflow.unsafe.imports_passed_through():
         WaitNode,
     )
     from workflows.routing import choose_variant, failure_port, retry_policy_of, timeout_of
+    from workflows.state import (
+        Finish,
+        PendingTask,
+        Scope,
+        State,
+        StepFailed,
+        cause,
+        render_config,
+    )
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-
-
-class _Finish(Exception):
-    """An `end` step (or a failure nobody routes) finishes the whole execution."""
-
-    def __init__(self, status: ExecutionStatus, reason: str | None = None) -> None:
-        super().__init__(reason or status)
-        self.status = status
-        self.reason = reason
-
-
-class _StepFailed(Exception):
-    """A step failed and has no port to leave by: its branch fails."""
-
-    def __init__(self, node_id: str, error: str) -> None:
-        super().__init__(f"step {node_id} failed: {error}")
-        self.node_id = node_id
-        self.error = error
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """Where a walk is: nesting depth (0 = top level) and the innermost loop."""
-
-    depth: int = 0
-    loop: dict[str, Any] | None = None
-
-    def inner(self, loop: dict[str, Any] | None = None) -> _Scope:
-        return _Scope(depth=self.depth + 1, loop=loop if loop is not None else self.loop)
-
-
-@dataclass
-class _PendingTask:
-    node: HumanTaskNode
-    seq: int
-    data: dict[str, Any] | None = None
-    completed_by: str | None = None
-
-
-@dataclass
-class _State:
-    vars: dict[str, Any] = field(default_factory=dict)
-    steps: dict[str, Any] = field(default_factory=dict)
-    seq: int = 0
-    visits: dict[str, int] = field(default_factory=dict)
-    events: list[ReceivedEvent] = field(default_factory=list)
-    loop_index: dict[str, int] = field(default_factory=dict)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -118,10 +79,10 @@ class FlowExecution:
     def __init__(self) -> None:
         self._input: ExecutionInput | None = None
         self._nodes: dict[str, Node] = {}
-        self._state = _State()
+        self._state = State()
         self._pending: list[StepRecord] = []
         self._open: dict[int, StepRecord] = {}
-        self._tasks: dict[str, _PendingTask] = {}
+        self._tasks: dict[str, PendingTask] = {}
         self._cancel: CancelRequest | None = None
         self._main: asyncio.Task[None] | None = None
         self._current: str | None = None
@@ -182,14 +143,14 @@ class FlowExecution:
         self._status = ExecutionStatus.running
         status, reason = ExecutionStatus.completed, None
         if self._cancel is None:
-            self._main = asyncio.create_task(self._walk(start, _Scope()))
+            self._main = asyncio.create_task(self._walk(start, Scope()))
         try:
             if self._main is None:
                 raise asyncio.CancelledError
             await self._main
-        except _Finish as finish:
+        except Finish as finish:
             status, reason = finish.status, finish.reason
-        except _StepFailed as failure:
+        except StepFailed as failure:
             status, reason = ExecutionStatus.failed, str(failure)
         except asyncio.CancelledError:
             request = self._cancel or CancelRequest(reason="cancelled in Temporal")
@@ -210,7 +171,7 @@ class FlowExecution:
             self._state.vars = {**data.definition.variables, **data.variables}
             return data.definition.start
         resume = data.resume
-        self._state = _State(
+        self._state = State(
             vars=resume.vars,
             steps=resume.steps,
             seq=resume.seq,
@@ -221,7 +182,7 @@ class FlowExecution:
 
     # --- the walk ------------------------------------------------------------------------
 
-    async def _walk(self, node_id: str | None, scope: _Scope) -> None:
+    async def _walk(self, node_id: str | None, scope: Scope) -> None:
         """Run nodes from `node_id` until a port with no transition."""
         while node_id is not None:
             if scope.depth == 0:
@@ -232,13 +193,13 @@ class FlowExecution:
             port = await self._step(node, scope)
             node_id = node.transitions.get(port) if port else None
 
-    async def _step(self, node: Node, scope: _Scope) -> str | None:
+    async def _step(self, node: Node, scope: Scope) -> str | None:
         if node.type in VOICE_TYPES:
             return self._fail_pure(node, "this step needs a live call, and this execution has none")
         if isinstance(node, EndNode):
             record = self._begin(node)
             self._finish(record, StepStatus.success)
-            raise _Finish(ExecutionStatus(node.config.status), node.config.reason)
+            raise Finish(ExecutionStatus(node.config.status), node.config.reason)
         if isinstance(node, WaitNode):
             return await self._wait(node)
         if isinstance(node, WaitForNode):
@@ -257,14 +218,14 @@ class FlowExecution:
 
     # --- pure steps ----------------------------------------------------------------------
 
-    def _pure(self, node: Node, scope: _Scope) -> str:
+    def _pure(self, node: Node, scope: Scope) -> str:
         record = self._begin(node)
         context = self._context(scope)
         try:
             port, result = self._decide(node, context)
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
-            raise _StepFailed(node.id, str(exc)) from None
+            raise StepFailed(node.id, str(exc)) from None
         self._state.steps[node.id] = result
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
@@ -297,10 +258,10 @@ class FlowExecution:
 
     # --- action steps --------------------------------------------------------------------
 
-    async def _action(self, node: Node, scope: _Scope) -> str | None:
+    async def _action(self, node: Node, scope: Scope) -> str | None:
         record = self._begin(node)
         try:
-            config = _render_config(node, self._context(scope))
+            config = render_config(node, self._context(scope))
         except templating.TemplateRenderError as exc:
             return self._action_failed(node, record, str(exc))
         self._open[record.seq] = record
@@ -318,16 +279,11 @@ class FlowExecution:
             records=self._take_pending(),
         )
         try:
-            output: ActionOutput = await workflow.execute_activity(
-                ACTIVITY_PERFORM_ACTION,
-                action,
-                result_type=ActionOutput,
-                start_to_close_timeout=timeout_of(node),
-                retry_policy=retry_policy_of(node),
-            )
-        except ActivityError as exc:
+            output = await self._perform(node, action)
+        except (ActivityError, ApplicationError) as exc:
+            # a local activity's failure arrives unwrapped, as the ApplicationError itself
             self._open.pop(record.seq, None)
-            return self._action_failed(node, record, _cause(exc))
+            return self._action_failed(node, record, cause(exc))
         self._open.pop(record.seq, None)
         self._state.steps[node.id] = output.result
         if isinstance(node, HttpNode) and node.config.save_as:
@@ -336,19 +292,39 @@ class FlowExecution:
             self._in.contact["tags"] = output.result["tags"]
         return output.port
 
+    async def _perform(self, node: Node, action: ActionInput) -> ActionOutput:
+        """One action step: a local activity when quick (sandbox sends), else a regular one."""
+        if node.type in self._in.local_steps:
+            local: ActionOutput = await workflow.execute_local_activity(
+                ACTIVITY_PERFORM_ACTION,
+                action,
+                result_type=ActionOutput,
+                start_to_close_timeout=timeout_of(node),
+                retry_policy=retry_policy_of(node),
+            )
+            return local
+        output: ActionOutput = await workflow.execute_activity(
+            ACTIVITY_PERFORM_ACTION,
+            action,
+            result_type=ActionOutput,
+            start_to_close_timeout=timeout_of(node),
+            retry_policy=retry_policy_of(node),
+        )
+        return output
+
     def _action_failed(self, node: Node, record: StepRecord, error: str) -> str | None:
         """Record the failure and leave by the failure port, or fail the branch."""
         self._state.steps[node.id] = {"error": error}
         port = failure_port(node)
         self._finish(record, StepStatus.failed, port=port, error=error)
         if port is None:
-            raise _StepFailed(node.id, error)
+            raise StepFailed(node.id, error)
         return port
 
     async def _subflow(self, node: SubflowNode) -> str | None:
         record = self._begin(node)
         try:
-            inputs = templating.render_value(node.config.input, self._context(_Scope()))
+            inputs = templating.render_value(node.config.input, self._context(Scope()))
             start = await workflow.execute_local_activity(
                 ACTIVITY_PREPARE_SUBFLOW,
                 SubflowStartInput(
@@ -366,7 +342,7 @@ class FlowExecution:
             )
         except (templating.TemplateRenderError, ActivityError, ApplicationError) as exc:
             # a local activity's failure can arrive unwrapped, as the ApplicationError itself
-            return self._action_failed(node, record, _cause(exc))
+            return self._action_failed(node, record, cause(exc))
         record.status = StepStatus.running
         record.result = {"child_execution_id": start.execution_id}
         self._open[record.seq] = record
@@ -374,13 +350,13 @@ class FlowExecution:
         try:
             result = await workflow.execute_child_workflow(
                 WORKFLOW_NAME,
-                start.input,
+                start.input.model_copy(update={"local_steps": self._in.local_steps}),
                 id=start.workflow_id,
                 result_type=ExecutionResult,
             )
         except ChildWorkflowError as exc:
             self._open.pop(record.seq, None)
-            return self._action_failed(node, record, _cause(exc))
+            return self._action_failed(node, record, cause(exc))
         self._open.pop(record.seq, None)
         output = {
             "execution_id": start.execution_id,
@@ -402,7 +378,7 @@ class FlowExecution:
             until = self._wait_target(node, now)
         except (templating.TemplateRenderError, ValueError) as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
-            raise _StepFailed(node.id, str(exc)) from None
+            raise StepFailed(node.id, str(exc)) from None
         seconds = max((until - now).total_seconds(), 0.0)
         if seconds > 0:
             record.status = StepStatus.waiting
@@ -420,7 +396,7 @@ class FlowExecution:
             business = self._in.business_hours
             return hours.next_opening(business, now) if business else now
         if config.until is not None:
-            text = templating.render(config.until, self._context(_Scope()))
+            text = templating.render(config.until, self._context(Scope()))
             try:
                 target = datetime.fromisoformat(text.strip())
             except ValueError:
@@ -473,12 +449,12 @@ class FlowExecution:
                     "title": node.config.title,
                     "description": node.config.description,
                 },
-                self._context(_Scope()),
+                self._context(Scope()),
             )
         except templating.TemplateRenderError as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
-            raise _StepFailed(node.id, str(exc)) from None
-        task = _PendingTask(node=node, seq=record.seq)
+            raise StepFailed(node.id, str(exc)) from None
+        task = PendingTask(node=node, seq=record.seq)
         self._tasks[node.id] = task
         record.status = StepStatus.waiting
         record.result = {
@@ -507,7 +483,7 @@ class FlowExecution:
 
     # --- structure -----------------------------------------------------------------------
 
-    async def _loop(self, node: LoopNode, scope: _Scope) -> str:
+    async def _loop(self, node: LoopNode, scope: Scope) -> str:
         record = self._begin(node)
         config = node.config
         context = self._context(scope)
@@ -515,7 +491,7 @@ class FlowExecution:
             items = self._loop_items(node, context)
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
-            raise _StepFailed(node.id, str(exc)) from None
+            raise StepFailed(node.id, str(exc)) from None
         body = node.transitions.get("body")
         index = self._state.loop_index.pop(node.id, 0)
         while index < config.max_iterations:
@@ -554,7 +530,7 @@ class FlowExecution:
             return list(range(int(count)))
         return None
 
-    async def _parallel(self, node: ParallelNode, scope: _Scope) -> str | None:
+    async def _parallel(self, node: ParallelNode, scope: Scope) -> str | None:
         record = self._begin(node)
         branches = [
             asyncio.create_task(self._walk(start, scope.inner())) for start in node.config.branches
@@ -567,7 +543,7 @@ class FlowExecution:
                 done, pending = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in sorted(done, key=branches.index):
                     error = task.exception()
-                    if isinstance(error, _StepFailed):
+                    if isinstance(error, StepFailed):
                         failures.append(str(error))
                     elif error is not None:
                         raise error
@@ -619,7 +595,7 @@ class FlowExecution:
         assert self._input is not None
         return self._input
 
-    def _context(self, scope: _Scope) -> dict[str, Any]:
+    def _context(self, scope: Scope) -> dict[str, Any]:
         data = self._in
         return {
             "contact": data.contact,
@@ -705,26 +681,3 @@ class FlowExecution:
             ),
             start_to_close_timeout=RECORD_TIMEOUT,
         )
-
-
-NATIVE_FIELDS: dict[str, frozenset[str]] = {
-    "http": frozenset({"body"}),
-    "crm_update": frozenset({"fields"}),
-}
-"""Config keys whose `{{ expr }}` keeps its native type (a JSON body); all others are text."""
-
-
-def _render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:
-    raw = node.config.model_dump(by_alias=True, exclude_none=True)
-    native = NATIVE_FIELDS.get(node.type, frozenset())
-    return {
-        key: templating.render_value(value, context, native=key in native)
-        for key, value in raw.items()
-    }
-
-
-def _cause(error: BaseException) -> str:
-    """The innermost message of an activity or child-workflow failure."""
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return str(error) or type(error).__name__

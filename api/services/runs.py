@@ -146,6 +146,7 @@ async def start_run(
         trigger=trigger or {"type": "manual"},
         retry_of=retry_of,
     )
+    workflow_input.local_steps = settings.local_action_types()
     try:
         await client.start_workflow(
             WORKFLOW_NAME,

@@ -14,7 +14,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows import FlowExecution, workflow_runner
+from workflows import FlowExecution
+from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 EXPECTED = {

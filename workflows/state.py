@@ -1,0 +1,85 @@
+"""The interpreter's plain parts: its state, its control-flow exceptions, config rendering.
+
+Kept out of `workflows.interpreter` and passed through the sandbox: the sandbox re-imports
+the workflow module for every execution, and building these classes each time is not free.
+Nothing here keeps global state or does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import templating
+from schemas.execution import ExecutionStatus, ReceivedEvent
+from schemas.flow import HumanTaskNode, Node
+
+
+class Finish(Exception):
+    """An `end` step (or a failure nobody routes) finishes the whole execution."""
+
+    def __init__(self, status: ExecutionStatus, reason: str | None = None) -> None:
+        super().__init__(reason or status)
+        self.status = status
+        self.reason = reason
+
+
+class StepFailed(Exception):
+    """A step failed and has no port to leave by: its branch fails."""
+
+    def __init__(self, node_id: str, error: str) -> None:
+        super().__init__(f"step {node_id} failed: {error}")
+        self.node_id = node_id
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a walk is: nesting depth (0 = top level) and the innermost loop."""
+
+    depth: int = 0
+    loop: dict[str, Any] | None = None
+
+    def inner(self, loop: dict[str, Any] | None = None) -> Scope:
+        return Scope(depth=self.depth + 1, loop=loop if loop is not None else self.loop)
+
+
+@dataclass
+class PendingTask:
+    node: HumanTaskNode
+    seq: int
+    data: dict[str, Any] | None = None
+    completed_by: str | None = None
+
+
+@dataclass
+class State:
+    vars: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
+    visits: dict[str, int] = field(default_factory=dict)
+    events: list[ReceivedEvent] = field(default_factory=list)
+    loop_index: dict[str, int] = field(default_factory=dict)
+
+
+NATIVE_FIELDS: dict[str, frozenset[str]] = {
+    "http": frozenset({"body"}),
+    "crm_update": frozenset({"fields"}),
+}
+"""Config keys whose `{{ expr }}` keeps its native type (a JSON body); all others are text."""
+
+
+def render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:
+    raw = node.config.model_dump(by_alias=True, exclude_none=True)
+    native = NATIVE_FIELDS.get(node.type, frozenset())
+    return {
+        key: templating.render_value(value, context, native=key in native)
+        for key, value in raw.items()
+    }
+
+
+def cause(error: BaseException) -> str:
+    """The innermost message of an activity or child-workflow failure."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return str(error) or type(error).__name__
