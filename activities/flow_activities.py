@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from schemas.execution import (
     SubflowStartInput,
 )
 from schemas.settings import Settings
+from store.models import OutboxMessage
 
 HANDLERS: dict[str, StepHandler] = {
     "http": http_step.perform_http,
@@ -172,9 +173,10 @@ class FlowActivities:
         await self._apply(
             self._record_input(
                 data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
-            )
+            ),
+            context.deferred,
         )
-        log.info("step.succeeded", port=output.port)
+        log.debug("step.succeeded", port=output.port)  # the timeline is the record
         return output
 
     @activity.defn(name=ACTIVITY_PREPARE_SUBFLOW)
@@ -210,9 +212,9 @@ class FlowActivities:
             raise step_error(reason, type="InvalidStep", retryable=False)
         return await handler(context)
 
-    async def _apply(self, record: RecordInput) -> None:
+    async def _apply(self, record: RecordInput, outbox: Sequence[OutboxMessage] = ()) -> None:
         try:
-            await self._recorder.apply(record)
+            await self._recorder.apply(record, outbox)
         except LookupError as exc:
             # The API creates the row before starting the workflow: a missing row stays missing.
             raise step_error(str(exc), type=EXECUTION_NOT_FOUND, retryable=False) from None

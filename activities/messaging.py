@@ -43,7 +43,7 @@ async def _send(
     stored = await outbox.record_message(
         ctx, channel=channel, provider="sandbox", to=_recipient(to, channel), content=content
     )
-    ctx.log.info("message.recorded", channel=channel, outbox_id=stored.id)
+    ctx.log.debug("message.recorded", channel=channel, outbox_id=stored.id)
     return _result(stored)
 
 

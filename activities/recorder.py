@@ -8,11 +8,13 @@ hundreds of small transactions a second into a few larger ones.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 
 from schemas.execution import RecordInput
-from store.timeline import apply_batch
+from store.models import OutboxMessage
+from store.timeline import Write, apply_batch
 
 MAX_BATCH = 256
 
@@ -20,13 +22,13 @@ MAX_BATCH = 256
 class Recorder:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._queue: list[tuple[RecordInput, asyncio.Future[None]]] = []
+        self._queue: list[tuple[Write, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def apply(self, record: RecordInput) -> None:
-        """Write `record`; raises LookupError when its execution does not exist."""
+    async def apply(self, record: RecordInput, outbox: Sequence[OutboxMessage] = ()) -> None:
+        """Write `record` (and messages, once each); LookupError if its execution is missing."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((record, future))
+        self._queue.append((Write(record, tuple(outbox)), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         await asyncio.shield(future)
@@ -35,7 +37,7 @@ class Recorder:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                errors = await asyncio.to_thread(apply_batch, self._engine, [r for r, _ in batch])
+                errors = await asyncio.to_thread(apply_batch, self._engine, [w for w, _ in batch])
             except BaseException as exc:  # every waiter must hear of it
                 for _, future in batch:
                     if not future.done():

@@ -7,7 +7,7 @@ for an expected failure, and says whether a retry could help.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from schemas.execution import ActionInput, ActionOutput
 from schemas.settings import Settings
+from store.models import OutboxMessage
 
 # Error types the workflow and the timeline see (ApplicationError.type).
 INVALID_CONFIG = "InvalidConfig"
@@ -34,6 +35,8 @@ class StepContext:
     settings: Settings
     http: httpx.AsyncClient
     log: FilteringBoundLogger
+    deferred: list[OutboxMessage] = field(default_factory=list)
+    """Sandbox messages, written with the step's own record in one transaction."""
 
 
 StepHandler = Callable[[StepContext], Awaitable[ActionOutput]]

@@ -68,6 +68,17 @@ def figures(name: str, latencies_s: list[float], wall_s: float) -> dict[str, Any
     }
 
 
+def combine(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Figures of several rounds of one phase: runs added up, medians of the rest."""
+    return {
+        "name": name,
+        "count": sum(r["count"] for r in rows),
+        "per_s": statistics.median(r["per_s"] for r in rows),
+        "median_ms": statistics.median(r["median_ms"] for r in rows),
+        "p99_ms": max(r["p99_ms"] for r in rows),
+    }
+
+
 def show(row: dict[str, Any]) -> None:
     sys.stdout.write(
         f"{row['name']:<34} {row['count']:>5} runs  {row['per_s']:7.1f}/s  "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, and_, col, or_, select
 
 from store.db import session_scope
@@ -55,22 +55,25 @@ def find_message(engine: Engine, key: str) -> OutboxMessage | None:
     return OutboxMessage.model_construct(**row._asdict()) if row is not None else None
 
 
-def insert_message_once(engine: Engine, message: OutboxMessage) -> OutboxMessage:
+def insert_once(conn: Connection, message: OutboxMessage) -> OutboxMessage:
     """Insert the message unless its key is stored already; returns the stored row.
 
     One statement that cannot race (`ON CONFLICT DO NOTHING`), on SQLite and PostgreSQL: a
     retried or concurrent attempt of the same step gets back the first attempt's row.
     """
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    values = message.model_dump()
-    with session_scope(engine) as session:
-        conn = session.connection()
-        conn.execute(
-            dialect.insert(_outbox)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        row = conn.execute(
-            sa.select(_outbox).where(_outbox.c.idempotency_key == message.idempotency_key)
-        ).one()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(_outbox)
+        .values(**message.model_dump())
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    row = conn.execute(
+        sa.select(_outbox).where(_outbox.c.idempotency_key == message.idempotency_key)
+    ).one()
     return OutboxMessage.model_construct(**row._asdict())
+
+
+def insert_message_once(engine: Engine, message: OutboxMessage) -> OutboxMessage:
+    """`insert_once` in a transaction of its own."""
+    with session_scope(engine) as session:
+        return insert_once(session.connection(), message)

@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from schemas.execution import TERMINAL_STATUSES, ExecutionStatus, RecordInput, StepRecord
 from store.db import session_scope
-from store.models import Event, Execution, ExecutionStep
+from store.models import Event, Execution, ExecutionStep, OutboxMessage
+from store.outbox import insert_once
 
 STEP_EVENTS = {
     "running": "flow.step.started",
@@ -203,22 +204,32 @@ def _write(conn: Connection, executions: Sequence[_Execution]) -> None:
         execution.changes, execution.events = {}, []
 
 
-def apply_batch(engine: Engine, records: Sequence[RecordInput]) -> list[LookupError | None]:
-    """Apply many executions' records in one transaction, in order.
+class Write(NamedTuple):
+    """One execution's progress, and the messages its step sent, to store together."""
 
-    Returns, per record, None or the LookupError of an execution that does not exist (or
-    belongs to another tenant); those records are skipped, the others are written.
+    record: RecordInput
+    outbox: tuple[OutboxMessage, ...] = ()
+
+
+def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | None]:
+    """Apply many executions' progress in one transaction, in order.
+
+    Returns, per write, None or the LookupError of an execution that does not exist (or
+    belongs to another tenant); those writes are skipped, the others are stored.
     """
     outcome: list[LookupError | None] = []
     with session_scope(engine) as session:
         conn = session.connection()
-        executions = _load(conn, sorted({r.execution_id for r in records}))
+        executions = _load(conn, sorted({w.record.execution_id for w in writes}))
         touched: dict[str, _Execution] = {}
-        for record in records:
+        for write in writes:
+            record = write.record
             execution = executions.get(record.execution_id)
             if execution is None or execution.tenant_id != record.tenant_id:
                 outcome.append(LookupError(f"execution {record.execution_id} not found"))
                 continue
+            for message in write.outbox:
+                insert_once(conn, message)
             _apply_one(conn, execution, record)
             touched[execution.id] = execution
             outcome.append(None)
@@ -228,6 +239,6 @@ def apply_batch(engine: Engine, records: Sequence[RecordInput]) -> list[LookupEr
 
 def apply_records(engine: Engine, record: RecordInput) -> None:
     """Store step records and an optional status change of one execution in one transaction."""
-    [error] = apply_batch(engine, [record])
+    [error] = apply_batch(engine, [Write(record)])
     if error is not None:
         raise error
