@@ -6,6 +6,7 @@ after it is: migrations, the admin key, the Temporal dev server, the API and the
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -18,11 +19,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from temporalio.client import Client, WorkflowExecutionStatus
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_LINE = re.compile(r"Admin API key\s+(\S+)")
@@ -148,8 +149,31 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
         os.kill(pid, signal.SIGKILL)
 
 
-async def _temporal(ports: Ports) -> Client:
-    return await Client.connect(f"127.0.0.1:{ports.temporal}")
+WAITING_FLOW = {
+    "start": "pause",
+    "nodes": [
+        {"id": "pause", "type": "wait", "config": {"seconds": 8}, "transitions": {"next": "after"}},
+        {"id": "after", "type": "set", "config": {"assign": {"resumed": True}}},
+    ],
+}
+
+
+async def _status(
+    http: httpx.AsyncClient,
+    auth: dict[str, str],
+    execution_id: str,
+    status: str,
+    within_s: float = 20,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + within_s
+    while True:
+        response = await http.get(f"/api/executions/{execution_id}", headers=auth)
+        assert response.status_code == 200, response.text
+        execution: dict[str, Any] = response.json()
+        if execution["status"] == status:
+            return execution
+        assert time.monotonic() < deadline, f"still {execution['status']}: {execution}"
+        await asyncio.sleep(0.2)
 
 
 async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
@@ -165,15 +189,24 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
             assert health.status_code == 200, health.text
             assert (await http.get("/api/flows")).status_code == 401
             assert (await http.get("/api/flows", headers=auth)).status_code == 200
-            created = await http.post("/api/flows", json={"name": "Kept across runs"}, headers=auth)
+            created = await http.post(
+                "/api/flows",
+                json={"name": "Kept across runs", "definition": WAITING_FLOW},
+                headers=auth,
+            )
             assert created.status_code == 201, created.text
             flow_id = created.json()["id"]
+            published = await http.post(f"/api/flows/{flow_id}/versions/1/publish", headers=auth)
+            assert published.status_code == 200, published.text
             ui = await http.get(f"http://127.0.0.1:{ports.ui}/")
             assert ui.status_code == 200
-        # A workflow no worker serves stays open: it must still be there after a restart.
-        temporal = await _temporal(ports)
-        parked = f"parked-{uuid.uuid4().hex[:8]}"
-        await temporal.start_workflow("Parked", id=parked, task_queue="nobody-polls-this")
+            # An execution parked on a timer when the product stops must finish after it restarts.
+            started = await http.post(
+                f"/api/flows/{flow_id}/executions", json={"contact": {}}, headers=auth
+            )
+            assert started.status_code == 201, started.text
+            execution_id = started.json()["id"]
+            await _status(http, auth, execution_id, "waiting")
 
         assert first.interrupt() == 0
         assert _processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
@@ -186,11 +219,10 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
         assert second.wait_for_admin_key() == key
         async with httpx.AsyncClient(base_url=second.base_url, timeout=10) as http:
             listed = await http.get("/api/flows", headers=auth)
-        assert listed.status_code == 200
-        assert flow_id in [flow["id"] for flow in listed.json()]
-        temporal = await _temporal(ports)
-        described = await temporal.get_workflow_handle(parked).describe()
-        assert described.status == WorkflowExecutionStatus.RUNNING
+            assert listed.status_code == 200
+            assert flow_id in [flow["id"] for flow in listed.json()]
+            finished = await _status(http, auth, execution_id, "completed", within_s=60)
+        assert [s["node_id"] for s in finished["steps"]] == ["pause", "after"]
 
         assert second.interrupt() == 0
         assert _processes_in(workdir) == []

@@ -301,6 +301,7 @@ class FlowExecution:
                 result_type=ActionOutput,
                 start_to_close_timeout=timeout_of(node),
                 retry_policy=retry_policy_of(node),
+                summary=_summary(node),
             )
             return local
         output: ActionOutput = await workflow.execute_activity(
@@ -309,6 +310,7 @@ class FlowExecution:
             result_type=ActionOutput,
             start_to_close_timeout=timeout_of(node),
             retry_policy=retry_policy_of(node),
+            summary=_summary(node),
         )
         return output
 
@@ -681,3 +683,8 @@ class FlowExecution:
             ),
             start_to_close_timeout=RECORD_TIMEOUT,
         )
+
+
+def _summary(node: Node) -> str:
+    """What the Temporal Web UI shows for the step's activity: its type and id."""
+    return f"{node.type} {node.id}"

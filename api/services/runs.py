@@ -155,6 +155,7 @@ async def start_run(
             task_queue=settings.task_queue,
             request_eager_start=True,
             rpc_timeout=RPC_TIMEOUT,
+            static_summary=f"{workflow_input.flow_name} v{workflow_input.version}",
         )
     except Exception as exc:  # whatever stopped the start, the row must say so
         reason = f"the workflow could not be started: {exc}"

@@ -85,6 +85,7 @@ async def test_bitrix_qualify_updates_the_lead_waits_a_day_and_nudges(
     assert (mail.to, mail.subject) == ("sales@acme.example", "Lead Meera still open after a day")
     settle = next(s for s in skipping_runner.steps(handle) if s.node_id == "settle")
     assert settle.duration_ms is not None and settle.duration_ms >= 24 * 3600 * 1000
+    await skipping_runner.save_history(handle, "crm_http_wait_condition_email")
 
 
 async def test_campaign_script_pitches_calls_back_and_confirms(runner: Runner) -> None:

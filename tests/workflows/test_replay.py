@@ -21,6 +21,7 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 EXPECTED = {
     "ab_split",
     "cancel_during_wait",
+    "crm_http_wait_condition_email",
     "http_condition_wait_email",
     "http_retry_error_port",
     "human_task",
