@@ -210,8 +210,8 @@ class DevTemporal:
 async def connect_temporal(
     settings: Settings, address: str, *, server: DevTemporal | None = None
 ) -> Client:
-    """`worker.connect`, retried while the server starts, with a clear error after ~30 s."""
-    from worker import connect
+    """`connect_temporal`, retried while the server starts, with a clear error after ~30 s."""
+    from api.temporal import connect_temporal as connect
 
     deadline = time.monotonic() + TEMPORAL_CONNECT_TIMEOUT_S
     while True:

@@ -29,9 +29,10 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return False
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, address: str | None = None) -> Client:
+    """A client with the pydantic data converter, and TLS when configured."""
     return await Client.connect(
-        settings.temporal_address or DEFAULT_ADDRESS,
+        address or settings.temporal_address or DEFAULT_ADDRESS,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=tls_config(settings),

@@ -124,6 +124,9 @@ class Execution(SQLModel, table=True):
     current_node: str | None = Field(default=None, max_length=64)
     retry_of: str | None = Field(default=None, max_length=32)
     parent_execution_id: str | None = Field(default=None, index=True, max_length=32)
+    contact_id: str | None = Field(default=None, index=True, max_length=32)
+    match: dict[str, Any] | None = _json()
+    """For triggered runs: the flow that matched, the losing candidates and why."""
     created_at: datetime = _time(index=True)
     started_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)
@@ -182,3 +185,50 @@ class Event(SQLModel, table=True):
     node_id: str | None = Field(default=None, max_length=64)
     data: dict[str, Any] | None = _json()
     created_at: datetime = _time()
+
+
+class Contact(SQLModel, table=True):
+    """A lead or customer. One per phone number (E.164) in a tenant, when it has one."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "phone", name="uq_contact_phone"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, index=True, max_length=320)
+    lead_source: str | None = Field(default=None, max_length=64)
+    entry_type: str | None = Field(default=None, max_length=32)
+    tags: list[str] | None = _json()
+    custom: dict[str, Any] | None = _json()
+    created_at: datetime = _time(index=True)
+    updated_at: datetime = _time()
+
+
+class FlowEntry(SQLModel, table=True):
+    """When a contact last entered a flow: the cooldown's lock, one row per flow and contact."""
+
+    __tablename__ = "flow_entry"
+
+    flow_id: str = Field(foreign_key="flow.id", primary_key=True, max_length=32)
+    contact_id: str = Field(foreign_key="contact.id", primary_key=True, max_length=32)
+    tenant_id: str = Field(index=True, max_length=32)
+    execution_id: str | None = Field(default=None, max_length=32)
+    entered_at: datetime = _time()
+
+
+class Template(SQLModel, table=True):
+    """A stored email or message template (Jinja2), named per tenant and channel."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "channel", "name", name="uq_template_name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    channel: str = Field(max_length=16)
+    """email, sms or whatsapp."""
+    subject: str | None = None
+    body: str | None = None
+    html: str | None = None
+    created_at: datetime = _time()
+    updated_at: datetime = _time()

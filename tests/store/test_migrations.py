@@ -142,10 +142,12 @@ def test_revision_writes_a_self_contained_migration_for_a_model_change(tmp_path:
     finally:
         SQLModel.metadata.remove(table)
 
-    assert path.name == "0002_add_scratch_note.py"
+    existing = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
+    head = existing[-1][:4]
+    assert path.name == f"{int(head) + 1:04d}_add_scratch_note.py"
     assert differences == []
     text = path.read_text()
-    assert "down_revision: str | Sequence[str] | None = '0001'" in text
+    assert f"down_revision: str | Sequence[str] | None = '{head}'" in text
     assert "sa.Column('noted_at', sa.DateTime(), nullable=False)" in text
     assert "sa.Column('id', sa.String(length=32), nullable=False)" in text
     assert "store." not in text
