@@ -21,6 +21,9 @@ TASK_QUEUE = "flowdeck"
 # Names the API and the workflow agree on.
 SIGNAL_CANCEL = "cancel"
 SIGNAL_EVENT = "event"
+SIGNAL_CALL_STATUS = "call_status"
+SIGNAL_MESSAGE_REPLY = "message_reply"
+SIGNAL_CONTACT_UPDATED = "contact_updated"
 UPDATE_COMPLETE_HUMAN_TASK = "complete_human_task"
 QUERY_STATE = "state"
 
@@ -113,6 +116,9 @@ class ExecutionInput(BaseModel):
     parent_execution_id: str | None = None
     history_limit: int = 8000
     """Continue-as-new at a loop boundary once the history has this many events."""
+    contact_id: str | None = None
+    respect_business_hours: bool = False
+    """Wait for `business_hours` to open before the first step (lead engagement)."""
     local_steps: list[str] = Field(default_factory=list)
     """Action step types this execution runs as local activities (Settings.local_action_types)."""
     resume: ResumeState | None = None
@@ -133,6 +139,35 @@ class CancelRequest(BaseModel):
 class EventSignal(BaseModel):
     name: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallStatusSignal(BaseModel):
+    """A call's progress from Twilio's status callback (or the sandbox's simulation)."""
+
+    call_sid: str
+    status: str
+    """Twilio's CallStatus: queued, ringing, in-progress, completed, busy, no-answer, failed,
+    canceled."""
+    answered_by: str | None = None
+    """Twilio's AnsweredBy with machine detection: human, machine_start, fax, unknown…"""
+    duration_s: int | None = None
+
+
+class MessageReplySignal(BaseModel):
+    """A contact's reply to a `send_and_wait` message."""
+
+    channel: str
+    from_: str = Field(alias="from")
+    body: str
+    message_sid: str | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+class ContactUpdate(BaseModel):
+    """The contact as it is now (tags included), sent to its running executions."""
+
+    contact: dict[str, Any]
 
 
 class HumanTaskCompletion(BaseModel):
@@ -173,6 +208,10 @@ class ActionInput(BaseModel):
 class ActionOutput(BaseModel):
     port: str
     result: dict[str, Any] = Field(default_factory=dict)
+    waiting: bool = False
+    """The step has started something whose outcome arrives later by signal: a call placed
+    (`result.call_sid`) or a message awaiting its reply. `port` is then meaningless; the
+    step is recorded as waiting and the workflow finishes it."""
 
 
 class RecordInput(BaseModel):
