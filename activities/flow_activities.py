@@ -161,14 +161,18 @@ class FlowActivities:
             error = f"{type(exc).__name__}: {exc}"
             await self._record_failure(data, attempt, error, log, await announcer.settle())
             raise
-        ended = self._step(
-            data,
-            attempt,
-            status=StepStatus.success,
-            ended_at=max(_now(), data.started_at),
-            port=output.port,
-            result=output.result,
-        )
+        if output.waiting:
+            # A call placed or a question sent: the workflow finishes the step on its outcome.
+            ended = self._step(data, attempt, status=StepStatus.waiting, result=output.result)
+        else:
+            ended = self._step(
+                data,
+                attempt,
+                status=StepStatus.success,
+                ended_at=max(_now(), data.started_at),
+                port=output.port,
+                result=output.result,
+            )
         unwritten = [] if await announcer.settle() else opening
         await self._apply(
             self._record_input(

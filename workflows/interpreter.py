@@ -22,19 +22,25 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_PREPARE_SUBFLOW,
         ACTIVITY_RECORD_PROGRESS,
         QUERY_STATE,
+        SIGNAL_CALL_STATUS,
         SIGNAL_CANCEL,
+        SIGNAL_CONTACT_UPDATED,
         SIGNAL_EVENT,
+        SIGNAL_MESSAGE_REPLY,
         UPDATE_COMPLETE_HUMAN_TASK,
         WORKFLOW_NAME,
         ActionInput,
         ActionOutput,
+        CallStatusSignal,
         CancelRequest,
+        ContactUpdate,
         EventSignal,
         ExecutionInput,
         ExecutionResult,
         ExecutionStatus,
         HumanTaskAnswer,
         HumanTaskCompletion,
+        MessageReplySignal,
         ReceivedEvent,
         RecordInput,
         ResumeState,
@@ -59,6 +65,13 @@ with workflow.unsafe.imports_passed_through():
         SubflowNode,
         WaitForNode,
         WaitNode,
+    )
+    from workflows.contact_rules import (
+        CONTACT_STEPS,
+        DNC_REASON,
+        call_port,
+        is_dnc,
+        reaches_contact,
     )
     from workflows.routing import choose_variant, failure_port, retry_policy_of, timeout_of
     from workflows.state import (
@@ -87,6 +100,8 @@ class FlowExecution:
         self._main: asyncio.Task[None] | None = None
         self._current: str | None = None
         self._status = ExecutionStatus.pending
+        self._calls: dict[str, CallStatusSignal] = {}
+        self._replies: list[MessageReplySignal] = []
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -103,6 +118,21 @@ class FlowExecution:
         self._state.events.append(
             ReceivedEvent(name=signal.name, data=signal.data, received_at=workflow.now())
         )
+
+    @workflow.signal(name=SIGNAL_CALL_STATUS)
+    def call_status(self, signal: CallStatusSignal) -> None:
+        known = self._calls.get(signal.call_sid)
+        if known is None or call_port(known) is None:
+            self._calls[signal.call_sid] = signal  # the first decisive status stands
+
+    @workflow.signal(name=SIGNAL_MESSAGE_REPLY)
+    def message_reply(self, signal: MessageReplySignal) -> None:
+        self._replies.append(signal)
+
+    @workflow.signal(name=SIGNAL_CONTACT_UPDATED)
+    def contact_updated(self, update: ContactUpdate) -> None:
+        if self._input is not None:
+            self._input.contact.update(update.contact)
 
     @workflow.update(name=UPDATE_COMPLETE_HUMAN_TASK)
     def complete_human_task(self, completion: HumanTaskCompletion) -> HumanTaskAnswer:
@@ -143,7 +173,7 @@ class FlowExecution:
         self._status = ExecutionStatus.running
         status, reason = ExecutionStatus.completed, None
         if self._cancel is None:
-            self._main = asyncio.create_task(self._walk(start, Scope()))
+            self._main = asyncio.create_task(self._run_from(start, data))
         try:
             if self._main is None:
                 raise asyncio.CancelledError
@@ -181,6 +211,33 @@ class FlowExecution:
         return resume.node_id
 
     # --- the walk ------------------------------------------------------------------------
+
+    async def _run_from(self, start: str, data: ExecutionInput) -> None:
+        if data.resume is None and data.respect_business_hours and data.business_hours:
+            await self._wait_for_opening()
+        await self._walk(start, Scope())
+
+    async def _wait_for_opening(self) -> None:
+        """Outside business hours a triggered execution waits, durably, for the opening."""
+        now = workflow.now()
+        assert self._in.business_hours is not None
+        opening = hours.next_opening(self._in.business_hours, now)
+        if opening <= now:
+            return
+        self._state.seq += 1
+        record = StepRecord(
+            seq=self._state.seq,
+            node_id="business_hours",
+            node_type="wait",
+            status=StepStatus.waiting,
+            started_at=now,
+            result={"until": opening.isoformat(), "reason": "outside business hours"},
+        )
+        self._open[record.seq] = record
+        await self._flush(status=ExecutionStatus.waiting, keep_open=True)
+        await workflow.sleep((opening - now).total_seconds())
+        self._open.pop(record.seq, None)
+        self._finish(record, StepStatus.success, port="next", result=record.result)
 
     async def _walk(self, node_id: str | None, scope: Scope) -> None:
         """Run nodes from `node_id` until a port with no transition."""
@@ -264,6 +321,13 @@ class FlowExecution:
             config = render_config(node, self._context(scope))
         except templating.TemplateRenderError as exc:
             return self._action_failed(node, record, str(exc))
+        contact = self._in.contact
+        if node.type in CONTACT_STEPS and is_dnc(contact) and reaches_contact(config, contact):
+            record.status = StepStatus.skipped
+            record.ended_at = workflow.now()
+            record.skip_reason = DNC_REASON
+            self._pending.append(record)
+            raise Finish(ExecutionStatus.skipped, DNC_REASON)
         self._open[record.seq] = record
         action = ActionInput(
             execution_id=self._in.execution_id,
@@ -284,6 +348,8 @@ class FlowExecution:
             # a local activity's failure arrives unwrapped, as the ApplicationError itself
             self._open.pop(record.seq, None)
             return self._action_failed(node, record, cause(exc))
+        if output.waiting:
+            return await self._await_outcome(node, record, output, config)
         self._open.pop(record.seq, None)
         self._state.steps[node.id] = output.result
         if isinstance(node, HttpNode) and node.config.save_as:
@@ -291,6 +357,64 @@ class FlowExecution:
         if node.type == "tag" and "tags" in output.result:
             self._in.contact["tags"] = output.result["tags"]
         return output.port
+
+    async def _await_outcome(
+        self, node: Node, record: StepRecord, output: ActionOutput, config: dict[str, Any]
+    ) -> str:
+        """A placed call or a sent question: wait for its outcome, which arrives by signal."""
+        record.status = StepStatus.waiting
+        record.result = output.result
+        await self._flush(status=ExecutionStatus.waiting, keep_open=True)
+        if node.type == "ai_call":
+            port, result = await self._call_outcome(output.result, config)
+        else:
+            port, result = await self._reply_outcome(output.result, config)
+        self._open.pop(record.seq, None)
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port=port, result=result)
+        return port
+
+    async def _call_outcome(
+        self, placed: dict[str, Any], config: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        sid = str(placed.get("call_sid"))
+        ring = float(config.get("ring_timeout_s") or 30)
+
+        def decided() -> bool:
+            known = self._calls.get(sid)
+            return known is not None and call_port(known) is not None
+
+        try:
+            # The call's own ring timeout, plus room for Twilio's callback to arrive.
+            await workflow.wait_condition(decided, timeout=ring + 120)
+        except TimeoutError:
+            return "missed", {**placed, "status": "no-callback"}
+        signal = self._calls[sid]
+        port = call_port(signal)
+        assert port is not None
+        return port, {
+            **placed,
+            "status": signal.status,
+            "answered_by": signal.answered_by,
+            "duration_s": signal.duration_s,
+            "outcome": port,
+        }
+
+    async def _reply_outcome(
+        self, sent: dict[str, Any], config: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        timeout = float(config.get("timeout_s") or 3600)
+        try:
+            await workflow.wait_condition(lambda: bool(self._replies), timeout=timeout)
+        except TimeoutError:
+            return "timeout", {**sent, "timed_out": True}
+        reply = self._replies.pop(0)
+        return "reply", {
+            **sent,
+            "reply": reply.body,
+            "from": reply.from_,
+            "reply_sid": reply.message_sid,
+        }
 
     async def _perform(self, node: Node, action: ActionInput) -> ActionOutput:
         """One action step: a local activity when quick (sandbox sends), else a regular one."""

@@ -15,6 +15,7 @@ PASSTHROUGH = (
     "schemas",
     "workflows.routing",
     "workflows.state",
+    "workflows.contact_rules",
     "jinja2",
     "markupsafe",
     "pydantic",

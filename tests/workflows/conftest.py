@@ -62,6 +62,7 @@ class Runner:
         variables: dict[str, Any] | None = None,
         trigger: dict[str, Any] | None = None,
         business_hours: BusinessHours | None = None,
+        respect_business_hours: bool = False,
         history_limit: int = 8000,
         flow_id: str | None = None,
     ) -> WorkflowHandle[Any, Any]:
@@ -90,6 +91,7 @@ class Runner:
             variables=variables or {},
             trigger=trigger or {"type": "manual"},
             business_hours=business_hours,
+            respect_business_hours=respect_business_hours,
             history_limit=history_limit,
         )
         return await self.client.start_workflow(

@@ -1,0 +1,48 @@
+"""Pure rules about the contact that the interpreter applies: Do-Not-Call, call outcomes.
+
+Passed through the sandbox (see workflows/sandbox.py); no I/O, no state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.execution import CallStatusSignal
+
+CONTACT_STEPS = frozenset({"ai_call", "sms", "whatsapp", "send_and_wait", "email"})
+"""Steps that reach a person, and so must respect a Do-Not-Call tag."""
+
+DNC_REASON = "contact is tagged DNC"
+
+
+def is_dnc(contact: dict[str, Any]) -> bool:
+    """Whether the contact carries a `DNC` tag, in any case."""
+    tags = contact.get("tags") or []
+    return any(isinstance(tag, str) and tag.strip().lower() == "dnc" for tag in tags)
+
+
+def _address(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    return text.removeprefix("whatsapp:")
+
+
+def reaches_contact(config: dict[str, Any], contact: dict[str, Any]) -> bool:
+    """Whether a rendered channel step is addressed to the contact (not, say, to sales)."""
+    to = _address(config.get("to"))
+    own = {_address(contact.get("phone")), _address(contact.get("email"))} - {""}
+    return bool(to) and any(address in own for address in (part.strip() for part in to.split(",")))
+
+
+def call_port(signal: CallStatusSignal) -> str | None:
+    """The `ai_call` port a call status decides, or None while the call is undecided."""
+    answered_by = (signal.answered_by or "").lower()
+    if signal.status in ("in-progress", "completed"):
+        if answered_by.startswith("machine") or answered_by == "fax":
+            return "voicemail"
+        return "answered"
+    return {
+        "busy": "busy",
+        "no-answer": "missed",
+        "failed": "failed",
+        "canceled": "failed",
+    }.get(signal.status)
