@@ -15,11 +15,13 @@ from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, parseaddr
 
 from activities import outbox
-from activities.step import INVALID_CONFIG, StepContext, not_implemented, parse_config, step_error
+from activities.step import INVALID_CONFIG, StepContext, parse_config, step_error
+from schemas import templating
 from schemas.execution import ActionOutput
 from schemas.flow import EmailConfig
 from schemas.settings import Settings
 from store.models import OutboxMessage
+from store.templates import get_template
 
 SMTP_PERMANENT = "SmtpPermanentError"
 SMTP_TEMPORARY = "SmtpTemporaryError"
@@ -142,10 +144,39 @@ def _content(config: EmailConfig, sender: str) -> dict[str, str | None]:
     return {"from": sender, "reply_to": config.reply_to, "text": config.body, "html": config.html}
 
 
+async def _with_template(ctx: StepContext, config: EmailConfig) -> EmailConfig:
+    """The stored template's subject and bodies, rendered, where the step gives none."""
+    name = config.template or ""
+    template = await asyncio.to_thread(
+        get_template, ctx.engine, tenant_id=ctx.data.tenant_id, channel="email", name=name
+    )
+    if template is None:
+        raise step_error(
+            f"no email template named {name!r}", type="TemplateNotFound", retryable=False
+        )
+    context = {**(ctx.data.context or {}), "contact": ctx.data.contact}
+    filled: dict[str, str] = {}
+    for key in ("subject", "body", "html"):
+        text = getattr(template, key)
+        if getattr(config, key) is None and text:
+            try:
+                filled[key] = templating.render(text, context, autoescape=key == "html")
+            except templating.TemplateRenderError as exc:
+                raise step_error(
+                    f"template {name!r}: {exc}", type="MissingVariable", retryable=False
+                ) from None
+    merged = config.model_copy(update={**filled, "template": None})
+    if not merged.subject or not (merged.body or merged.html):
+        raise step_error(
+            f"template {name!r} gives no subject or no body", type=INVALID_CONFIG, retryable=False
+        )
+    return merged
+
+
 async def send_email(ctx: StepContext) -> ActionOutput:
     config = parse_config(EmailConfig, ctx)
     if config.template:
-        raise not_implemented("stored email templates", verb="are")
+        config = await _with_template(ctx, config)
     _recipients(config.to)
     sender = _sender(ctx.settings, config.from_name)
     message_id = message_id_for(ctx.data.idempotency_key, sender)

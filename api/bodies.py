@@ -191,6 +191,7 @@ class ExecutionSummary(_Out):
     current_node: str | None
     retry_of: str | None
     parent_execution_id: str | None
+    contact_id: str | None = None
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -198,6 +199,8 @@ class ExecutionSummary(_Out):
 
 
 class ExecutionOut(ExecutionSummary):
+    match: dict[str, Any] | None = None
+    """For triggered runs: the flow that matched, the losing candidates and why."""
     flow_name: str | None = None
     contact: dict[str, Any] | None
     trigger: dict[str, Any] | None

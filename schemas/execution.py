@@ -199,6 +199,9 @@ class ActionInput(BaseModel):
     test: bool = False
     started_at: datetime
     records: list[StepRecord] = Field(default_factory=list)
+    context: dict[str, Any] | None = None
+    """The template context (vars, steps, trigger, execution) for a step that renders a
+    stored template in the activity; None otherwise."""
 
     @property
     def idempotency_key(self) -> str:

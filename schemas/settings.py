@@ -36,6 +36,22 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, alias="SMTP_STARTTLS")
     email_from: str = Field(default="Flowdeck <flowdeck@localhost>", alias="FLOWDECK_EMAIL_FROM")
     public_base_url: str = Field(default="http://localhost:8000", alias="PUBLIC_BASE_URL")
+    twilio_from_sms: str | None = Field(default=None, alias="FLOWDECK_TWILIO_FROM_SMS")
+    """Sender of SMS when a step gives no `from` (E.164)."""
+    twilio_from_whatsapp: str | None = Field(default=None, alias="FLOWDECK_TWILIO_FROM_WHATSAPP")
+    """Sender of WhatsApp messages when a step gives no `from` (E.164, no `whatsapp:` prefix)."""
+    twilio_from_voice: str | None = Field(default=None, alias="FLOWDECK_TWILIO_FROM_VOICE")
+    """Caller id of `ai_call` when a step gives no `from` (E.164)."""
+    twilio_voice_url: str | None = Field(default=None, alias="FLOWDECK_TWILIO_VOICE_URL")
+    """The voice agent's TwiML URL an answered `ai_call` is handed to (`{agent_id}` is filled
+    in); required for `ai_call` through Twilio until Flowdeck serves its own voice TwiML."""
+    twilio_content_sids: dict[str, str] = Field(
+        default_factory=dict, alias="FLOWDECK_TWILIO_CONTENT_SIDS"
+    )
+    """WhatsApp template name -> approved Twilio Content SID (`HX…`), as JSON; a step's
+    `template` may also be the Content SID itself."""
+    twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
+    """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
 
     provider_email: Literal["sandbox", "smtp"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_EMAIL"
@@ -49,6 +65,13 @@ class Settings(BaseSettings):
     provider_voice: Literal["sandbox", "twilio"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_VOICE"
     )
+
+    price_sms: float = Field(default=0.0079, ge=0, alias="FLOWDECK_PRICE_SMS")
+    """Estimated cost of one SMS (test mode's cost estimate), in `price_currency`."""
+    price_whatsapp: float = Field(default=0.005, ge=0, alias="FLOWDECK_PRICE_WHATSAPP")
+    price_email: float = Field(default=0.0001, ge=0, alias="FLOWDECK_PRICE_EMAIL")
+    price_voice_per_min: float = Field(default=0.014, ge=0, alias="FLOWDECK_PRICE_VOICE_PER_MIN")
+    price_currency: str = Field(default="USD", alias="FLOWDECK_PRICE_CURRENCY")
 
     http_allowlist: str = Field(default="", alias="FLOWDECK_HTTP_ALLOWLIST")
     """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""

@@ -32,6 +32,7 @@ class ExecutionFilter:
     since: datetime | None = None
     until: datetime | None = None
     test: bool | None = None
+    contact_id: str | None = None
     active_only: bool = False
     """Only executions that have not reached a terminal status."""
 
@@ -56,6 +57,8 @@ class ExecutionFilter:
             clauses.append(col(Execution.created_at) < self.until)
         if self.test is not None:
             clauses.append(col(Execution.test) == self.test)
+        if self.contact_id is not None:
+            clauses.append(col(Execution.contact_id) == self.contact_id)
         return clauses
 
 

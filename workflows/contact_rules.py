@@ -8,17 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.execution import CallStatusSignal
+from schemas.triggers import DNC_REASON, is_dnc
+
+__all__ = ["CONTACT_STEPS", "DNC_REASON", "call_port", "is_dnc", "reaches_contact"]
 
 CONTACT_STEPS = frozenset({"ai_call", "sms", "whatsapp", "send_and_wait", "email"})
 """Steps that reach a person, and so must respect a Do-Not-Call tag."""
-
-DNC_REASON = "contact is tagged DNC"
-
-
-def is_dnc(contact: dict[str, Any]) -> bool:
-    """Whether the contact carries a `DNC` tag, in any case."""
-    tags = contact.get("tags") or []
-    return any(isinstance(tag, str) and tag.strip().lower() == "dnc" for tag in tags)
 
 
 def _address(value: Any) -> str:

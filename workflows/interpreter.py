@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         VOICE_TYPES,
         AbSplitNode,
         ConditionNode,
+        EmailNode,
         EndNode,
         HttpNode,
         HumanTaskNode,
@@ -341,6 +342,7 @@ class FlowExecution:
             test=self._in.test,
             started_at=record.started_at,
             records=self._take_pending(),
+            context=self._template_context(node, scope),
         )
         try:
             output = await self._perform(node, action)
@@ -357,6 +359,14 @@ class FlowExecution:
         if node.type == "tag" and "tags" in output.result:
             self._in.contact["tags"] = output.result["tags"]
         return output.port
+
+    def _template_context(self, node: Node, scope: Scope) -> dict[str, Any] | None:
+        """What a stored template is rendered with, for the steps that name one."""
+        if not isinstance(node, EmailNode) or not node.config.template:
+            return None
+        context = self._context(scope)
+        context.pop("contact")  # the activity has it
+        return context
 
     async def _await_outcome(
         self, node: Node, record: StepRecord, output: ActionOutput, config: dict[str, Any]

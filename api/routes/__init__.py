@@ -2,8 +2,28 @@
 
 from fastapi import APIRouter
 
-from api.routes import admin, events, executions, flows, outbox, schemas, versions
+from api.routes import (
+    admin,
+    analytics,
+    contacts,
+    dryrun,
+    events,
+    executions,
+    flows,
+    outbox,
+    schemas,
+    simulate,
+    templates,
+    versions,
+    webhooks_twilio,
+)
 
 api_router = APIRouter(prefix="/api")
 for module in (admin, schemas, flows, versions, executions, outbox, events):
     api_router.include_router(module.router)
+for module in (templates, dryrun, analytics):
+    api_router.include_router(module.router)
+api_router.include_router(contacts.router)
+api_router.include_router(simulate.router)
+# Twilio's webhooks live outside /api (SPEC §5): their routes join with their full paths.
+api_router.routes.extend(webhooks_twilio.router.routes)

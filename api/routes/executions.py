@@ -78,6 +78,7 @@ def execution_filter(
     since: Annotated[datetime | None, Query(description="created at or after")] = None,
     until: Annotated[datetime | None, Query(description="created before")] = None,
     test: bool | None = None,
+    contact_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ExecutionFilter:
     return ExecutionFilter(
         flow_id=flow_id,
@@ -86,6 +87,7 @@ def execution_filter(
         since=_utc(since),
         until=_utc(until),
         test=test,
+        contact_id=contact_id,
     )
 
 

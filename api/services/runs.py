@@ -72,6 +72,9 @@ def _prepare(
     variables: dict[str, Any],
     trigger: dict[str, Any],
     retry_of: str | None,
+    contact_id: str | None = None,
+    match: dict[str, Any] | None = None,
+    respect_business_hours: bool = False,
 ) -> tuple[Execution, ExecutionInput]:
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     pinned = version_to_run(session, flow=flow, number=version, test=test)
@@ -88,6 +91,11 @@ def _prepare(
         test=test,
         retry_of=retry_of,
     )
+    if contact_id is not None or match is not None:
+        execution.contact_id = contact_id
+        execution.match = match
+        session.add(execution)
+        session.commit()
     workflow_input = ExecutionInput(
         execution_id=execution.id,
         tenant_id=tenant_id,
@@ -100,6 +108,8 @@ def _prepare(
         variables=variables,
         test=test,
         business_hours=BusinessHours.model_validate(hours) if hours else None,
+        contact_id=contact_id,
+        respect_business_hours=respect_business_hours,
     )
     return execution, workflow_input
 
@@ -132,8 +142,15 @@ async def start_run(
     variables: dict[str, Any] | None = None,
     trigger: dict[str, Any] | None = None,
     retry_of: str | None = None,
+    contact_id: str | None = None,
+    match: dict[str, Any] | None = None,
+    respect_business_hours: bool = False,
 ) -> Execution:
-    """Create the execution row, then start its workflow (eagerly, if a worker is local)."""
+    """Create the execution row, then start its workflow (eagerly, if a worker is local).
+
+    Lead engagement also gives the stored contact's id, the match that chose the flow, and
+    asks the workflow to wait for the flow's business hours before its first step.
+    """
     execution, workflow_input = await run_in_threadpool(
         _prepare,
         session,
@@ -145,6 +162,9 @@ async def start_run(
         variables=variables or {},
         trigger=trigger or {"type": "manual"},
         retry_of=retry_of,
+        contact_id=contact_id,
+        match=match,
+        respect_business_hours=respect_business_hours,
     )
     workflow_input.local_steps = settings.local_action_types()
     try:
@@ -194,6 +214,7 @@ async def retry_run(
         variables=original.variables,
         trigger=original.trigger,
         retry_of=original.id,
+        contact_id=original.contact_id,
     )
 
 

@@ -189,7 +189,7 @@ async def test_unreachable_smtp_server_is_retryable(runner: Runner, seed: Seed) 
 
 
 @pytest.mark.parametrize("provider", ["sandbox", "smtp"])
-async def test_stored_templates_are_not_implemented_yet(
+async def test_an_unknown_stored_template_fails_without_sending(
     runner: Runner, seed: Seed, provider: str
 ) -> None:
     with pytest.raises(ApplicationError) as caught:
@@ -198,7 +198,7 @@ async def test_stored_templates_are_not_implemented_yet(
             FLOWDECK_PROVIDER_EMAIL=provider,
         )
 
-    assert caught.value.message == "stored email templates are not implemented yet (issue 3)"
+    assert caught.value.message == "no email template named 'welcome'"
     assert caught.value.non_retryable
     assert seed.outbox() == []
 

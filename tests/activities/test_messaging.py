@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from temporalio.exceptions import ApplicationError
 
@@ -69,41 +67,3 @@ async def test_empty_recipient_is_not_retryable(runner: Runner, seed: Seed) -> N
     assert caught.value.type == "InvalidRecipient"
     assert caught.value.non_retryable
     assert seed.outbox() == []
-
-
-@pytest.mark.parametrize(
-    ("node_type", "config", "env"),
-    [
-        ("sms", {"to": "+1555", "body": "Hi"}, {"FLOWDECK_PROVIDER_SMS": "twilio"}),
-        ("whatsapp", {"to": "+1555", "template": "t"}, {"FLOWDECK_PROVIDER_WHATSAPP": "twilio"}),
-    ],
-)
-async def test_twilio_provider_says_it_is_not_implemented(
-    runner: Runner, seed: Seed, node_type: str, config: dict[str, str], env: dict[str, Any]
-) -> None:
-    with pytest.raises(ApplicationError) as caught:
-        await runner.perform(seed.action(node_type, config), **env)
-
-    assert caught.value.message == "the twilio messaging provider is not implemented yet (issue 3)"
-    assert caught.value.non_retryable
-    assert seed.outbox() == []
-
-
-@pytest.mark.parametrize(
-    ("node_type", "config"),
-    [
-        ("ai_call", {"agent_id": "sales-bot"}),
-        ("send_and_wait", {"channel": "sms", "body": "Reply YES"}),
-    ],
-)
-async def test_unbuilt_steps_fail_honestly(
-    runner: Runner, seed: Seed, node_type: str, config: dict[str, str]
-) -> None:
-    with pytest.raises(ApplicationError) as caught:
-        await runner.perform(seed.action(node_type, config))
-
-    assert caught.value.message == f"the {node_type} step is not implemented yet (issue 3)"
-    assert caught.value.type == "NotImplementedYet"
-    assert caught.value.non_retryable
-    step = seed.step(1)
-    assert step is not None and step.error == caught.value.message

@@ -49,7 +49,23 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/executions/{execution_id}/retry", "manager"),
     ("POST", "/api/executions/{execution_id}/events/{name}", "manager"),
     ("PUT", "/api/executions/{execution_id}/steps/{step}/complete", "agent"),
+    ("POST", "/api/executions/{execution_id}/simulate", "manager"),
     ("GET", "/api/outbox", "viewer"),
+    ("GET", "/api/templates", "viewer"),
+    ("POST", "/api/templates", "manager"),
+    ("GET", "/api/templates/{template_id}", "viewer"),
+    ("PATCH", "/api/templates/{template_id}", "manager"),
+    ("DELETE", "/api/templates/{template_id}", "manager"),
+    ("POST", "/api/templates/{template_id}/preview", "viewer"),
+    ("POST", "/api/flows/{flow_id}/test", "manager"),
+    ("GET", "/api/analytics/overview", "viewer"),
+    ("GET", "/api/analytics/flows/{flow_id}", "viewer"),
+    ("POST", "/api/contacts", "manager"),
+    ("POST", "/api/contacts/bulk", "manager"),
+    ("GET", "/api/contacts", "viewer"),
+    ("GET", "/api/contacts/{contact_id}", "viewer"),
+    ("PATCH", "/api/contacts/{contact_id}", "manager"),
+    ("DELETE", "/api/contacts/{contact_id}", "manager"),
     ("GET", "/api/events", "viewer"),
     ("GET", "/api/keys", "admin"),
     ("POST", "/api/keys", "admin"),
@@ -58,12 +74,23 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/tenants", "operator"),
 ]
 UNAUTHENTICATED = {("GET", "/api/health")}
+# No API key: Twilio signs these (X-Twilio-Signature), tested in tests/channels/test_webhooks.
+SIGNED = {("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/messaging")}
 STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
 
 
 def _concrete(path: str) -> str:
     return path.format(
-        flow_id="nope", number=1, a=1, b=2, execution_id="nope", name="ping", step="s", key_id="k"
+        flow_id="nope",
+        number=1,
+        a=1,
+        b=2,
+        execution_id="nope",
+        name="ping",
+        step="s",
+        key_id="k",
+        template_id="nope",
+        contact_id="nope",
     )
 
 
@@ -81,7 +108,7 @@ def test_the_matrix_covers_every_route() -> None:
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
-    assert routes == {(m, p) for m, p, _ in MATRIX} | UNAUTHENTICATED | STREAMS
+    assert routes == {(m, p) for m, p, _ in MATRIX} | UNAUTHENTICATED | STREAMS | SIGNED
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _ in MATRIX] + sorted(STREAMS))

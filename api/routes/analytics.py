@@ -1,0 +1,51 @@
+"""Analytics: runs per day, outcome rates, per-flow totals, funnels, A/B results, step times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep, ViewerKey
+from api.services import analytics
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+Since = Annotated[datetime | None, Query(description="created at or after (default: 30 days ago)")]
+Until = Annotated[datetime | None, Query(description="created before (default: now)")]
+IncludeTest = Annotated[bool, Query(description="count test runs too")]
+
+
+@router.get("/overview")
+def overview(
+    session: SessionDep,
+    key: ViewerKey,
+    since: Since = None,
+    until: Until = None,
+    include_test: IncludeTest = False,
+) -> dict[str, Any]:
+    """Runs per day, counts and rates of each outcome, totals per flow (UTC days)."""
+    scope = analytics.window(
+        tenant_id=key.tenant_id, since=since, until=until, include_test=include_test
+    )
+    return analytics.overview(session, scope)
+
+
+@router.get("/flows/{flow_id}")
+def flow_analytics(
+    flow_id: str,
+    session: SessionDep,
+    key: ViewerKey,
+    since: Since = None,
+    until: Until = None,
+    include_test: IncludeTest = False,
+) -> dict[str, Any]:
+    """One flow: runs per day, rates, per-node funnel, A/B results, call outcomes, step times."""
+    scope = analytics.window(
+        tenant_id=key.tenant_id,
+        since=since,
+        until=until,
+        include_test=include_test,
+        flow_id=flow_id,
+    )
+    return analytics.flow_report(session, scope)

@@ -1,0 +1,245 @@
+"""Contacts and lead intake: a posted lead is stored, then engaged by the flow it matches."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from temporalio.client import Client
+
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey, get_temporal
+from api.services import engagement
+from api.services.engagement import ClientSource, Engaged
+from schemas.api_errors import request_error_details
+from schemas.triggers import E164
+from store import contacts
+from store.executions import MAX_PAGE
+from store.models import Contact
+
+router = APIRouter(prefix="/contacts", tags=["contacts"])
+MAX_BULK = 500
+BULK_CONCURRENCY = 10
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _ContactFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, description="E.164, e.g. +919812345678")
+    email: str | None = Field(default=None, max_length=320, pattern=EMAIL)
+    lead_source: str | None = Field(default=None, max_length=64, examples=["IndiaMART"])
+    entry_type: str | None = Field(default=None, max_length=32, examples=["api"])
+    tags: list[Tag] | None = Field(default=None, max_length=100)
+    custom: dict[str, Any] | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not E164.match(value):
+            raise ValueError("not an E.164 phone number (`+` then 7 to 15 digits)")
+        return value
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ContactIn(_ContactFields):
+    """A lead. A phone the tenant already has merges into that contact (tags, custom fields)."""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ContactIn:
+        if not self.phone and not self.email:
+            raise ValueError("a contact needs a `phone` or an `email`")
+        return self
+
+    def given(self) -> dict[str, Any]:
+        fields = super().given()
+        return {k: v for k, v in fields.items() if v is not None or k not in ("tags", "custom")}
+
+
+class ContactPatch(_ContactFields):
+    """Given fields replace (tags too); `custom` is merged and a null value removes a key."""
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    lead_source: str | None
+    entry_type: str | None
+    tags: list[str] | None
+    custom: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactEngaged(ContactOut):
+    engagement: dict[str, Any]
+    """`{"status": "started" | "skipped" | "no_match" | "error" | "not_triggered", ...}`."""
+
+
+class ContactPage(BaseModel):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class BulkBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contacts: list[Any] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class BulkItem(BaseModel):
+    index: int
+    status: str
+    """created, updated or invalid."""
+    contact: ContactEngaged | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class BulkOut(BaseModel):
+    created: int
+    updated: int
+    invalid: int
+    results: list[BulkItem]
+
+
+_contact_in = TypeAdapter(ContactIn)
+
+
+def _client_source(request: Request) -> ClientSource:
+    async def source() -> Client:
+        return await get_temporal(request)
+
+    return source
+
+
+def _engaged(result: Engaged) -> ContactEngaged:
+    out = ContactOut.model_validate(result.contact).model_dump()
+    return ContactEngaged(**out, engagement=result.engagement)
+
+
+def _item_errors(item: Any, index: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The fields of a bulk item, or its problems with their JSON paths."""
+    at = f"$.contacts[{index}]"
+    try:
+        fields = _contact_in.validate_python(item).given()
+    except ValidationError as exc:
+        details = request_error_details(exc.errors())
+        return None, [{**d.model_dump(), "path": at + (d.path or "$")[1:]} for d in details]
+    return fields, []
+
+
+@router.post("", status_code=201)
+async def create_contact(
+    body: ContactIn,
+    request: Request,
+    response: Response,
+    engine: EngineDep,
+    settings: SettingsDep,
+    key: ManagerKey,
+) -> ContactEngaged:
+    """Store a lead and start the flow it matches: 201 if new, 200 if it merged into a contact."""
+    result = await engagement.intake(
+        engine=engine,
+        settings=settings,
+        client_source=_client_source(request),
+        tenant_id=key.tenant_id,
+        fields=body.given(),
+    )
+    response.status_code = 201 if result.created else 200
+    return _engaged(result)
+
+
+@router.post("/bulk")
+async def create_contacts(
+    body: BulkBody, request: Request, engine: EngineDep, settings: SettingsDep, key: ManagerKey
+) -> BulkOut:
+    """Up to 500 leads; invalid items are reported by index with their paths, the rest stored."""
+    gate = asyncio.Semaphore(BULK_CONCURRENCY)
+    source = _client_source(request)
+
+    async def one(index: int, item: Any) -> BulkItem:
+        fields, errors = _item_errors(item, index)
+        if fields is None:
+            return BulkItem(index=index, status="invalid", errors=errors)
+        async with gate:
+            result = await engagement.intake(
+                engine=engine,
+                settings=settings,
+                client_source=source,
+                tenant_id=key.tenant_id,
+                fields=fields,
+            )
+        status = "created" if result.created else "updated"
+        return BulkItem(index=index, status=status, contact=_engaged(result))
+
+    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.contacts)))
+    count = {s: sum(1 for r in results if r.status == s) for s in ("created", "updated", "invalid")}
+    return BulkOut(**count, results=list(results))
+
+
+@router.get("")
+def list_contacts(
+    session: SessionDep,
+    key: ViewerKey,
+    q: Annotated[str | None, Query(max_length=200, description="name, phone or email")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ContactPage:
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    rows, next_cursor = contacts.list_contacts(
+        session, tenant_id=key.tenant_id, q=q or None, limit=limit, cursor=cursor
+    )
+    return ContactPage(items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get("/{contact_id}")
+def read_contact(contact_id: str, session: SessionDep, key: ViewerKey) -> ContactOut:
+    contact: Contact = contacts.get_contact(session, tenant_id=key.tenant_id, contact_id=contact_id)
+    return ContactOut.model_validate(contact)
+
+
+@router.patch("/{contact_id}")
+async def update_contact(
+    contact_id: str,
+    body: ContactPatch,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    key: ManagerKey,
+) -> ContactEngaged:
+    """Change a contact; its running executions are told (a DNC tag stops them before their
+    next contact), and a first lead source engages it like a new lead."""
+    result = await engagement.change_contact(
+        engine=engine,
+        settings=settings,
+        client_source=_client_source(request),
+        tenant_id=key.tenant_id,
+        contact_id=contact_id,
+        changes=body.given(),
+    )
+    return _engaged(result)
+
+
+@router.delete("/{contact_id}", status_code=204)
+def delete_contact(contact_id: str, engine: EngineDep, key: ManagerKey) -> Response:
+    """Remove the contact; its executions keep their copy of it."""
+    contacts.delete_contact(engine, tenant_id=key.tenant_id, contact_id=contact_id)
+    return Response(status_code=204)

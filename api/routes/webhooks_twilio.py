@@ -1,0 +1,71 @@
+"""Twilio's webhooks for calls and messages (no API key: every request is signature-checked).
+
+`X-Twilio-Signature` is checked with the twilio library's `RequestValidator` against
+`PUBLIC_BASE_URL` + the request's path and query, and the form fields; a missing or bad
+signature gets 403 and changes nothing. Twilio is answered with empty TwiML.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from api.deps import EngineDep, SettingsDep, get_temporal
+from api.errors import error_response
+from api.services import twilio_webhooks as hooks
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["twilio"])
+
+TWIML = "text/xml"
+
+
+async def _signed_form(request: Request, settings: SettingsDep) -> FormData | None:
+    form = await request.form()
+    url = hooks.signed_url(settings, request.url.path, request.url.query)
+    signature = request.headers.get("X-Twilio-Signature")
+    if not hooks.signature_ok(settings, url, form, signature):
+        hooks.log.warning("twilio.bad_signature", path=request.url.path)
+        return None
+    return form
+
+
+def _forbidden() -> Response:
+    return error_response(403, "missing or invalid X-Twilio-Signature")
+
+
+def _fields(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@router.post("/status", response_class=Response)
+async def call_status(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+    """A call's status callback (CallSid, CallStatus, AnsweredBy, CallDuration): recorded on
+    the call's outbox row and signalled to its execution."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    target = await run_in_threadpool(hooks.apply_call_status, engine, _fields(form))
+    if target is not None:
+        await hooks.send_signal(await get_temporal(request), target)
+    return Response(str(VoiceResponse()), media_type=TWIML)
+
+
+@router.post("/messaging", response_class=Response)
+async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+    """An inbound SMS/WhatsApp (the reply a `send_and_wait` step waits for) or a delivery
+    status callback (MessageSid, MessageStatus) of a message we sent."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    fields = _fields(form)
+    if hooks.is_inbound(fields):
+        target = await run_in_threadpool(hooks.find_reply_target, engine, fields)
+        if target is not None:
+            await hooks.send_signal(await get_temporal(request), target)
+    else:
+        await run_in_threadpool(hooks.apply_message_status, engine, fields)
+    return Response(str(MessagingResponse()), media_type=TWIML)
