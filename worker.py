@@ -27,7 +27,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[FlowExecution],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed=settings.workflow_sandbox),
         activities=activities.all(),
         max_concurrent_activities=200,
         max_concurrent_workflow_tasks=200,

@@ -130,9 +130,14 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sandbox", action="store_true", help="run the interpreter in Temporal's sandbox"
+    )
     args = parser.parse_args()
 
-    settings = Settings.model_validate({"FLOWDECK_ENV": "test"})
+    settings = Settings.model_validate(
+        {"FLOWDECK_ENV": "test", "FLOWDECK_WORKFLOW_SANDBOX": args.sandbox}
+    )
     configure_logging(settings)  # the product's own logging, as `flowdeck dev` sets it up
     db = database()
     flow_id = _flow(db)
@@ -182,6 +187,7 @@ async def main() -> None:
                         for name, one in phases.items()
                     }
                 )
+    sys.stdout.write(f"interpreter sandboxed: {settings.workflow_sandbox}\n")
     for name in phases:
         show(combine(name, [r[name] for r in rounds]))
     for name, label in (

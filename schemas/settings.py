@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""
     admin_key: SecretStr | None = Field(default=None, alias="FLOWDECK_ADMIN_KEY")
     embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
+    workflow_sandbox: bool = Field(default=False, alias="FLOWDECK_WORKFLOW_SANDBOX")
+    """Run the interpreter inside Temporal's workflow sandbox (the test suite always does)."""
     log_level: str = Field(default="INFO", alias="FLOWDECK_LOG_LEVEL")
     log_json: bool = Field(default=False, alias="FLOWDECK_LOG_JSON")
 

@@ -23,6 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from store.db import create_db_engine
 from store.migrate import upgrade
 
+# Every worker the tests build runs the interpreter inside Temporal's sandbox, so a clock,
+# randomness or I/O slipping into workflow code fails the build (production may run unsandboxed).
+os.environ["FLOWDECK_WORKFLOW_SANDBOX"] = "true"
+
 BACKENDS = [
     b for b in os.environ.get("FLOWDECK_TEST_DATABASES", "sqlite,postgresql").split(",") if b
 ]
