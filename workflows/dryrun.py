@@ -45,8 +45,8 @@ from schemas.flow import (
     ports_of,
 )
 from schemas.triggers import DNC_REASON, is_dnc
-from workflows.routing import choose_variant, failure_port
-from workflows.state import render_config
+from workflows.routing import failure_port
+from workflows.state import decide, render_config
 
 STEP_CAP = 500
 DRY_RUN_ID = "dry-run"
@@ -155,7 +155,13 @@ class _Walker:
         entry = self.record(node)
         context = self.context(loop)
         try:
-            port, result = self.decide(node, context)
+            port, result = decide(
+                node,
+                context,
+                variables=self.run.vars,
+                execution_id=DRY_RUN_ID,
+                visit=self.visits[node.id],
+            )
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             entry["error"] = str(exc)
             raise _End("failed", f"step {node.id} failed: {exc}") from None
@@ -165,25 +171,6 @@ class _Walker:
         self.steps[node.id] = result
         entry.update(port=port, result=result)
         return port
-
-    def decide(self, node: Node, context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if isinstance(node, SetNode):
-            assigned = {
-                k: templating.render_value(v, context) for k, v in node.config.assign.items()
-            }
-            self.run.vars.update(assigned)
-            return "next", {"assigned": assigned}
-        if isinstance(node, ConditionNode):
-            holds = evaluate.evaluate(node.config.when, context)
-            return ("true" if holds else "false"), {"result": holds}
-        if isinstance(node, SplitNode):
-            port = evaluate.choose_case(node.config.cases, context)
-            return port, {"case": port}
-        assert isinstance(node, AbSplitNode)
-        variant = choose_variant(
-            node.config, execution_id=DRY_RUN_ID, node_id=node.id, visit=self.visits[node.id]
-        )
-        return variant, {"variant": variant}
 
     # --- actions -------------------------------------------------------------------------
 

@@ -52,8 +52,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.flow import (
         ACTION_TYPES,
         VOICE_TYPES,
-        AbSplitNode,
-        ConditionNode,
         EmailNode,
         EndNode,
         HttpNode,
@@ -61,8 +59,6 @@ with workflow.unsafe.imports_passed_through():
         LoopNode,
         Node,
         ParallelNode,
-        SetNode,
-        SplitNode,
         SubflowNode,
         WaitForNode,
         WaitNode,
@@ -74,7 +70,7 @@ with workflow.unsafe.imports_passed_through():
         is_dnc,
         reaches_contact,
     )
-    from workflows.routing import choose_variant, failure_port, retry_policy_of, timeout_of
+    from workflows.routing import failure_port, retry_policy_of, timeout_of
     from workflows.state import (
         Finish,
         PendingTask,
@@ -82,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
         State,
         StepFailed,
         cause,
+        decide,
         render_config,
     )
 
@@ -280,36 +277,19 @@ class FlowExecution:
         record = self._begin(node)
         context = self._context(scope)
         try:
-            port, result = self._decide(node, context)
+            port, result = decide(
+                node,
+                context,
+                variables=self._state.vars,
+                execution_id=self._in.execution_id,
+                visit=self._state.visits.get(node.id, 1),
+            )
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
             raise StepFailed(node.id, str(exc)) from None
         self._state.steps[node.id] = result
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
-
-    def _decide(self, node: Node, context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if isinstance(node, SetNode):
-            assigned = {
-                k: templating.render_value(v, context) for k, v in node.config.assign.items()
-            }
-            self._state.vars.update(assigned)
-            return "next", {"assigned": assigned}
-        if isinstance(node, ConditionNode):
-            holds = evaluate.evaluate(node.config.when, context)
-            return ("true" if holds else "false"), {"result": holds}
-        if isinstance(node, SplitNode):
-            port = evaluate.choose_case(node.config.cases, context)
-            return port, {"case": port}
-        if isinstance(node, AbSplitNode):
-            variant = choose_variant(
-                node.config,
-                execution_id=self._in.execution_id,
-                node_id=node.id,
-                visit=self._state.visits.get(node.id, 1),
-            )
-            return variant, {"variant": variant}
-        raise ValueError(f"step type {node.type!r} cannot run here")
 
     def _fail_pure(self, node: Node, error: str) -> str | None:
         return self._action_failed(node, self._begin(node), error)

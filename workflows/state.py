@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas import templating
+from schemas import evaluate, templating
 from schemas.execution import ExecutionStatus, ReceivedEvent
-from schemas.flow import HumanTaskNode, Node
+from schemas.flow import AbSplitNode, ConditionNode, HumanTaskNode, Node, SetNode, SplitNode
+from workflows.routing import choose_variant
 
 
 class Finish(Exception):
@@ -67,6 +68,31 @@ NATIVE_FIELDS: dict[str, frozenset[str]] = {
     "crm_update": frozenset({"fields"}),
 }
 """Config keys whose `{{ expr }}` keeps its native type (a JSON body); all others are text."""
+
+
+def decide(
+    node: Node, context: dict[str, Any], *, variables: dict[str, Any], execution_id: str, visit: int
+) -> tuple[str, dict[str, Any]]:
+    """A pure step's port and result; `set` writes into `variables`.
+
+    The interpreter and the dry run (`workflows.dryrun`) both decide with this.
+    """
+    if isinstance(node, SetNode):
+        assigned = {k: templating.render_value(v, context) for k, v in node.config.assign.items()}
+        variables.update(assigned)
+        return "next", {"assigned": assigned}
+    if isinstance(node, ConditionNode):
+        holds = evaluate.evaluate(node.config.when, context)
+        return ("true" if holds else "false"), {"result": holds}
+    if isinstance(node, SplitNode):
+        port = evaluate.choose_case(node.config.cases, context)
+        return port, {"case": port}
+    if isinstance(node, AbSplitNode):
+        variant = choose_variant(
+            node.config, execution_id=execution_id, node_id=node.id, visit=visit
+        )
+        return variant, {"variant": variant}
+    raise ValueError(f"step type {node.type!r} cannot run here")
 
 
 def render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from schemas import templating
+from store.contacts import contact_dict
 from store.flows import InvalidInputError, NotFoundError
 from store.models import Contact, Template
 from store.templates import create_template, read_template, update_template
@@ -15,26 +16,12 @@ from store.templates import create_template, read_template, update_template
 TEXT_FIELDS = ("subject", "body", "html")
 
 
-def contact_context(contact: Contact) -> dict[str, Any]:
-    """A stored contact as templates see it (`contact.name`, `contact.custom.x` …)."""
-    return {
-        "id": contact.id,
-        "name": contact.name,
-        "phone": contact.phone,
-        "email": contact.email,
-        "lead_source": contact.lead_source,
-        "entry_type": contact.entry_type,
-        "tags": list(contact.tags or []),
-        "custom": dict(contact.custom or {}),
-    }
-
-
 def load_contact(session: Session, *, tenant_id: str, contact_id: str, at: str) -> dict[str, Any]:
     """An existing contact of the tenant, or 404 (another tenant's looks the same)."""
     contact = session.get(Contact, contact_id)
     if contact is None or contact.tenant_id != tenant_id:
         raise NotFoundError(f"contact {contact_id} not found ({at})")
-    return contact_context(contact)
+    return contact_dict(contact)
 
 
 def check_syntax(fields: Mapping[str, Any], *, channel: str) -> None:
