@@ -7,7 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
+from schemas.triggers import LEAD_CREATED, condition_problems
+from store.flows import InvalidInputError
 
 TriggerType = Literal["lead_created", "call_incoming", "campaign", "event", "schedule", "manual"]
 
@@ -25,6 +28,19 @@ class Trigger(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: TriggerType
+
+    def check(self) -> None:
+        """A `lead_created` trigger's conditions must parse: 422 at each problem's path."""
+        if self.type != LEAD_CREATED:
+            return
+        problems = condition_problems((self.model_extra or {}).get("conditions"))
+        if problems:
+            errors = [
+                {"loc": ("body", "trigger", *p.loc), "type": p.kind, "msg": p.message}
+                for p in problems
+            ]
+            details = [d.model_dump() for d in request_error_details(errors)]
+            raise InvalidInputError("the request is invalid", details=details)
 
 
 # --- flows -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 LEAD_CREATED = "lead_created"
 DNC_TAG = "dnc"
@@ -33,7 +33,15 @@ class LeadCondition(BaseModel):
 
     field: str = Field(pattern=FIELD_PATTERN)
     op: Op
-    value: Any = None
+    value: Any
+    """Required (`null` included); a list of choices for `any`."""
+
+    @field_validator("value")
+    @classmethod
+    def _any_takes_a_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("op") == "any" and not isinstance(value, list):
+            raise ValueError("`any` takes a list of values")
+        return value
 
     def describe(self) -> str:
         value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else self.value
@@ -89,20 +97,54 @@ def condition_holds(condition: LeadCondition, contact: dict[str, Any]) -> bool:
     return any(_same(item, choice) for item in items for choice in choices)
 
 
-def parse_conditions(raw: Any) -> list[LeadCondition]:
-    """A trigger's `conditions`; raises ValueError naming the first bad one."""
+@dataclass(frozen=True, kw_only=True)
+class ConditionProblem:
+    """What is wrong with a trigger's `conditions`, where (`("conditions", 0, "op")`)."""
+
+    loc: tuple[str | int, ...]
+    kind: str
+    """Pydantic's error type: `missing`, `extra_forbidden`, `literal_error` …"""
+    message: str
+
+    def path(self) -> str:
+        """`conditions[0].op`."""
+        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.loc)[1:]
+
+
+def _checked(raw: Any) -> tuple[list[LeadCondition], list[ConditionProblem]]:
     if raw is None:
-        return []
+        return [], []
     if not isinstance(raw, list):
-        raise ValueError("`conditions` must be a list")
-    conditions = []
+        return [], [
+            ConditionProblem(loc=("conditions",), kind="list_type", message="must be a list")
+        ]
+    conditions: list[LeadCondition] = []
+    problems: list[ConditionProblem] = []
     for index, item in enumerate(raw):
         try:
             conditions.append(LeadCondition.model_validate(item))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise ValueError(f"conditions[{index}].{where}: {first['msg']}") from exc
+            problems.extend(
+                ConditionProblem(
+                    loc=("conditions", index, *error["loc"]),
+                    kind=error["type"],
+                    message=error["msg"],
+                )
+                for error in exc.errors()
+            )
+    return conditions, problems
+
+
+def condition_problems(raw: Any) -> list[ConditionProblem]:
+    """Every problem of a trigger's `conditions` (empty when they are valid)."""
+    return _checked(raw)[1]
+
+
+def parse_conditions(raw: Any) -> list[LeadCondition]:
+    """A trigger's `conditions`; raises ValueError naming the first bad one."""
+    conditions, problems = _checked(raw)
+    if problems:
+        raise ValueError(f"{problems[0].path()}: {problems[0].message}")
     return conditions
 
 

@@ -86,9 +86,16 @@ def create_execution(
     trigger: dict[str, Any],
     test: bool = False,
     retry_of: str | None = None,
+    contact_id: str | None = None,
+    match: dict[str, Any] | None = None,
+    execution_id: str | None = None,
 ) -> Execution:
-    """A pending execution, committed before its workflow starts so nothing is ever lost."""
-    execution_id = new_id()
+    """A pending execution, committed before its workflow starts so nothing is ever lost.
+
+    Lead engagement gives the id it claimed the contact's entry under, the stored contact's
+    id and the match that chose the flow.
+    """
+    execution_id = execution_id or new_id()
     execution = Execution(
         id=execution_id,
         tenant_id=tenant_id,
@@ -102,6 +109,8 @@ def create_execution(
         variables=variables,
         test=test,
         retry_of=retry_of,
+        contact_id=contact_id,
+        match=match,
     )
     session.add(execution)
     session.commit()

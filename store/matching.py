@@ -1,10 +1,11 @@
 """Lead engagement's bookkeeping: candidate flows, the cooldown lock, recorded skips.
 
 The cooldown lock is the `flow_entry` row of a flow and a contact, claimed in one statement:
-insert it, or take it over only if its last entry is older than the cooldown. Whoever's token
-the row holds afterwards may start the execution; on PostgreSQL the statement waits for a
-concurrent claim to commit, on SQLite writers are serialized, so of many concurrent posts of
-one lead exactly one wins.
+insert it, or take it over only if its last entry is older than the cooldown. The claim holds
+the id of the execution about to start (made before the claim, so the row needs no second
+write); the one whose id the row holds afterwards may start it. On PostgreSQL the statement
+waits for a concurrent claim to commit, on SQLite writers are serialized, so of many
+concurrent posts of one lead exactly one wins. A start that fails gives the claim up.
 """
 
 from __future__ import annotations
@@ -111,17 +112,19 @@ def skip(
         )
 
 
-def _claim(session: Session, *, flow: Flow, contact_id: str, token: str, now: datetime) -> None:
+def _claim(
+    session: Session, *, flow: Flow, contact_id: str, execution_id: str, now: datetime
+) -> None:
     """Insert the entry, or take it over if the contact entered longer than the cooldown ago."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(_entries).values(
-        flow_id=flow.id, contact_id=contact_id, tenant_id=flow.tenant_id, execution_id=token,
-        entered_at=now,
+        flow_id=flow.id, contact_id=contact_id, tenant_id=flow.tenant_id,
+        execution_id=execution_id, entered_at=now,
     )  # fmt: skip
     statement = statement.on_conflict_do_update(
         index_elements=["flow_id", "contact_id"],
-        set_={"entered_at": now, "execution_id": token},
+        set_={"entered_at": now, "execution_id": execution_id},
         where=_entries.c.entered_at <= now - timedelta(minutes=flow.cooldown_minutes),
     )
     session.execute(statement)
@@ -129,9 +132,9 @@ def _claim(session: Session, *, flow: Flow, contact_id: str, token: str, now: da
 
 @dataclass(frozen=True, kw_only=True)
 class Admission:
-    """The outcome of asking to enter a flow: the claim's token, or the recorded skip."""
+    """The outcome of asking to enter a flow: admitted, or the recorded skip."""
 
-    token: str | None
+    entered: bool
     skipped: Execution | None = None
 
 
@@ -142,47 +145,32 @@ def admit(
     contact: dict[str, Any],
     trigger: dict[str, Any],
     match: dict[str, Any],
+    execution_id: str,
 ) -> Admission:
-    """Claim the contact's entry into the flow, or record the cooldown skip, atomically."""
-    token = new_id()
+    """Claim the contact's entry into the flow for `execution_id` (the execution about to
+    start), or record the cooldown skip, atomically."""
     now = utcnow()
     with session_scope(engine) as session:
-        _claim(session, flow=flow, contact_id=contact["id"], token=token, now=now)
+        _claim(session, flow=flow, contact_id=contact["id"], execution_id=execution_id, now=now)
         entry = session.get(FlowEntry, (flow.id, contact["id"]), populate_existing=True)
-        if entry is not None and entry.execution_id == token:
-            return Admission(token=token)
+        if entry is not None and entry.execution_id == execution_id:
+            return Admission(entered=True)
         since = int((now - entry.entered_at).total_seconds()) if entry else 0
         reason = f"cooldown: entered this flow {since} s ago"
         execution = record_skip(
             session, flow=flow, contact=contact, trigger=trigger, match=match, reason=reason
         )
-        return Admission(token=None, skipped=execution)
+        return Admission(entered=False, skipped=execution)
 
 
-def settle_entry(
-    engine: Engine, *, flow_id: str, contact_id: str, token: str, execution_id: str
-) -> None:
-    """Point the claimed entry at the execution that was started under it."""
-    with session_scope(engine) as session:
-        session.execute(
-            sa.update(FlowEntry)
-            .where(
-                col(FlowEntry.flow_id) == flow_id,
-                col(FlowEntry.contact_id) == contact_id,
-                col(FlowEntry.execution_id) == token,
-            )
-            .values(execution_id=execution_id)
-        )
-
-
-def release_entry(engine: Engine, *, flow_id: str, contact_id: str, token: str) -> None:
+def release_entry(engine: Engine, *, flow_id: str, contact_id: str, execution_id: str) -> None:
     """Give up a claim whose execution could not start, so the lead may enter again."""
     with session_scope(engine) as session:
         session.execute(
             sa.delete(FlowEntry).where(
                 col(FlowEntry.flow_id) == flow_id,
                 col(FlowEntry.contact_id) == contact_id,
-                col(FlowEntry.execution_id) == token,
+                col(FlowEntry.execution_id) == execution_id,
             )
         )
 

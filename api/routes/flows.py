@@ -58,6 +58,8 @@ def list_flows(session: SessionDep, key: ViewerKey) -> list[FlowOut]:
 @router.post("", status_code=201)
 def create_flow(body: FlowCreate, session: SessionDep, key: ManagerKey) -> FlowDetail:
     """A flow; a `definition` given here becomes its draft version 1."""
+    if body.trigger is not None:
+        body.trigger.check()
     flow = flows.create_flow(
         session,
         tenant_id=key.tenant_id,
@@ -76,6 +78,8 @@ def read_flow(flow_id: str, session: SessionDep, key: ViewerKey) -> FlowDetail:
 
 @router.patch("/{flow_id}")
 def update_flow(flow_id: str, body: FlowUpdate, session: SessionDep, key: ManagerKey) -> FlowDetail:
+    if body.trigger is not None:
+        body.trigger.check()
     flow = flows.update_flow(
         session, tenant_id=key.tenant_id, flow_id=flow_id, changes=body.changes()
     )

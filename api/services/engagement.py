@@ -26,7 +26,7 @@ from schemas.execution import SIGNAL_CONTACT_UPDATED, ContactUpdate
 from schemas.settings import Settings
 from schemas.triggers import DNC_REASON, LEAD_CREATED, Match, choose_flow, is_dnc
 from store import contacts, matching
-from store.models import Contact, Flow
+from store.models import Contact, Flow, new_id
 
 log = structlog.get_logger(__name__)
 
@@ -91,14 +91,21 @@ async def _start(
         log.info("lead skipped", contact_id=contact["id"], flow_id=flow.id, reason=DNC_REASON)
         return _skipped(skipped.id, flow, DNC_REASON, match)
     client = await client_source()
+    # The claim holds the id the execution will have: no second write once it has started.
+    execution_id = new_id()
     admission = await run_in_threadpool(
-        matching.admit, engine, flow=flow, contact=contact, trigger=trigger, match=match.as_dict()
+        matching.admit,
+        engine,
+        flow=flow,
+        contact=contact,
+        trigger=trigger,
+        match=match.as_dict(),
+        execution_id=execution_id,
     )
-    if admission.token is None:
+    if not admission.entered:
         assert admission.skipped is not None
         reason = admission.skipped.reason or "skipped"
         return _skipped(admission.skipped.id, flow, reason, match)
-    entry = {"flow_id": flow.id, "contact_id": contact["id"], "token": admission.token}
     try:
         with Session(engine, expire_on_commit=False) as session:
             execution = await runs.start_run(
@@ -113,12 +120,18 @@ async def _start(
                 contact_id=contact["id"],
                 match=match.as_dict(),
                 respect_business_hours=True,
+                execution_id=execution_id,
             )
     except BaseException:
         # The lead did not enter: its next post may try again at once.
-        await run_in_threadpool(matching.release_entry, engine, **entry)
+        await run_in_threadpool(
+            matching.release_entry,
+            engine,
+            flow_id=flow.id,
+            contact_id=contact["id"],
+            execution_id=execution_id,
+        )
         raise
-    await run_in_threadpool(matching.settle_entry, engine, execution_id=execution.id, **entry)
     log.info("lead engaged", contact_id=contact["id"], flow_id=flow.id, execution_id=execution.id)
     return {
         "status": "started",

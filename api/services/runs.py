@@ -75,6 +75,7 @@ def _prepare(
     contact_id: str | None = None,
     match: dict[str, Any] | None = None,
     respect_business_hours: bool = False,
+    execution_id: str | None = None,
 ) -> tuple[Execution, ExecutionInput]:
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     pinned = version_to_run(session, flow=flow, number=version, test=test)
@@ -90,12 +91,10 @@ def _prepare(
         trigger=trigger,
         test=test,
         retry_of=retry_of,
+        contact_id=contact_id,
+        match=match,
+        execution_id=execution_id,
     )
-    if contact_id is not None or match is not None:
-        execution.contact_id = contact_id
-        execution.match = match
-        session.add(execution)
-        session.commit()
     workflow_input = ExecutionInput(
         execution_id=execution.id,
         tenant_id=tenant_id,
@@ -145,11 +144,14 @@ async def start_run(
     contact_id: str | None = None,
     match: dict[str, Any] | None = None,
     respect_business_hours: bool = False,
+    execution_id: str | None = None,
 ) -> Execution:
-    """Create the execution row, then start its workflow (eagerly, if a worker is local).
+    """Create the execution row (one commit), then start its workflow (eagerly, if a worker
+    is local).
 
-    Lead engagement also gives the stored contact's id, the match that chose the flow, and
-    asks the workflow to wait for the flow's business hours before its first step.
+    Lead engagement also gives the id its cooldown claim holds, the stored contact's id, the
+    match that chose the flow, and asks the workflow to wait for the flow's business hours
+    before its first step.
     """
     execution, workflow_input = await run_in_threadpool(
         _prepare,
@@ -165,6 +167,7 @@ async def start_run(
         contact_id=contact_id,
         match=match,
         respect_business_hours=respect_business_hours,
+        execution_id=execution_id,
     )
     workflow_input.local_steps = settings.local_action_types()
     try:

@@ -132,6 +132,81 @@ async def test_settings_are_validated_with_paths(
     assert {"$.trigger.type", "$.business_hours", "$.cooldown_minutes"} <= paths
 
 
+@pytest.mark.parametrize(
+    ("condition", "where", "code"),
+    [
+        ({"field": "lead_source", "op": "like", "value": "x"}, ".op", "invalid_value"),
+        ({"op": "eq", "value": "x"}, ".field", "missing"),
+        ({"field": "lead_source", "op": "eq"}, ".value", "missing"),
+        ({"field": "entry_type", "op": "any", "value": "email"}, ".value", "invalid_value"),
+        ({"field": "shoe_size", "op": "eq", "value": "9"}, ".field", "invalid_value"),
+        ({"field": "lead_source", "op": "eq", "value": "x", "or": 1}, ".or", "unknown_key"),
+        ("lead_source = x", "", "invalid_value"),
+    ],
+)
+async def test_lead_trigger_conditions_are_validated_with_paths(
+    api: httpx.AsyncClient, tenant: TenantKeys, condition: object, where: str, code: str
+) -> None:
+    path = f"$.trigger.conditions[0]{where}"
+    good = {"field": "lead_source", "op": "eq", "value": "IndiaMART"}
+    trigger = {"type": "lead_created", "conditions": [condition, good]}
+    created = await api.post(
+        "/api/flows", json={"name": "Leads", "trigger": trigger}, headers=tenant.auth("manager")
+    )
+    assert created.status_code == 422, created.text
+    error = created.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert [(d["path"], d["code"]) for d in error["details"]] == [(path, code)]
+    listed = await api.get("/api/flows", headers=tenant.auth("viewer"))
+    assert listed.json() == []  # nothing was saved
+
+    flow = await make_flow(api, tenant, trigger={"type": "lead_created", "conditions": [good]})
+    patched = await api.patch(
+        f"/api/flows/{flow['id']}", json={"trigger": trigger}, headers=tenant.auth("manager")
+    )
+    assert patched.status_code == 422, patched.text
+    assert [d["path"] for d in patched.json()["error"]["details"]] == [path]
+    read = await api.get(f"/api/flows/{flow['id']}", headers=tenant.auth("viewer"))
+    assert read.json()["trigger"]["conditions"] == [good]  # the flow kept its trigger
+
+
+async def test_every_bad_lead_condition_is_reported_and_good_ones_pass(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    conditions = [
+        {"field": "lead_source", "op": "eq", "value": "IndiaMART"},
+        {"field": "custom.product", "op": "contains", "value": "steel"},
+        {"field": "tags", "op": "any", "value": ["gold", "steel"]},
+        {"field": "entry_type", "op": "ne", "value": None},
+    ]
+    trigger = {"type": "lead_created", "conditions": conditions}
+    created = await api.post(
+        "/api/flows", json={"name": "Leads", "trigger": trigger}, headers=tenant.auth("manager")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["trigger"]["conditions"] == conditions
+
+    bad = [{"field": "lead_source", "op": "any", "value": "x"}, {"field": "tags"}]
+    refused = await api.patch(
+        f"/api/flows/{created.json()['id']}",
+        json={"trigger": {"type": "lead_created", "conditions": bad}},
+        headers=tenant.auth("manager"),
+    )
+    assert refused.status_code == 422
+    assert {d["path"] for d in refused.json()["error"]["details"]} == {
+        "$.trigger.conditions[0].value",
+        "$.trigger.conditions[1].op",
+        "$.trigger.conditions[1].value",
+    }
+    not_a_list = await api.patch(
+        f"/api/flows/{created.json()['id']}",
+        json={"trigger": {"type": "lead_created", "conditions": {"field": "tags"}}},
+        headers=tenant.auth("manager"),
+    )
+    assert not_a_list.status_code == 422
+    assert [d["path"] for d in not_a_list.json()["error"]["details"]] == ["$.trigger.conditions"]
+
+
 async def test_patch_changes_only_what_is_given(api: httpx.AsyncClient, tenant: TenantKeys) -> None:
     flow = await make_flow(api, tenant, trigger={"type": "manual"}, cooldown_minutes=30)
     patched = await api.patch(

@@ -5,12 +5,16 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from api.main import create_app
 from schemas.settings import Settings
 from store.models import Execution
-from tests.api.helpers import TenantKeys
-from tests.engagement.helpers import lead_flow, post_lead, source_is
+from tests.api.helpers import TenantKeys, wait_for_status
+from tests.engagement.helpers import executions, lead_flow, post_lead, source_is
 
 
 def _paths(response: httpx.Response) -> list[str]:
@@ -186,3 +190,39 @@ async def test_the_contact_is_stored_when_engagement_fails(
     with Session(engine) as session:
         rows = session.exec(select(Execution).where(Execution.tenant_id == tenant.id)).all()
         assert rows == []
+
+
+async def test_a_lead_whose_start_fails_enters_on_its_next_post(
+    engine: Engine,
+    settings: Settings,
+    tenant: TenantKeys,
+    api: httpx.AsyncClient,
+    worker: Worker,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    flow = await lead_flow(api, tenant, "Hi", source_is("IndiaMART"), priority=1)
+    # A Temporal server that answers but refuses the start (its namespace does not exist).
+    refusing = await Client.connect(
+        temporal_env.client.service_client.config.target_host,
+        namespace="no-such-namespace",
+        data_converter=pydantic_data_converter,
+    )
+    app = create_app(settings=settings, engine=engine, temporal_client=refusing)
+    lead = {"name": "Asha", "phone": "+919800000001", "lead_source": "IndiaMART"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as refused:
+        response = await refused.post("/api/contacts", json=lead, headers=tenant.auth("manager"))
+    assert response.status_code == 201, response.text
+    engagement = response.json()["engagement"]
+    assert engagement["status"] == "error"
+    assert "could not be started" in engagement["reason"]
+    [failed] = await executions(api, tenant, flow_id=flow["id"])
+    assert failed["status"] == "failed" and "could not be started" in failed["reason"]
+    assert failed["contact_id"] == response.json()["id"]
+
+    # The claim was given up: the next post enters at once, well inside the 60 min cooldown.
+    _, again = await post_lead(api, tenant, **lead)
+    assert again["engagement"]["status"] == "started", again
+    started = await wait_for_status(api, tenant, again["engagement"]["execution_id"], "completed")
+    assert started["contact_id"] == response.json()["id"]
+    assert started["match"]["flow_id"] == flow["id"]

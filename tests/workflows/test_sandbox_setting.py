@@ -14,11 +14,13 @@ from worker import build_worker
 
 
 async def test_workers_built_in_tests_are_sandboxed(
-    engine: Engine, temporal_env: WorkflowEnvironment
+    engine: Engine, temporal_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     settings = Settings()
     assert settings.workflow_sandbox
-    worker = build_worker(temporal_env.client, engine=engine, settings=settings, task_queue="q")
+    worker = build_worker(
+        temporal_env.client, engine=engine, settings=settings, task_queue=task_queue
+    )
     assert isinstance(worker.config()["workflow_runner"], SandboxedWorkflowRunner)
 
 
