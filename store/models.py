@@ -232,3 +232,78 @@ class Template(SQLModel, table=True):
     html: str | None = None
     created_at: datetime = _time()
     updated_at: datetime = _time()
+
+
+class PhoneNumber(SQLModel, table=True):
+    """A phone number (E.164) of the tenant; a number belongs to one tenant only."""
+
+    __tablename__ = "phone_number"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    number: str = Field(unique=True, max_length=32)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class Department(SQLModel, table=True):
+    """Where a call is transferred: its agents, else its queue; outside hours, its overflow."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name", name="uq_department_name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    phone_number: str | None = Field(default=None, max_length=32)
+    queue: str | None = Field(default=None, max_length=64)
+    business_hours: dict[str, Any] | None = _json()
+    overflow_department_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class Agent(SQLModel, table=True):
+    """A person who takes transferred calls, by phone or by Twilio Client identity."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    client_identity: str | None = Field(default=None, max_length=200)
+    department_ids: list[str] | None = _json()
+    skills: list[str] | None = _json()
+    status: str = Field(default="offline", index=True, max_length=16)
+    """available, busy or offline."""
+    status_changed_at: datetime = _time()
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class Deployment(SQLModel, table=True):
+    """A flow answering a number in an environment; replaced rows stay as history."""
+
+    __table_args__ = (
+        # One active deployment per number and environment, enforced by the database.
+        sa.Index(
+            "uq_deployment_active",
+            "phone_number_id",
+            "environment",
+            unique=True,
+            sqlite_where=sa.text("replaced_at IS NULL"),
+            postgresql_where=sa.text("replaced_at IS NULL"),
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
+    version: int
+    phone_number_id: str = Field(foreign_key="phone_number.id", index=True, max_length=32)
+    number: str = Field(max_length=32)
+    environment: str = Field(max_length=16)
+    """production or staging."""
+    schedule: dict[str, Any] | None = _json()
+    fallback_flow_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _time(index=True)
+    replaced_at: datetime | None = _time(nullable=True)

@@ -4,13 +4,17 @@ from fastapi import APIRouter
 
 from api.routes import (
     admin,
+    agents,
     analytics,
     contacts,
+    departments,
+    deploy,
     dryrun,
     events,
     executions,
     flows,
     outbox,
+    phone_numbers,
     schemas,
     simulate,
     templates,
@@ -25,5 +29,7 @@ for module in (templates, dryrun, analytics):
     api_router.include_router(module.router)
 api_router.include_router(contacts.router)
 api_router.include_router(simulate.router)
+for module in (phone_numbers, departments, agents, deploy):
+    api_router.include_router(module.router)
 # Twilio's webhooks live outside /api (SPEC §5): their routes join with their full paths.
 api_router.routes.extend(webhooks_twilio.router.routes)

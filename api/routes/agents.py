@@ -1,0 +1,122 @@
+"""Agents: who takes transferred calls, their departments, skills and availability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.routes.phone_numbers import check_e164
+from store import telephony
+
+router = APIRouter(prefix="/agents", tags=["agents"])
+Status = Literal["available", "busy", "offline"]
+Skill = Annotated[str, Field(min_length=1, max_length=64)]
+DepartmentId = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class _AgentFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(default=None, description="E.164: dialled on transfer")
+    client_identity: str | None = Field(default=None, min_length=1, max_length=200)
+    """A Twilio Client identity, dialled with `<Client>` instead of a phone."""
+    department_ids: list[DepartmentId] | None = Field(default=None, max_length=100)
+    skills: list[Skill] | None = Field(default=None, max_length=100)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        return check_e164(value)
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class AgentCreate(_AgentFields):
+    """An agent needs a `phone` or a `client_identity`; new agents are offline by default."""
+
+    name: str = Field(min_length=1, max_length=200)
+    status: Status = "offline"
+
+    def given(self) -> dict[str, Any]:
+        return {"status": self.status, **super().given()}
+
+
+class AgentUpdate(_AgentFields):
+    """Only the fields given change; a new `status` stamps `status_changed_at`."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: Status | None = None
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> AgentUpdate:
+        for name in ("name", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"`{name}` cannot be null")
+        return self
+
+
+class AgentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    phone: str | None
+    client_identity: str | None
+    department_ids: list[str]
+    skills: list[str]
+    status: str
+    status_changed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("department_ids", "skills", mode="before")
+    @classmethod
+    def _list(cls, value: list[str] | None) -> list[str]:
+        return list(value or [])
+
+
+@router.get("")
+def list_agents(
+    session: SessionDep,
+    key: ViewerKey,
+    department_id: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[Status | None, Query()] = None,
+) -> list[AgentOut]:
+    """The tenant's agents by name, optionally of one department and/or in one status."""
+    rows = telephony.list_agents(
+        session, tenant_id=key.tenant_id, department_id=department_id, status=status
+    )
+    return [AgentOut.model_validate(a) for a in rows]
+
+
+@router.post("", status_code=201)
+def create_agent(body: AgentCreate, session: SessionDep, key: ManagerKey) -> AgentOut:
+    agent = telephony.create_agent(session, tenant_id=key.tenant_id, fields=body.given())
+    return AgentOut.model_validate(agent)
+
+
+@router.get("/{agent_id}")
+def read_agent(agent_id: str, session: SessionDep, key: ViewerKey) -> AgentOut:
+    agent = telephony.get_agent(session, tenant_id=key.tenant_id, agent_id=agent_id)
+    return AgentOut.model_validate(agent)
+
+
+@router.patch("/{agent_id}")
+def update_agent(
+    agent_id: str, body: AgentUpdate, session: SessionDep, key: ManagerKey
+) -> AgentOut:
+    agent = telephony.update_agent(
+        session, tenant_id=key.tenant_id, agent_id=agent_id, changes=body.given()
+    )
+    return AgentOut.model_validate(agent)
+
+
+@router.delete("/{agent_id}", status_code=204)
+def delete_agent(agent_id: str, session: SessionDep, key: ManagerKey) -> Response:
+    telephony.delete_agent(session, tenant_id=key.tenant_id, agent_id=agent_id)
+    return Response(status_code=204)
