@@ -85,9 +85,13 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server: long timers pass in an instant."""
+    """Temporal's time-skipping test server: long timers pass in an instant.
+
+    One per test module: the server skips time only when nothing holds it back, so a
+    workflow another module left behind must not stall this module's timers.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
