@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
-from schemas.triggers import LEAD_CREATED, condition_problems
+from schemas.triggers import E164, LEAD_CREATED, condition_problems
 from store.flows import InvalidInputError
 
 TriggerType = Literal["lead_created", "call_incoming", "campaign", "event", "schedule", "manual"]
@@ -155,6 +155,19 @@ class RunBody(_Body):
     version: int | None = Field(default=None, ge=1)
     """A version to pin other than the published one (archived; drafts only with `test`)."""
     test: bool = False
+    campaign_id: str | None = Field(default=None, max_length=32)
+    """The campaign the execution and its recordings belong to."""
+    call: CallBody | None = None
+    """Place this call first; the flow (its voice steps too) runs on it once answered."""
+
+
+class CallBody(_Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    to: str = Field(pattern=E164.pattern, description="The number to call (E.164)")
+    from_: str | None = Field(default=None, alias="from", pattern=E164.pattern)
+    ring_timeout_s: int = Field(default=30, ge=5, le=600)
+    machine_detection: bool = False
 
 
 class CancelBody(_Body):
@@ -208,6 +221,7 @@ class ExecutionSummary(_Out):
     retry_of: str | None
     parent_execution_id: str | None
     contact_id: str | None = None
+    campaign_id: str | None = None
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -262,6 +276,9 @@ class TenantCreated(TenantOut):
 class KeyCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "manager", "viewer", "agent"]
+    campaigns: list[str] | None = Field(default=None, max_length=1000)
+    """Campaign ids whose recordings the key may read; omitted or null: every campaign.
+    Admin keys read every campaign and take no list."""
 
 
 class KeyOut(_Out):
@@ -273,6 +290,10 @@ class KeyOut(_Out):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    campaigns: list[str] | None = Field(
+        default=None, validation_alias=AliasChoices("campaign_ids", "campaigns")
+    )
+    """The campaigns whose recordings the key reads; null: every campaign."""
 
 
 class KeyCreated(KeyOut):

@@ -89,6 +89,7 @@ def create_execution(
     contact_id: str | None = None,
     match: dict[str, Any] | None = None,
     execution_id: str | None = None,
+    campaign_id: str | None = None,
 ) -> Execution:
     """A pending execution, committed before its workflow starts so nothing is ever lost.
 
@@ -111,6 +112,7 @@ def create_execution(
         retry_of=retry_of,
         contact_id=contact_id,
         match=match,
+        campaign_id=campaign_id,
     )
     session.add(execution)
     session.commit()

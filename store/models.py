@@ -67,6 +67,8 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _time()
     revoked_at: datetime | None = _time(nullable=True)
     last_used_at: datetime | None = _time(nullable=True)
+    campaign_ids: list[str] | None = _json()
+    """The campaigns whose recordings this key may read; null: every campaign."""
 
 
 class Flow(SQLModel, table=True):
@@ -127,6 +129,8 @@ class Execution(SQLModel, table=True):
     contact_id: str | None = Field(default=None, index=True, max_length=32)
     match: dict[str, Any] | None = _json()
     """For triggered runs: the flow that matched, the losing candidates and why."""
+    campaign_id: str | None = Field(default=None, index=True, max_length=32)
+    """The campaign the execution (and its calls' recordings) belongs to."""
     created_at: datetime = _time(index=True)
     started_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)
@@ -305,5 +309,84 @@ class Deployment(SQLModel, table=True):
     """production or staging."""
     schedule: dict[str, Any] | None = _json()
     fallback_flow_id: str | None = Field(default=None, max_length=32)
+    campaign_id: str | None = Field(default=None, index=True, max_length=32)
+    """The campaign calls to this number are recorded with."""
     created_at: datetime = _time(index=True)
     replaced_at: datetime | None = _time(nullable=True)
+
+
+class QueuedCall(SQLModel, table=True):
+    """One routed transfer: a caller waiting in a department's queue, or offered to an agent.
+
+    A transfer dialled straight to an agent is an entry too (created `offered`), so releasing
+    the agent and retrying the routing step work the same way for both.
+    """
+
+    __tablename__ = "queued_call"
+    __table_args__ = (
+        # Dispatch: the oldest waiting caller of a department, by priority then arrival.
+        sa.Index(
+            "ix_queued_call_dispatch",
+            "tenant_id",
+            "department_id",
+            "status",
+            "priority",
+            "enqueued_at",
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    department_id: str = Field(max_length=32)
+    queue: str = Field(max_length=64)
+    execution_id: str | None = Field(default=None, index=True, max_length=32)
+    call_sid: str = Field(index=True, max_length=64)
+    route_key: str | None = Field(default=None, unique=True, max_length=128)
+    """The routing step's idempotency key: a retried step finds its entry instead of a new one."""
+    priority: int = 5
+    """Lower first."""
+    skills: list[str] | None = _json()
+    context: dict[str, Any] | None = _json()
+    """What the agent should know: the caller's path through the flow, free data."""
+    status: str = Field(default="waiting", max_length=16)
+    """waiting, offered or done."""
+    agent_id: str | None = Field(default=None, index=True, max_length=32)
+    enqueued_at: datetime = _time()
+    offered_at: datetime | None = _time(nullable=True)
+    ended_at: datetime | None = _time(nullable=True)
+    outcome: str | None = Field(default=None, max_length=32)
+
+
+class Campaign(SQLModel, table=True):
+    """A named body of work (a product launch, a support line) that executions and their
+    recordings belong to; keys may be limited to some campaigns' recordings."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name", name="uq_campaign_name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    description: str | None = None
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class Recording(SQLModel, table=True):
+    """A call recording, stored as a file under the recordings directory of its campaign."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    campaign_id: str | None = Field(
+        default=None, foreign_key="campaign.id", index=True, max_length=32
+    )
+    flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
+    execution_id: str = Field(foreign_key="execution.id", index=True, max_length=32)
+    call_sid: str = Field(index=True, max_length=64)
+    recording_sid: str = Field(unique=True, max_length=64)
+    duration_s: int | None = None
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    path: str = Field(max_length=500)
+    """Relative to the recordings directory: `<tenant>/<campaign or no-campaign>/<sid>.<ext>`."""
+    source_url: str = Field(max_length=2000)
+    created_at: datetime = _time(index=True)

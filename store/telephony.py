@@ -126,6 +126,7 @@ def deploy(
     environment: str,
     schedule: dict[str, Any] | None,
     fallback_flow_id: str | None,
+    campaign_id: str | None = None,
 ) -> list[Deployment]:
     """Point each number's `environment` at the flow, in one transaction; the replaced
     deployments stay as history."""
@@ -156,6 +157,7 @@ def deploy(
                 environment=environment,
                 schedule=schedule,
                 fallback_flow_id=fallback_flow_id,
+                campaign_id=campaign_id,
                 created_at=now,
             )
             session.add(deployment)

@@ -6,6 +6,7 @@ from api.routes import (
     admin,
     agents,
     analytics,
+    campaigns,
     contacts,
     departments,
     deploy,
@@ -15,6 +16,7 @@ from api.routes import (
     flows,
     outbox,
     phone_numbers,
+    recordings,
     schemas,
     simulate,
     templates,
@@ -30,6 +32,8 @@ for module in (templates, dryrun, analytics):
 api_router.include_router(contacts.router)
 api_router.include_router(simulate.router)
 for module in (phone_numbers, departments, agents, deploy):
+    api_router.include_router(module.router)
+for module in (campaigns, recordings):
     api_router.include_router(module.router)
 # Twilio's webhooks live outside /api (SPEC §5): their routes join with their full paths.
 api_router.routes.extend(webhooks_twilio.router.routes)

@@ -69,7 +69,11 @@ def list_tenants(session: SessionDep, key: OperatorKey) -> list[TenantOut]:
 def create_key(body: KeyCreate, session: SessionDep, key: AdminKey) -> KeyCreated:
     """A key of this tenant; its `secret` is shown only in this answer."""
     issued, secret = admin.create_key(
-        session, tenant_id=key.tenant_id, name=body.name, role=body.role
+        session,
+        tenant_id=key.tenant_id,
+        name=body.name,
+        role=body.role,
+        campaign_ids=body.campaigns,
     )
     return KeyCreated(**KeyOut.model_validate(issued).model_dump(), secret=secret)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.routes.phone_numbers import check_e164
+from api.services import routing
+from api.services.routing import TwilioHttpDep
 from store import telephony
 
 router = APIRouter(prefix="/agents", tags=["agents"])
@@ -107,12 +110,36 @@ def read_agent(agent_id: str, session: SessionDep, key: ViewerKey) -> AgentOut:
 
 
 @router.patch("/{agent_id}")
-def update_agent(
-    agent_id: str, body: AgentUpdate, session: SessionDep, key: ManagerKey
+async def update_agent(
+    agent_id: str,
+    body: AgentUpdate,
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    http: TwilioHttpDep,
+    key: ManagerKey,
 ) -> AgentOut:
-    agent = telephony.update_agent(
-        session, tenant_id=key.tenant_id, agent_id=agent_id, changes=body.given()
+    """Setting `status` to available offers the agent the next waiting caller at once (the
+    answer then shows it busy)."""
+    agent = await run_in_threadpool(
+        telephony.update_agent,
+        session,
+        tenant_id=key.tenant_id,
+        agent_id=agent_id,
+        changes=body.given(),
     )
+    if body.status == "available":
+        offer = await routing.agent_available(
+            engine=engine,
+            settings=settings,
+            http=http,
+            temporal=await routing.temporal_or_none(request),
+            tenant_id=key.tenant_id,
+            agent_id=agent.id,
+        )
+        if offer is not None:
+            await run_in_threadpool(session.refresh, agent)
     return AgentOut.model_validate(agent)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.routes.phone_numbers import check_e164
+from api.services import routing
+from api.services.routing import TwilioHttpDep
 from schemas.hours import BusinessHours
 from store import telephony
 
@@ -103,3 +105,88 @@ def delete_department(department_id: str, session: SessionDep, key: ManagerKey) 
     """Remove it: departments overflowing to it stop overflowing, its agents leave it."""
     telephony.delete_department(session, tenant_id=key.tenant_id, department_id=department_id)
     return Response(status_code=204)
+
+
+class RouteCallBody(BaseModel):
+    """Route a live call (by CallSid) to a department, with a priority (lower first) and
+    context for the agent (the caller's path through its flow is added when known)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_sid: str = Field(pattern=r"^CA[0-9a-fA-F]{32}$")
+    department: str = Field(min_length=1, max_length=200, description="id or name")
+    priority: int = Field(default=5, ge=0, le=100)
+    skills: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class RoutedAgentOut(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    client_identity: str | None
+
+
+class RoutedDepartmentOut(BaseModel):
+    id: str
+    name: str
+
+
+class RoutedCallOut(BaseModel):
+    """Where the call went: `dialing` an agent, or `queued` at `position` in `queue`."""
+
+    status: Literal["dialing", "queued"]
+    agent: RoutedAgentOut | None = None
+    queue: str | None = None
+    position: int | None = None
+    queue_entry_id: str
+    department: RoutedDepartmentOut
+    overflow_from: str | None = None
+    """The department that was closed, when the call overflowed from it."""
+    execution_id: str | None = None
+    """The execution handling the call, when it runs through a flow."""
+
+
+class QueuedCallOut(BaseModel):
+    id: str
+    position: int
+    call_sid: str
+    execution_id: str | None
+    priority: int
+    skills: list[str]
+    enqueued_at: datetime
+    waited_s: int
+    context: dict[str, Any]
+
+
+@router.post("/route")
+async def route_call(
+    body: RouteCallBody,
+    engine: EngineDep,
+    settings: SettingsDep,
+    http: TwilioHttpDep,
+    key: ManagerKey,
+) -> RoutedCallOut:
+    """Straight to a free agent of the department (`dialing`), else into its queue
+    (`queued`, with the position); the live call is redirected accordingly."""
+    routed = await routing.route_call(
+        engine=engine,
+        settings=settings,
+        http=http,
+        tenant_id=key.tenant_id,
+        call_sid=body.call_sid,
+        department=body.department,
+        priority=body.priority,
+        skills=body.skills,
+        context=body.context,
+    )
+    return RoutedCallOut.model_validate(routed)
+
+
+@router.get("/{department_id}/queue")
+def read_queue(department_id: str, engine: EngineDep, key: ViewerKey) -> list[QueuedCallOut]:
+    """The callers waiting in the department, in the order they will be served."""
+    entries = routing.queue_of(engine, tenant_id=key.tenant_id, department_id=department_id)
+    return [QueuedCallOut.model_validate(e) for e in entries]

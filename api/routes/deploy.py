@@ -30,6 +30,8 @@ class DeployBody(BaseModel):
     """A published flow of the tenant, for calls outside the schedule or when the flow fails."""
     version: int | None = Field(default=None, ge=1)
     """Default: the published version."""
+    campaign_id: str | None = Field(default=None, max_length=32)
+    """The campaign calls to these numbers (and their recordings) belong to."""
 
     @field_validator("phone_numbers")
     @classmethod
@@ -60,6 +62,7 @@ def deploy(
         schedule=body.schedule.model_dump() if body.schedule else None,
         fallback_flow_id=body.fallback_flow_id,
         version=body.version,
+        campaign_id=body.campaign_id,
     )
     return DeployOut(deployments=[DeploymentOut.of(d) for d in created])
 

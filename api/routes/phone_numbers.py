@@ -60,6 +60,7 @@ class DeploymentOut(BaseModel):
     environment: str
     schedule: dict[str, Any] | None
     fallback_flow_id: str | None
+    campaign_id: str | None = None
     active: bool
     created_at: datetime
     replaced_at: datetime | None

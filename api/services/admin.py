@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from store.flows import ConflictError, NotFoundError
+from store.campaigns import check_campaign_ids
+from store.flows import ConflictError, InvalidInputError, NotFoundError
 from store.keys import create_tenant, issue_key
 from store.models import ApiKey, Tenant, utcnow
 
@@ -27,8 +28,27 @@ def list_tenants(session: Session) -> list[Tenant]:
     return list(session.exec(select(Tenant).order_by(col(Tenant.created_at))).all())
 
 
-def create_key(session: Session, *, tenant_id: str, name: str, role: str) -> tuple[ApiKey, str]:
+def create_key(
+    session: Session,
+    *,
+    tenant_id: str,
+    name: str,
+    role: str,
+    campaign_ids: list[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """A key; `campaign_ids` limits the recordings it reads (None: every campaign)."""
+    if campaign_ids is not None:
+        if role == "admin":
+            message = "admin keys read every campaign: give campaigns to other roles only"
+            raise InvalidInputError(
+                message,
+                details=[{"path": "$.campaigns", "code": "not_allowed", "message": message}],
+            )
+        check_campaign_ids(
+            session, tenant_id=tenant_id, campaign_ids=campaign_ids, path="$.campaigns"
+        )
     key, secret = issue_key(session, tenant_id=tenant_id, name=name, role=role)
+    key.campaign_ids = list(dict.fromkeys(campaign_ids)) if campaign_ids is not None else None
     session.commit()
     return key, secret
 

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from store import telephony
+from store.campaigns import check_campaign_id
 from store.flows import InvalidInputError, NotFoundError, get_flow, version_to_run
 from store.models import Deployment
 
@@ -61,13 +62,17 @@ def deploy_flow(
     schedule: dict[str, Any] | None,
     fallback_flow_id: str | None,
     version: int | None,
+    campaign_id: str | None = None,
 ) -> list[Deployment]:
-    """Point the numbers at the flow's version (the published one by default)."""
+    """Point the numbers at the flow's version (the published one by default); calls to
+    them belong to `campaign_id`."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     pinned = version_to_run(session, flow=flow, number=version, test=False)
     if fallback_flow_id is not None:
         _check_fallback(session, tenant_id=tenant_id, flow_id=flow_id, fallback=fallback_flow_id)
     ids = _number_ids(session, tenant_id=tenant_id, numbers=numbers)
+    if campaign_id is not None:
+        check_campaign_id(session, tenant_id=tenant_id, campaign_id=campaign_id)
     session.rollback()  # end the read transaction before the deploy's own
     return telephony.deploy(
         engine,
@@ -78,4 +83,5 @@ def deploy_flow(
         environment=environment,
         schedule=schedule,
         fallback_flow_id=fallback_flow_id,
+        campaign_id=campaign_id,
     )

@@ -9,6 +9,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from schemas.call import ACTIVITY_RELEASE_AGENT
 from schemas.execution import (
     ACTIVITY_PERFORM_ACTION,
     ACTIVITY_PREPARE_SUBFLOW,
@@ -156,7 +157,12 @@ async def test_record_progress_writes_steps_and_final_status(runner: Runner, see
     assert seed.event_types() == ["flow.started", "flow.step.completed", "flow.completed"]
 
 
-def test_all_registers_the_three_named_activities(runner: Runner) -> None:
+def test_all_registers_the_four_named_activities(runner: Runner) -> None:
     names = {fn.__temporal_activity_definition.name for fn in runner.activities().all()}  # type: ignore[attr-defined]
-    assert names == {ACTIVITY_PERFORM_ACTION, ACTIVITY_RECORD_PROGRESS, ACTIVITY_PREPARE_SUBFLOW}
+    assert names == {
+        ACTIVITY_PERFORM_ACTION,
+        ACTIVITY_RECORD_PROGRESS,
+        ACTIVITY_PREPARE_SUBFLOW,
+        ACTIVITY_RELEASE_AGENT,
+    }
     assert all(inspect.iscoroutinefunction(fn) for fn in runner.activities().all())

@@ -1,0 +1,226 @@
+"""The `transfer` step's routing, and offering waiting callers to agents who become free.
+
+`route_transfer` picks the destination (store.routing does the race-safe claiming); the
+interpreter turns the `Routed` answer into `<Dial>` or `<Enqueue>`. When an agent is free
+again (a transfer released, or the agent set available through the API), `dispatch_offer`
+calls the agent into the queue of the first caller waiting for it
+(`<Dial><Queue>name</Queue></Dial>`) and tells the caller's workflow (`call_routed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from activities.step import StepContext, parse_config, step_error
+from activities.twilio_provider import HttpxTwilioClient, twilio_client
+from schemas.call import SIGNAL_CALL_ROUTED, CallRoutedSignal, ReleaseAgent, Routed
+from schemas.execution import ActionOutput
+from schemas.flow import TransferConfig
+from schemas.settings import Settings
+from store import routing
+from store.models import OutboxMessage
+from store.outbox import insert_message_once
+
+NO_LIVE_CALL = "NoLiveCall"
+OFFER_FAILED = "OfferFailed"
+ROUTED_PORT = "routed"
+
+_log = structlog.get_logger(__name__)
+
+
+class DispatchError(Exception):
+    """The agent could not be called; the caller is back in the queue, the agent available."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+async def route_transfer(ctx: StepContext) -> ActionOutput:
+    """Where a transfer goes: `ActionOutput(port="routed", result=Routed, waiting=True)`.
+
+    The step is not over when the destination is chosen: the workflow dials or queues the
+    caller and finishes the step with its real port (connected, no_answer, failed).
+
+    `ctx.data.context` carries `{"call": {"call_sid", "from", "to"}, "path": [node ids]}`.
+    An unknown department or agent, a busy or offline agent, a closed department without
+    an open overflow fail the step for good (its `failed` port).
+    """
+    config = parse_config(TransferConfig, ctx)
+    if config.number:
+        routed = Routed(action="dial", number=config.number, timeout_s=config.timeout_s)
+        return ActionOutput(port=ROUTED_PORT, result=routed.model_dump(), waiting=True)
+    context = ctx.data.context or {}
+    call = context.get("call") or {}
+    call_sid = call.get("call_sid")
+    if not call_sid:
+        raise step_error("this step needs a live call", type=NO_LIVE_CALL, retryable=False)
+    stored: dict[str, Any] = {
+        "path": list(context.get("path") or []),
+        "from": call.get("from"),
+        "to": call.get("to"),
+    }
+    try:
+        routed = await asyncio.to_thread(
+            routing.route,
+            ctx.engine,
+            tenant_id=ctx.data.tenant_id,
+            department=config.department,
+            agent=config.agent,
+            skills=config.skills,
+            execution_id=ctx.data.execution_id,
+            call_sid=str(call_sid),
+            context=stored,
+            timeout_s=config.timeout_s,
+            route_key=ctx.data.idempotency_key,
+        )
+    except routing.RoutingError as exc:
+        raise step_error(str(exc), type=exc.code, retryable=False) from None
+    ctx.log.info(
+        "transfer.routed",
+        action=routed.action,
+        agent_id=routed.agent_id,
+        department=routed.department,
+        queue_entry_id=routed.queue_entry_id,
+        position=routed.position,
+    )
+    return ActionOutput(port=ROUTED_PORT, result=routed.model_dump(), waiting=True)
+
+
+def queue_offer_twiml(queue: str) -> str:
+    """What the agent hears on answering: connected to the front of the queue."""
+    response = VoiceResponse()
+    dial = Dial()
+    dial.queue(queue)
+    response.append(dial)
+    return str(response)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, TwilioRestException):
+        return f"Twilio answered {exc.status}: {exc.msg}"
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def _call_agent(
+    offer: routing.Offer, *, settings: Settings, http: httpx.AsyncClient, twiml: str, sender: str
+) -> tuple[str, str]:
+    """Place the agent's call through Twilio; (sid, status)."""
+    try:
+        client = twilio_client(settings, HttpxTwilioClient(http, timeout=settings.twilio_timeout_s))
+        call = await client.calls.create_async(to=offer.to, from_=sender, twiml=twiml)
+    except TwilioRestException as exc:
+        refused = 400 <= exc.status < 500 and exc.status not in (408, 429)
+        raise DispatchError(_describe(exc), retryable=not refused) from None
+    except ApplicationError as exc:  # not configured
+        raise DispatchError(_describe(exc), retryable=False) from None
+    except (TwilioException, httpx.HTTPError) as exc:
+        raise DispatchError(_describe(exc), retryable=True) from None
+    return str(call.sid), str(call.status or "queued")
+
+
+async def dispatch_offer(
+    offer: routing.Offer,
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    temporal: Client | None,
+) -> OutboxMessage:
+    """Call the agent into the caller's queue (Twilio, or the sandbox outbox), then signal
+    the caller's workflow. On failure the offer is withdrawn and DispatchError raised."""
+    log = _log.bind(queue_entry_id=offer.queue_entry_id, agent_id=offer.agent_id)
+    twiml = queue_offer_twiml(offer.queue)
+    sender = offer.caller_id or settings.twilio_from_voice or ""
+    content: dict[str, Any] = {
+        "purpose": "queue_offer",
+        "twiml": twiml,
+        "from": sender or None,
+        "queue": offer.queue,
+        "queue_entry_id": offer.queue_entry_id,
+        "agent_id": offer.agent_id,
+        "call_sid": offer.call_sid,
+    }
+    provider, sid, status = "sandbox", None, "sent"
+    if settings.provider_voice == "twilio":
+        try:
+            if not sender:
+                raise DispatchError(
+                    "no number to call the agent from: give the department a phone_number or "
+                    "set FLOWDECK_TWILIO_FROM_VOICE",
+                    retryable=False,
+                )
+            sid, status = await _call_agent(
+                offer, settings=settings, http=http, twiml=twiml, sender=sender
+            )
+        except DispatchError as exc:
+            log.warning("queue_offer.failed", error=str(exc))
+            await asyncio.to_thread(routing.withdraw_offer, engine, offer=offer)
+            raise
+        provider = "twilio"
+    message = OutboxMessage(
+        tenant_id=offer.tenant_id,
+        execution_id=offer.execution_id,
+        channel="voice",
+        provider=provider,
+        to=offer.to,
+        content=content,
+        status=status,
+        provider_id=sid,
+        idempotency_key=f"queue-offer:{offer.queue_entry_id}:{offer.agent_id}",
+    )
+    stored = await asyncio.to_thread(insert_message_once, engine, message)
+    log.info("queue_offer.placed", provider=provider, sid=sid, to=offer.to)
+    await _signal_caller(offer, temporal)
+    return stored
+
+
+async def _signal_caller(offer: routing.Offer, temporal: Client | None) -> None:
+    """Tell the caller's workflow an agent is coming; a workflow that is gone is no error."""
+    if temporal is None or offer.workflow_id is None:
+        return
+    signal = CallRoutedSignal(
+        queue_entry_id=offer.queue_entry_id, agent_id=offer.agent_id, agent_name=offer.agent_name
+    )
+    try:
+        await temporal.get_workflow_handle(offer.workflow_id).signal(SIGNAL_CALL_ROUTED, signal)
+    except RPCError as exc:
+        # The agent's call is placed either way; the caller's workflow only learns who took it.
+        level = "info" if exc.status == RPCStatusCode.NOT_FOUND else "warning"
+        getattr(_log, level)(
+            "queue_offer.signal_not_delivered", workflow_id=offer.workflow_id, error=exc.message
+        )
+
+
+async def release_and_offer(
+    request: ReleaseAgent,
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    temporal: Client | None,
+) -> routing.Offer | None:
+    """End a transfer and offer the freed agent the next waiting caller, if any."""
+    offer = await asyncio.to_thread(
+        routing.release,
+        engine,
+        tenant_id=request.tenant_id,
+        agent_id=request.agent_id,
+        queue_entry_id=request.queue_entry_id,
+        outcome=request.outcome,
+    )
+    if offer is not None:
+        await dispatch_offer(offer, engine=engine, settings=settings, http=http, temporal=temporal)
+    return offer

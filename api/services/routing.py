@@ -1,0 +1,274 @@
+"""Routing from the API: an existing call to a department, agents freed by hand, queues read.
+
+The live call is redirected through Twilio's REST API (`calls(sid).update(twiml=...)`) when
+voice goes through Twilio; in sandbox mode the TwiML is recorded in the outbox instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import httpx
+import structlog
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from activities import routing as dispatch
+from activities.twilio_provider import HttpxTwilioClient, twilio_client
+from api.deps import get_temporal
+from api.errors import ServiceUnavailableError
+from schemas.call import Routed
+from schemas.settings import Settings
+from store import routing, telephony
+from store.db import session_scope
+from store.flows import ConflictError, NotFoundError
+from store.models import OutboxMessage, utcnow
+from store.outbox import insert_message_once
+
+log = structlog.get_logger(__name__)
+
+
+class TwilioHttp:
+    """The HTTP client the API's Twilio requests go through, opened on first use (most
+    requests never need one); tests hand in one routed to a fake Twilio."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client
+        self._owned = client is None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._owned and self._client is not None:
+            await self._client.aclose()
+
+
+async def get_twilio_http() -> AsyncIterator[TwilioHttp]:
+    holder = TwilioHttp()
+    try:
+        yield holder
+    finally:
+        await holder.aclose()
+
+
+TwilioHttpDep = Annotated[TwilioHttp, Depends(get_twilio_http)]
+
+
+async def temporal_or_none(request: Request) -> Client | None:
+    """The app's Temporal client, or None when Temporal is down: a caller's workflow not
+    hearing about its agent must not stop the agent's call."""
+    try:
+        return await get_temporal(request)
+    except ServiceUnavailableError:
+        return None
+
+
+# --- routing an existing call --------------------------------------------------------------
+
+
+def _route(
+    engine: Engine,
+    *,
+    tenant_id: str,
+    call_sid: str,
+    department: str,
+    priority: int,
+    skills: Sequence[str],
+    context: dict[str, Any],
+) -> tuple[Routed, str | None]:
+    with session_scope(engine) as session:
+        try:
+            found = routing.find_department(session, tenant_id=tenant_id, department=department)
+        except routing.RoutingError as exc:
+            raise NotFoundError(str(exc)) from None
+        execution = routing.execution_for_call(session, tenant_id=tenant_id, call_sid=call_sid)
+        if execution is not None:
+            context = {**context, "path": routing.path_of(session, execution_id=execution.id)}
+        execution_id = execution.id if execution is not None else None
+    try:
+        routed = routing.route(
+            engine,
+            tenant_id=tenant_id,
+            department=found.id,
+            skills=skills,
+            execution_id=execution_id,
+            call_sid=call_sid,
+            priority=priority,
+            context=context,
+        )
+    except routing.RoutingError as exc:
+        raise ConflictError(str(exc)) from None
+    return routed, execution_id
+
+
+def call_twiml(routed: Routed) -> str:
+    """The TwiML the live call is redirected to: dial the agent, or wait in the queue."""
+    response = VoiceResponse()
+    if routed.action == "enqueue":
+        response.enqueue(routed.queue)
+        return str(response)
+    dial = Dial(caller_id=routed.caller_id, timeout=routed.timeout_s)
+    if routed.number:
+        dial.number(routed.number)
+    else:
+        dial.client(routed.client)
+    response.append(dial)
+    return str(response)
+
+
+async def _redirect(settings: Settings, http: TwilioHttp, call_sid: str, twiml: str) -> None:
+    try:
+        client = twilio_client(
+            settings, HttpxTwilioClient(http.client, timeout=settings.twilio_timeout_s)
+        )
+        await client.calls(call_sid).update_async(twiml=twiml)
+    except TwilioRestException as exc:
+        if 400 <= exc.status < 500 and exc.status not in (408, 429):
+            raise ConflictError(
+                f"Twilio refused to redirect call {call_sid}: {exc.status} {exc.msg}"
+            ) from None
+        raise ServiceUnavailableError(f"Twilio answered {exc.status}: {exc.msg}") from None
+    except (TwilioException, httpx.HTTPError) as exc:
+        raise ServiceUnavailableError(f"Twilio is unreachable: {exc}") from None
+    except ApplicationError as exc:  # the twilio provider is not configured
+        raise ServiceUnavailableError(exc.message) from None
+
+
+async def route_call(
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    tenant_id: str,
+    call_sid: str,
+    department: str,
+    priority: int,
+    skills: Sequence[str],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """Route a live call to a department: straight to an available agent, else its queue."""
+    routed, execution_id = await run_in_threadpool(
+        _route,
+        engine,
+        tenant_id=tenant_id,
+        call_sid=call_sid,
+        department=department,
+        priority=priority,
+        skills=skills,
+        context=context,
+    )
+    twiml = call_twiml(routed)
+    if settings.provider_voice == "twilio":
+        try:
+            await _redirect(settings, http, call_sid, twiml)
+        except (ConflictError, ServiceUnavailableError):
+            # The call never reached the agent or the queue: undo the claim.
+            await run_in_threadpool(
+                routing.release,
+                engine,
+                tenant_id=tenant_id,
+                agent_id=routed.agent_id,
+                queue_entry_id=routed.queue_entry_id,
+                outcome="failed",
+            )
+            raise
+    else:
+        message = OutboxMessage(
+            tenant_id=tenant_id,
+            execution_id=execution_id,
+            channel="voice",
+            to=call_sid,
+            content={"purpose": "route_call", "twiml": twiml, "call_sid": call_sid},
+            idempotency_key=f"route-call:{routed.queue_entry_id}",
+        )
+        await run_in_threadpool(insert_message_once, engine, message)
+    log.info(
+        "call.routed",
+        call_sid=call_sid,
+        action=routed.action,
+        agent_id=routed.agent_id,
+        queue_entry_id=routed.queue_entry_id,
+    )
+    answer: dict[str, Any] = {
+        "queue_entry_id": routed.queue_entry_id,
+        "department": {"id": routed.department_id, "name": routed.department},
+        "overflow_from": routed.overflow_from,
+        "execution_id": execution_id,
+    }
+    if routed.action == "dial":
+        agent = {
+            "id": routed.agent_id,
+            "name": routed.agent_name,
+            "phone": routed.number,
+            "client_identity": routed.client,
+        }
+        return {"status": "dialing", "agent": agent, **answer}
+    return {"status": "queued", "queue": routed.queue, "position": routed.position, **answer}
+
+
+# --- agents freed by hand ------------------------------------------------------------------
+
+
+async def agent_available(
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+    tenant_id: str,
+    agent_id: str,
+) -> routing.Offer | None:
+    """An agent says it is free: its open offers end, and the next waiting caller is offered
+    to it. A failed call to the agent leaves the caller waiting and the agent available."""
+    await run_in_threadpool(
+        routing.close_offers, engine, tenant_id=tenant_id, agent_id=agent_id, outcome="released"
+    )
+    offer = await run_in_threadpool(
+        routing.next_offer, engine, tenant_id=tenant_id, agent_id=agent_id
+    )
+    if offer is None:
+        return None
+    try:
+        await dispatch.dispatch_offer(
+            offer, engine=engine, settings=settings, http=http.client, temporal=temporal
+        )
+    except dispatch.DispatchError as exc:
+        log.warning("agent.offer_failed", agent_id=agent_id, error=str(exc))
+        return None
+    return offer
+
+
+# --- a department's queue ------------------------------------------------------------------
+
+
+def queue_of(engine: Engine, *, tenant_id: str, department_id: str) -> list[dict[str, Any]]:
+    """The callers waiting in a department, in the order they will be served."""
+    now: datetime = utcnow()
+    with session_scope(engine) as session:
+        telephony.get_department(session, tenant_id=tenant_id, department_id=department_id)
+        entries = routing.waiting_entries(session, tenant_id=tenant_id, department_id=department_id)
+    return [
+        {
+            "id": e.id,
+            "position": i,
+            "call_sid": e.call_sid,
+            "execution_id": e.execution_id,
+            "priority": e.priority,
+            "skills": list(e.skills or []),
+            "enqueued_at": e.enqueued_at,
+            "waited_s": max(0, int((now - e.enqueued_at).total_seconds())),
+            "context": e.context or {},
+        }
+        for i, e in enumerate(entries, start=1)
+    ]
