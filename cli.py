@@ -478,7 +478,60 @@ def build_parser() -> argparse.ArgumentParser:
     revision = db.add_parser("revision", help="autogenerate a migration from store/models.py")
     revision.add_argument("--message", "-m", required=True)
     revision.set_defaults(handler=_db_revision)
+
+    call = commands.add_parser(
+        "call",
+        help="call a deployed number, playing Twilio's part (signed webhooks, TwiML followed)",
+    )
+    call.add_argument("number", help="the deployed number to call (E.164)")
+    call.add_argument("--from", dest="caller", default="+15550000000", help="the caller's number")
+    call.add_argument("--api", default="http://localhost:8000", help="where Flowdeck listens")
+    call.add_argument(
+        "--step",
+        action="append",
+        default=[],
+        help="a scripted step (press:2, say:words, silence, dial:completed, queue:bridged, "
+        "record:<url>, hangup); asked interactively once the script is spent",
+    )
+    call.add_argument("--no-input", action="store_true", help="hang up when the script is spent")
+    call.set_defaults(handler=_call)
     return parser
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    """Signed with TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL, exactly as Twilio would sign."""
+    import httpx
+
+    from callsim import SimulatedCall, play
+
+    if settings.twilio_auth_token is None:
+        raise StartupError("set TWILIO_AUTH_TOKEN (any value, the same as the server's)")
+    token = settings.twilio_auth_token.get_secret_value()
+
+    async def ask(prompt: str) -> str:
+        return await asyncio.to_thread(input, prompt)
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=args.api, timeout=20) as client:
+            call = SimulatedCall(
+                client=client,
+                auth_token=token,
+                public_url=settings.public_base_url,
+                to=args.number,
+                from_=args.caller,
+            )
+            say(f"calling {args.number} from {args.caller} (CallSid {call.call_sid})")
+            await play(call, args.step, ask=None if args.no_input else ask, say=say)
+
+    try:
+        asyncio.run(run())
+    except (httpx.HTTPError, AssertionError) as error:
+        raise StartupError(f"the call failed: {error}") from error
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

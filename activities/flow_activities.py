@@ -21,10 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import crm, email, http_step, messaging, tag
+from activities import crm, email, http_step, messaging, recordings, routing, tag
 from activities.recorder import Recorder
 from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
+from schemas.call import ACTIVITY_RELEASE_AGENT, ReleaseAgent
 from schemas.execution import (
     ACTIVITY_PERFORM_ACTION,
     ACTIVITY_PREPARE_SUBFLOW,
@@ -50,6 +51,8 @@ HANDLERS: dict[str, StepHandler] = {
     "ai_call": messaging.place_ai_call,
     "send_and_wait": messaging.send_and_wait,
     "tag": tag.perform_tag,
+    "record": recordings.store_recording,
+    "transfer": routing.route_transfer,
 }
 """Step type -> the function that performs it. A new channel is one module and one line here."""
 
@@ -110,7 +113,12 @@ class FlowActivities:
         self._owns_http = http_client is None
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.perform_action, self.record_progress, self.prepare_subflow]
+        return [
+            self.perform_action,
+            self.record_progress,
+            self.prepare_subflow,
+            self.release_agent,
+        ]
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -201,6 +209,21 @@ class FlowActivities:
             version=start.input.version,
         )
         return start
+
+    @activity.defn(name=ACTIVITY_RELEASE_AGENT)
+    async def release_agent(self, req: ReleaseAgent) -> None:
+        """A transfer is over: free its agent, close its entry, offer the next caller."""
+        try:
+            await routing.release_and_offer(
+                req,
+                engine=self._engine,
+                settings=self._settings,
+                http=self._http,
+                temporal=activity.client(),
+            )
+        except routing.DispatchError as exc:
+            # The offer was withdrawn: a retry claims the next caller again.
+            raise step_error(str(exc), type=routing.OFFER_FAILED, retryable=exc.retryable) from None
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ from twilio.http import AsyncHttpClient, HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from activities.step import INVALID_CONFIG, NOT_IMPLEMENTED, StepContext, step_error
+from activities.step import INVALID_CONFIG, StepContext, step_error
 from schemas.settings import Settings
 from store.db import session_scope
 from store.models import OutboxMessage, new_id, utcnow
@@ -121,21 +121,17 @@ def callback_url(settings: Settings, path: str) -> str:
     return settings.public_base_url.rstrip("/") + path
 
 
-def voice_url(settings: Settings, agent_id: str | None) -> str:
-    """Where Twilio fetches the TwiML of an answered call: the voice agent's URL.
+def voice_url(settings: Settings, agent_id: str | None, execution_id: str) -> str:
+    """Where Twilio fetches the TwiML of an answered call.
 
-    Flowdeck's own `/webhooks/twilio/voice` arrives with the telephony issue; until then an
-    `ai_call` through Twilio needs FLOWDECK_TWILIO_VOICE_URL, rather than placing a call
-    that would answer the contact with an error.
+    With FLOWDECK_TWILIO_VOICE_URL set, the voice agent's URL (`{agent_id}` filled in): the
+    AI agent talks to the contact. Otherwise Flowdeck's own voice webhook, which hands the
+    call to the execution that placed it: the flow's voice steps run on it.
     """
-    if not settings.twilio_voice_url:
-        raise step_error(
-            "an ai_call through twilio needs FLOWDECK_TWILIO_VOICE_URL (the voice agent's TwiML "
-            "URL): Flowdeck's own voice TwiML (/webhooks/twilio/voice) is not implemented yet",
-            type=NOT_IMPLEMENTED,
-            retryable=False,
-        )
-    return settings.twilio_voice_url.replace("{agent_id}", quote(agent_id or "", safe=""))
+    if settings.twilio_voice_url:
+        return settings.twilio_voice_url.replace("{agent_id}", quote(agent_id or "", safe=""))
+    query = urlencode({"execution": execution_id})
+    return callback_url(settings, f"/webhooks/twilio/voice?{query}")
 
 
 def content_sid_for(settings: Settings, template: str) -> str:
@@ -372,7 +368,7 @@ async def place_call(
     machine_detection: bool,
 ) -> OutboxMessage:
     """An outbound call with status callbacks (and answering-machine detection), placed once."""
-    url = voice_url(ctx.settings, agent_id)
+    url = voice_url(ctx.settings, agent_id, ctx.data.execution_id)
     kwargs: dict[str, Any] = {
         "to": to,
         "from_": sender,

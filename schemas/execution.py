@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from schemas.call import CallInfo, OutboundCall
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
 
@@ -121,6 +122,10 @@ class ExecutionInput(BaseModel):
     """Wait for `business_hours` to open before the first step (lead engagement)."""
     local_steps: list[str] = Field(default_factory=list)
     """Action step types this execution runs as local activities (Settings.local_action_types)."""
+    call: CallInfo | None = None
+    """The live call an inbound call's execution answers (SPEC §4 `call_incoming`)."""
+    dial: OutboundCall | None = None
+    """A call to place before the first step; the flow runs on it once answered."""
     resume: ResumeState | None = None
 
 

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     twilio_voice_url: str | None = Field(default=None, alias="FLOWDECK_TWILIO_VOICE_URL")
     """The voice agent's TwiML URL an answered `ai_call` is handed to (`{agent_id}` is filled
     in); required for `ai_call` through Twilio until Flowdeck serves its own voice TwiML."""
+    recordings_dir: Path = Field(default=DATA_DIR / "recordings", alias="FLOWDECK_RECORDINGS_DIR")
+    """Where call recordings are stored: `<tenant>/<campaign or no-campaign>/<sid>.<ext>`."""
+    call_hold_after_s: float = Field(default=8.0, gt=0, le=14, alias="FLOWDECK_CALL_HOLD_AFTER_S")
+    """A call's turn not answered within this long gets a hold message and a redirect back
+    (Twilio waits 15 s in all for a webhook's answer)."""
+    hold_music_url: str | None = Field(default=None, alias="FLOWDECK_HOLD_MUSIC_URL")
+    """Audio a caller waiting in a department's queue hears (Twilio plays it in a loop); a
+    spoken "please wait" when unset."""
     twilio_content_sids: dict[str, str] = Field(
         default_factory=dict, alias="FLOWDECK_TWILIO_CONTENT_SIDS"
     )

@@ -4,11 +4,17 @@ It walks the graph node by node. Pure steps (`set`, `condition`, `split`, `ab_sp
 `parallel`) run inside the workflow and cost no round trip; their timeline records are
 buffered and ride along with the next action activity, or are flushed by a local activity at
 a wait or at the end. Waits are timers, cancellation is a signal, human tasks are Updates.
+
+A live call is a session (`workflows.voice`): voice steps add TwiML verbs (as data) to the
+next answer; a step that needs the caller (`gather`, `record`, `transfer`) closes the answer
+and waits for the next turn, which arrives with Twilio's next request as the `call_turn`
+Update. Non-voice steps between two voice steps run before the answer goes out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +23,18 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas import evaluate, hours, templating
+    from schemas.call import (
+        ACTIVITY_RELEASE_AGENT,
+        SIGNAL_CALL_ROUTED,
+        UPDATE_CALL_TURN,
+        CallRoutedSignal,
+        CallTurn,
+        Hangup,
+        OutboundCall,
+        ReleaseAgent,
+        Routed,
+        TurnAnswer,
+    )
     from schemas.execution import (
         ACTIVITY_PERFORM_ACTION,
         ACTIVITY_PREPARE_SUBFLOW,
@@ -52,14 +70,21 @@ with workflow.unsafe.imports_passed_through():
     from schemas.flow import (
         ACTION_TYPES,
         VOICE_TYPES,
+        AiCallConfig,
+        AiCallNode,
         EmailNode,
         EndNode,
+        GatherNode,
+        HangupNode,
         HttpNode,
         HumanTaskNode,
         LoopNode,
         Node,
         ParallelNode,
+        RecordNode,
+        SayNode,
         SubflowNode,
+        TransferNode,
         WaitForNode,
         WaitNode,
     )
@@ -81,8 +106,26 @@ with workflow.unsafe.imports_passed_through():
         decide,
         render_config,
     )
+    from workflows.voice import (
+        CALL_OVER,
+        CallerHungUp,
+        CallSession,
+        dial_port,
+        dial_verb,
+        gather_verbs,
+        gathered,
+        queue_port,
+        queue_verbs,
+        record_verbs,
+        say_verb,
+    )
 
 RECORD_TIMEOUT = timedelta(seconds=30)
+SESSION_WAIT_S = 30.0
+"""How long a voice step after an answered `ai_call` waits for the call's first webhook
+(Twilio's status callback and its request for TwiML race each other)."""
+OUTBOUND_CALL = "outbound_call"
+"""The timeline's name for the call a run with `call` places before its first step."""
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -100,6 +143,14 @@ class FlowExecution:
         self._status = ExecutionStatus.pending
         self._calls: dict[str, CallStatusSignal] = {}
         self._replies: list[MessageReplySignal] = []
+        self._session: CallSession | None = None
+        self._placed: set[str] = set()
+        self._routed: dict[str, CallRoutedSignal] = {}
+        self._done = False
+        self._answered: str | None = None
+        """The sid of the last call this execution placed that was answered."""
+        self._path: list[str] = []
+        """The nodes walked so far, in order: a transferred caller's path through the flow."""
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -122,6 +173,49 @@ class FlowExecution:
         known = self._calls.get(signal.call_sid)
         if known is None or call_port(known) is None:
             self._calls[signal.call_sid] = signal  # the first decisive status stands
+        session = self._session
+        if (
+            session is not None
+            and session.call.call_sid == signal.call_sid
+            and signal.status in CALL_OVER
+            and session.hung_up is None
+        ):
+            session.hung_up = (signal.status, signal.duration_s)
+
+    @workflow.signal(name=SIGNAL_CALL_ROUTED)
+    def call_routed(self, signal: CallRoutedSignal) -> None:
+        self._routed[signal.queue_entry_id] = signal
+
+    @workflow.update(name=UPDATE_CALL_TURN)
+    async def call_turn(self, turn: CallTurn) -> TurnAnswer:
+        """One of Twilio's requests for the live call; answered once the walk has the answer.
+
+        A retried request (same turn, same Update id) gets the same answer; the API answers a
+        turn that takes too long with a hold message and a redirect back to it.
+        """
+        session = self._session
+        if session is None or session.call.call_sid != turn.call.call_sid:
+            session = self._session = CallSession(call=turn.call)
+        session.turns.setdefault(turn.turn, turn)
+        await workflow.wait_condition(lambda: len(session.answers) > turn.turn or self._done)
+        if len(session.answers) > turn.turn:
+            return session.answers[turn.turn]
+        return TurnAnswer(turn=turn.turn, verbs=[Hangup()], ended=True)
+
+    @call_turn.validator
+    def _validate_turn(self, turn: CallTurn) -> None:
+        session = self._session
+        if self._done:
+            raise ValueError("the execution is over")
+        if session is not None and session.call.call_sid == turn.call.call_sid:
+            if turn.turn > len(session.answers):
+                raise ValueError(f"turn {turn.turn} of this call was never offered")
+            return
+        if turn.turn != 0 or turn.event != "answer":
+            raise ValueError(f"call {turn.call.call_sid} is not this execution's call")
+        live = session is not None and session.hung_up is None and not session.ended
+        if live or (self._placed and turn.call.call_sid not in self._placed):
+            raise ValueError(f"call {turn.call.call_sid} is not this execution's call")
 
     @workflow.signal(name=SIGNAL_MESSAGE_REPLY)
     def message_reply(self, signal: MessageReplySignal) -> None:
@@ -167,6 +261,8 @@ class FlowExecution:
     async def run(self, data: ExecutionInput) -> ExecutionResult:
         self._input = data
         self._nodes = data.definition.by_id()
+        if data.call is not None and self._session is None:
+            self._session = CallSession(call=data.call)
         start = self._restore(data)
         self._status = ExecutionStatus.running
         status, reason = ExecutionStatus.completed, None
@@ -180,10 +276,15 @@ class FlowExecution:
             status, reason = finish.status, finish.reason
         except StepFailed as failure:
             status, reason = ExecutionStatus.failed, str(failure)
+        except CallerHungUp as hangup:
+            status, reason = ExecutionStatus.completed, "hangup"
+            self._close_open_steps("the caller hung up")
+            self._record_hangup(hangup)
         except asyncio.CancelledError:
             request = self._cancel or CancelRequest(reason="cancelled in Temporal")
             status, reason = ExecutionStatus.cancelled, request.reason
             self._close_open_steps(f"cancelled: {request.reason}")
+        self._end_call()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._status = status
         await self._flush(status=status, reason=reason, with_context=True)
@@ -213,7 +314,23 @@ class FlowExecution:
     async def _run_from(self, start: str, data: ExecutionInput) -> None:
         if data.resume is None and data.respect_business_hours and data.business_hours:
             await self._wait_for_opening()
+        if data.resume is None and data.dial is not None:
+            await self._dial_out(data.dial)
         await self._walk(start, Scope())
+
+    async def _dial_out(self, dial: OutboundCall) -> None:
+        """Place the execution's call, as an `ai_call` step would; the flow runs once answered."""
+        config = {"to": dial.to, "from": dial.from_, "ring_timeout_s": dial.ring_timeout_s}
+        node = AiCallNode(
+            id=OUTBOUND_CALL,
+            type="ai_call",
+            config=AiCallConfig.model_validate(
+                {**config, "machine_detection": dial.machine_detection}
+            ),
+        )
+        port = await self._action(node, Scope())
+        if port != "answered":
+            raise Finish(ExecutionStatus.completed, f"the call was not answered: {port}")
 
     async def _wait_for_opening(self) -> None:
         """Outside business hours a triggered execution waits, durably, for the opening."""
@@ -245,12 +362,13 @@ class FlowExecution:
             node = self._nodes[node_id]
             self._current = node_id
             self._state.visits[node_id] = self._state.visits.get(node_id, 0) + 1
+            self._path.append(node_id)
             port = await self._step(node, scope)
             node_id = node.transitions.get(port) if port else None
 
     async def _step(self, node: Node, scope: Scope) -> str | None:
         if node.type in VOICE_TYPES:
-            return self._fail_pure(node, "this step needs a live call, and this execution has none")
+            return await self._voice(node, scope)
         if isinstance(node, EndNode):
             record = self._begin(node)
             self._finish(record, StepStatus.success)
@@ -270,6 +388,220 @@ class FlowExecution:
         if node.type in ACTION_TYPES:
             return await self._action(node, scope)
         return self._pure(node, scope)
+
+    # --- voice steps ---------------------------------------------------------------------
+
+    async def _voice(self, node: Node, scope: Scope) -> str | None:
+        session = self._session
+        if session is None and self._answered is not None:
+            # The call was answered; its first request for TwiML is on its way.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._session is not None, timeout=SESSION_WAIT_S
+                )
+            session = self._session
+        if session is None:
+            return self._fail_pure(node, "this step needs a live call, and this execution has none")
+        if session.hung_up is not None:
+            raise CallerHungUp(*session.hung_up)
+        record = self._begin(node)
+        try:
+            config = render_config(node, self._context(scope))
+        except templating.TemplateRenderError as exc:
+            return self._action_failed(node, record, str(exc))
+        if isinstance(node, SayNode):
+            session.verbs.append(say_verb(config))
+            result = {"text": config.get("text"), "play": config.get("play")}
+            self._finish(record, StepStatus.success, port="next", result=result)
+            return "next"
+        if isinstance(node, HangupNode):
+            self._finish(record, StepStatus.success, result={"by": "flow"})
+            raise Finish(ExecutionStatus.completed, "the flow hung up")
+        self._open[record.seq] = record
+        if isinstance(node, GatherNode):
+            port, result = await self._gather(node, config, session)
+        elif isinstance(node, RecordNode):
+            return await self._record(node, record, config, session, scope)
+        else:
+            assert isinstance(node, TransferNode)
+            routed = await self._route(node, record, config, session, scope)
+            if isinstance(routed, str | None):
+                return routed  # routing failed: the failure port (or the branch failed)
+            port, result = await self._transfer(routed, session)
+        self._open.pop(record.seq, None)
+        self._state.steps[node.id] = result
+        self._finish(record, StepStatus.success, port=port, result=result)
+        return port
+
+    async def _exchange(self, session: CallSession) -> CallTurn:
+        """Send what the call has gathered as the next answer; the caller's next turn."""
+        turn = session.answer()
+        if self._pending:
+            await self._flush(status=ExecutionStatus.running)
+        await workflow.wait_condition(lambda: turn in session.turns or session.hung_up is not None)
+        got = session.turns.get(turn)
+        if got is None:
+            assert session.hung_up is not None
+            raise CallerHungUp(*session.hung_up)
+        return got
+
+    async def _gather(
+        self, node: GatherNode, config: dict[str, Any], session: CallSession
+    ) -> tuple[str, dict[str, Any]]:
+        # A gather the flow comes back to (a wrong key, say) starts with its retry prompt.
+        revisit = self._state.visits.get(node.id, 1) - 1
+        tries = 0
+        while True:
+            verbs = gather_verbs(config, turn=session.next_turn, attempt=tries + revisit)
+            session.verbs.extend(verbs)
+            turn = await self._exchange(session)
+            tries += 1
+            digits, speech = gathered(turn)
+            if digits is not None or speech is not None:
+                break
+            if tries > node.config.max_retries:
+                return "timeout", {"timed_out": True, "attempts": tries}
+        session.digits, session.speech = digits, speech
+        if node.config.save_as:
+            self._state.vars[node.config.save_as] = digits if digits is not None else speech
+        result = {
+            "digits": digits,
+            "speech": speech,
+            "confidence": turn.confidence,
+            "attempts": tries,
+        }
+        return "input", result
+
+    async def _record(
+        self,
+        node: RecordNode,
+        record: StepRecord,
+        config: dict[str, Any],
+        session: CallSession,
+        scope: Scope,
+    ) -> str | None:
+        session.verbs.extend(record_verbs(config, turn=session.next_turn))
+        turn = await self._exchange(session)
+        if turn.event != "recorded" or not turn.recording_url:
+            self._open.pop(record.seq, None)
+            self._state.steps[node.id] = {"recorded": False}
+            self._finish(record, StepStatus.success, port="no_audio", result={"recorded": False})
+            return "no_audio"
+        # Storing the recording (under the execution's campaign) is the step's activity.
+        stored = {
+            "recording_url": turn.recording_url,
+            "recording_sid": turn.recording_sid,
+            "duration_s": turn.recording_duration_s,
+            "call_sid": session.call.call_sid,
+        }
+        output = await self._run_action(node, record, stored)
+        if isinstance(output, ActionOutput):
+            self._state.steps[node.id] = output.result
+            return output.port
+        return output
+
+    async def _route(
+        self,
+        node: TransferNode,
+        record: StepRecord,
+        config: dict[str, Any],
+        session: CallSession,
+        scope: Scope,
+    ) -> Routed | str | None:
+        """Where the transfer goes: a number directly, a department or agent by the routing
+        activity (which claims the agent, or queues the caller)."""
+        if config.get("number"):
+            return Routed(
+                action="dial", number=str(config["number"]), timeout_s=int(config["timeout_s"])
+            )
+        context = {"call": session.view(), "path": list(self._path)}
+        output = await self._run_action(node, record, config, context=context)
+        if not isinstance(output, ActionOutput):
+            return output
+        self._open[record.seq] = record
+        record.status = StepStatus.waiting
+        return Routed.model_validate(output.result)
+
+    async def _transfer(self, routed: Routed, session: CallSession) -> tuple[str, dict[str, Any]]:
+        result = routed.model_dump(exclude_none=True)
+        turn_no = session.next_turn
+        if routed.action == "dial":
+            session.verbs.append(dial_verb(routed, turn=turn_no))
+        else:
+            session.verbs.extend(queue_verbs(routed, turn=turn_no))
+        outcome = "hangup"
+        try:
+            turn = await self._exchange(session)
+            if routed.action == "dial":
+                port = dial_port(turn.dial_status)
+                result.update(dial_status=turn.dial_status, duration_s=turn.dial_duration_s)
+            else:
+                if turn.queue_result == "hangup":
+                    raise CallerHungUp("completed", None)
+                port = queue_port(turn.queue_result)
+                result.update(queue_result=turn.queue_result, queue_time_s=turn.queue_time_s)
+            outcome = port
+        finally:
+            agent = self._agent_of(routed)
+            if agent is not None:
+                result.update(agent_id=agent[0], agent_name=agent[1])
+            if agent is not None or routed.queue_entry_id is not None:
+                await self._release(routed, session, agent, outcome)
+        return port, result
+
+    def _agent_of(self, routed: Routed) -> tuple[str, str | None] | None:
+        if routed.agent_id is not None:
+            return routed.agent_id, routed.agent_name
+        offered = self._routed.get(routed.queue_entry_id or "")
+        return (offered.agent_id, offered.agent_name) if offered else None
+
+    async def _release(
+        self,
+        routed: Routed,
+        session: CallSession,
+        agent: tuple[str, str | None] | None,
+        outcome: str,
+    ) -> None:
+        """The agent is free again (and may be offered the next caller in its queue)."""
+        await workflow.execute_activity(
+            ACTIVITY_RELEASE_AGENT,
+            ReleaseAgent(
+                tenant_id=self._in.tenant_id,
+                execution_id=self._in.execution_id,
+                call_sid=session.call.call_sid,
+                agent_id=agent[0] if agent else None,
+                queue_entry_id=routed.queue_entry_id,
+                outcome=outcome,
+            ),
+            start_to_close_timeout=RECORD_TIMEOUT,
+            summary="release agent",
+        )
+
+    def _record_hangup(self, hangup: CallerHungUp) -> None:
+        self._state.seq += 1
+        now = workflow.now()
+        self._pending.append(
+            StepRecord(
+                seq=self._state.seq,
+                node_id="hangup",
+                node_type="hangup",
+                status=StepStatus.success,
+                started_at=now,
+                ended_at=now,
+                result={
+                    "by": "caller",
+                    "call_status": hangup.status,
+                    "duration_s": hangup.duration_s,
+                },
+            )
+        )
+
+    def _end_call(self) -> None:
+        """The execution is over: a call still on the line is told to hang up."""
+        self._done = True
+        session = self._session
+        if session is not None and not session.ended and session.hung_up is None:
+            session.answer(ended=True)
 
     # --- pure steps ----------------------------------------------------------------------
 
@@ -309,6 +641,30 @@ class FlowExecution:
             record.skip_reason = DNC_REASON
             self._pending.append(record)
             raise Finish(ExecutionStatus.skipped, DNC_REASON)
+        output = await self._run_action(
+            node, record, config, context=self._template_context(node, scope)
+        )
+        if not isinstance(output, ActionOutput):
+            return output  # it failed: the failure port, or None
+        if output.waiting:
+            self._open[record.seq] = record
+            return await self._await_outcome(node, record, output, config)
+        self._state.steps[node.id] = output.result
+        if isinstance(node, HttpNode) and node.config.save_as:
+            self._state.vars[node.config.save_as] = output.result.get("body")
+        if node.type == "tag" and "tags" in output.result:
+            self._in.contact["tags"] = output.result["tags"]
+        return output.port
+
+    async def _run_action(
+        self,
+        node: Node,
+        record: StepRecord,
+        config: dict[str, Any],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> ActionOutput | str | None:
+        """Perform the step's activity; on failure, the port it leaves by (or None)."""
         self._open[record.seq] = record
         action = ActionInput(
             execution_id=self._in.execution_id,
@@ -322,7 +678,7 @@ class FlowExecution:
             test=self._in.test,
             started_at=record.started_at,
             records=self._take_pending(),
-            context=self._template_context(node, scope),
+            context=context,
         )
         try:
             output = await self._perform(node, action)
@@ -330,15 +686,8 @@ class FlowExecution:
             # a local activity's failure arrives unwrapped, as the ApplicationError itself
             self._open.pop(record.seq, None)
             return self._action_failed(node, record, cause(exc))
-        if output.waiting:
-            return await self._await_outcome(node, record, output, config)
         self._open.pop(record.seq, None)
-        self._state.steps[node.id] = output.result
-        if isinstance(node, HttpNode) and node.config.save_as:
-            self._state.vars[node.config.save_as] = output.result.get("body")
-        if node.type == "tag" and "tags" in output.result:
-            self._in.contact["tags"] = output.result["tags"]
-        return output.port
+        return output
 
     def _template_context(self, node: Node, scope: Scope) -> dict[str, Any] | None:
         """What a stored template is rendered with, for the steps that name one."""
@@ -356,6 +705,7 @@ class FlowExecution:
         record.result = output.result
         await self._flush(status=ExecutionStatus.waiting, keep_open=True)
         if node.type == "ai_call":
+            self._placed.add(str(output.result.get("call_sid")))
             port, result = await self._call_outcome(output.result, config)
         else:
             port, result = await self._reply_outcome(output.result, config)
@@ -370,18 +720,25 @@ class FlowExecution:
         sid = str(placed.get("call_sid"))
         ring = float(config.get("ring_timeout_s") or 30)
 
+        def answered_here() -> bool:
+            """The call came to our voice webhook: it is this execution's live call now."""
+            return self._session is not None and self._session.call.call_sid == sid
+
         def decided() -> bool:
             known = self._calls.get(sid)
-            return known is not None and call_port(known) is not None
+            return answered_here() or (known is not None and call_port(known) is not None)
 
         try:
             # The call's own ring timeout, plus room for Twilio's callback to arrive.
             await workflow.wait_condition(decided, timeout=ring + 120)
         except TimeoutError:
             return "missed", {**placed, "status": "no-callback"}
-        signal = self._calls[sid]
-        port = call_port(signal)
-        assert port is not None
+        signal = self._calls.get(sid)
+        port = call_port(signal) if signal is not None else None
+        if port == "answered" or answered_here():
+            self._answered = sid
+        if signal is None or port is None:
+            return "answered", {**placed, "status": "in-progress", "outcome": "answered"}
         return port, {
             **placed,
             "status": signal.status,
@@ -685,6 +1042,9 @@ class FlowExecution:
     async def _maybe_continue_as_new(
         self, node_id: str, *, loop_index: dict[str, int] | None = None
     ) -> None:
+        session = self._session
+        if session is not None and session.hung_up is None and not session.ended:
+            return  # a call is short; its session does not travel through continue-as-new
         info = workflow.info()
         if not (
             info.is_continue_as_new_suggested()
@@ -718,7 +1078,7 @@ class FlowExecution:
             "trigger": data.trigger,
             "vars": self._state.vars,
             "steps": self._state.steps,
-            "call": {},
+            "call": self._session.view() if self._session is not None else {},
             "loop": scope.loop or {},
             "execution": {
                 "id": data.execution_id,

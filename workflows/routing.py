@@ -16,10 +16,13 @@ from schemas.flow import (
     AbSplitConfig,
     HttpNode,
     Node,
+    RecordNode,
     RetryPolicy,
 )
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, delay_s=1.0, backoff=2.0)
+RECORDING_RETRY = RetryPolicy(max_attempts=5, delay_s=2.0, backoff=2.0)
+"""Storing a recording: Twilio may answer 404 for a moment right after the call."""
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -55,7 +58,7 @@ def retry_policy_of(node: Node) -> TemporalRetryPolicy:
     policy = node.retry
     if policy is None and isinstance(node, HttpNode):
         policy = node.config.retry
-    policy = policy or DEFAULT_RETRY
+    policy = policy or (RECORDING_RETRY if isinstance(node, RecordNode) else DEFAULT_RETRY)
     return TemporalRetryPolicy(
         initial_interval=timedelta(seconds=max(policy.delay_s, 0.001)),
         backoff_coefficient=policy.backoff,

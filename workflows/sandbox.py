@@ -17,6 +17,7 @@ PASSTHROUGH = (
     "workflows.routing",
     "workflows.state",
     "workflows.contact_rules",
+    "workflows.voice",
     "jinja2",
     "markupsafe",
     "pydantic",

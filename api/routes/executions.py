@@ -34,6 +34,7 @@ from api.deps import (
 from api.services import runs
 from api.services.export import csv_lines
 from api.temporal import temporal_url
+from schemas.call import OutboundCall
 from schemas.execution import ExecutionStatus
 from schemas.settings import Settings
 from store import executions
@@ -123,6 +124,7 @@ async def run_flow(
     key: ManagerKey,
 ) -> ExecutionSummary:
     """Start an execution, pinned to the published version (or `version`)."""
+    dial = OutboundCall.model_validate(body.call.model_dump(by_alias=True)) if body.call else None
     execution = await runs.start_run(
         session=session,
         engine=engine,
@@ -135,6 +137,8 @@ async def run_flow(
         contact=body.contact,
         variables=body.variables,
         trigger={"type": "manual", "by": key.name},
+        campaign_id=body.campaign_id,
+        dial=dial,
     )
     return summary(execution, settings)
 

@@ -25,6 +25,8 @@ class OutboxItem(BaseModel):
     subject: str | None
     content: dict[str, Any] | None
     status: str
+    provider_id: str | None
+    """The provider's id: Twilio's CallSid / MessageSid (a made-up one in the sandbox)."""
     execution_id: str | None
     node_id: str | None
     created_at: datetime

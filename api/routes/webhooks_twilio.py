@@ -2,7 +2,8 @@
 
 `X-Twilio-Signature` is checked with the twilio library's `RequestValidator` against
 `PUBLIC_BASE_URL` + the request's path and query, and the form fields; a missing or bad
-signature gets 403 and changes nothing. Twilio is answered with empty TwiML.
+signature gets 403 and changes nothing. Voice webhooks answer with the call's next TwiML
+(api/services/calls.py); status and messaging callbacks with empty TwiML.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from api import twiml
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import error_response
+from api.services import calls
 from api.services import twilio_webhooks as hooks
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["twilio"])
@@ -39,6 +42,75 @@ def _forbidden() -> Response:
 
 def _fields(form: FormData) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _twiml(document: str) -> Response:
+    return Response(document, media_type=TWIML)
+
+
+@router.post("/voice", response_class=Response)
+async def voice(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    execution: str | None = None,
+    environment: str = "production",
+) -> Response:
+    """A call to one of our numbers (or an answered call we placed, `?execution=<id>`): the
+    flow deployed to the number (in `?environment=`, production by default) answers it."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    fields = _fields(form)
+    if not fields.get("CallSid"):
+        return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
+    client = await get_temporal(request)
+    if execution is not None:
+        document = await calls.answer_outbound(
+            engine, client, settings, form=fields, execution_id=execution
+        )
+    else:
+        document = await calls.answer_inbound(
+            engine, client, settings, form=fields, environment=environment
+        )
+    return _twiml(document)
+
+
+@router.post("/voice/turn", response_class=Response)
+async def voice_turn(
+    request: Request, settings: SettingsDep, execution: str, turn: int, event: str
+) -> Response:
+    """A `<Gather>`, `<Record>`, `<Dial>` or `<Enqueue>` action, or a `<Redirect>`: handed to
+    the call's workflow as an Update; its result is the next TwiML."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    fields = _fields(form)
+    if turn < 0:
+        return error_response(
+            422, "turn must be 0 or more", details=[_path("turn", "invalid", "query")]
+        )
+    try:
+        call_turn = calls.turn_of(fields, turn=turn, event=event)
+    except calls.BadTurn as exc:
+        return error_response(422, str(exc), details=[_path("event", "invalid", "query")])
+    if not call_turn.call.call_sid:
+        return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
+    client = await get_temporal(request)
+    return _twiml(await calls.exchange(client, settings, execution_id=execution, turn=call_turn))
+
+
+@router.post("/voice/wait", response_class=Response)
+async def voice_wait(request: Request, settings: SettingsDep) -> Response:
+    """What a caller waiting in a department's queue hears (the `<Enqueue>`'s waitUrl)."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    return _twiml(twiml.hold_music(settings.hold_music_url))
+
+
+def _path(name: str, code: str, where: str = "form") -> dict[str, str]:
+    return {"path": f"$.{where}.{name}", "code": code, "message": f"{name} is {code}"}
 
 
 @router.post("/status", response_class=Response)

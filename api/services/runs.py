@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ForbiddenError, ServiceUnavailableError
+from schemas.call import OutboundCall
 from schemas.execution import (
     SIGNAL_CANCEL,
     SIGNAL_EVENT,
@@ -35,6 +36,7 @@ from schemas.execution import (
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
+from store.campaigns import check_campaign_id
 from store.executions import (
     ExecutionFilter,
     active_executions,
@@ -76,8 +78,11 @@ def _prepare(
     match: dict[str, Any] | None = None,
     respect_business_hours: bool = False,
     execution_id: str | None = None,
+    campaign_id: str | None = None,
 ) -> tuple[Execution, ExecutionInput]:
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    if campaign_id is not None:
+        check_campaign_id(session, tenant_id=tenant_id, campaign_id=campaign_id)
     pinned = version_to_run(session, flow=flow, number=version, test=test)
     hours = business_hours_of(session, flow=flow)
     document = FlowDocument.model_validate(pinned.definition)
@@ -94,6 +99,7 @@ def _prepare(
         contact_id=contact_id,
         match=match,
         execution_id=execution_id,
+        campaign_id=campaign_id,
     )
     workflow_input = ExecutionInput(
         execution_id=execution.id,
@@ -145,9 +151,11 @@ async def start_run(
     match: dict[str, Any] | None = None,
     respect_business_hours: bool = False,
     execution_id: str | None = None,
+    campaign_id: str | None = None,
+    dial: OutboundCall | None = None,
 ) -> Execution:
     """Create the execution row (one commit), then start its workflow (eagerly, if a worker
-    is local).
+    is local). With `dial`, the workflow first places that call and runs the flow on it.
 
     Lead engagement also gives the id its cooldown claim holds, the stored contact's id, the
     match that chose the flow, and asks the workflow to wait for the flow's business hours
@@ -160,7 +168,7 @@ async def start_run(
         flow_id=flow_id,
         version=version,
         test=test,
-        contact=contact or {},
+        contact=({"phone": dial.to} if dial else {}) | (contact or {}),
         variables=variables or {},
         trigger=trigger or {"type": "manual"},
         retry_of=retry_of,
@@ -168,8 +176,10 @@ async def start_run(
         match=match,
         respect_business_hours=respect_business_hours,
         execution_id=execution_id,
+        campaign_id=campaign_id,
     )
     workflow_input.local_steps = settings.local_action_types()
+    workflow_input.dial = dial
     try:
         await client.start_workflow(
             WORKFLOW_NAME,
@@ -218,6 +228,7 @@ async def retry_run(
         trigger=original.trigger,
         retry_of=original.id,
         contact_id=original.contact_id,
+        campaign_id=original.campaign_id,
     )
 
 

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
 from api.errors import ServiceUnavailableError
+from schemas.call import execution_id_for_call
 from schemas.execution import (
     SIGNAL_CALL_STATUS,
     SIGNAL_MESSAGE_REPLY,
@@ -138,13 +139,21 @@ def apply_call_status(engine: Engine, form: Mapping[str, str]) -> Target | None:
         row = conn.execute(
             sa.select(_outbox).where(_outbox.c.provider_id == sid, _outbox.c.channel == "voice")
         ).first()
-        if row is None or not sid:
+        if not sid:
+            log.info("twilio.call_status.no_call_sid", status=status)
+            return None
+        if row is not None:
+            execution_id = str(row.execution_id)
+            if _forward(CALL_RANK, row.status, status):
+                conn.execute(sa.update(_outbox).where(_outbox.c.id == row.id).values(status=status))
+        else:
+            # Not a call we placed: an inbound call runs as the execution its CallSid names.
+            execution_id = execution_id_for_call(sid)
+        live = _live_workflow(conn, execution_id)
+        if row is None and live is None:
             log.info("twilio.call_status.unknown_call", call_sid=sid, status=status)
             return None
-        if _forward(CALL_RANK, row.status, status):
-            conn.execute(sa.update(_outbox).where(_outbox.c.id == row.id).values(status=status))
-        live = _live_workflow(conn, row.execution_id)
-    log.info("twilio.call_status", call_sid=sid, status=status, execution_id=row.execution_id)
+    log.info("twilio.call_status", call_sid=sid, status=status, execution_id=execution_id)
     if live is None or CALL_RANK.get(status, 0) < DECISIVE_RANK:
         return None  # queued, initiated, ringing: recorded, no news for the workflow
     signal = CallStatusSignal(
@@ -153,7 +162,7 @@ def apply_call_status(engine: Engine, form: Mapping[str, str]) -> Target | None:
         answered_by=form.get("AnsweredBy") or None,
         duration_s=_duration(form.get("CallDuration")),
     )
-    return Target(row.execution_id, live[1], live[0], SIGNAL_CALL_STATUS, signal)
+    return Target(execution_id, live[1], live[0], SIGNAL_CALL_STATUS, signal)
 
 
 def _seq_of(key: str) -> int | None:

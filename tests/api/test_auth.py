@@ -82,8 +82,18 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/agents/{agent_id}", "viewer"),
     ("PATCH", "/api/agents/{agent_id}", "manager"),
     ("DELETE", "/api/agents/{agent_id}", "manager"),
+    ("POST", "/api/departments/route", "manager"),
+    ("GET", "/api/departments/{department_id}/queue", "viewer"),
     ("POST", "/api/flows/{flow_id}/deploy", "manager"),
     ("GET", "/api/flows/{flow_id}/deployments", "viewer"),
+    ("GET", "/api/campaigns", "viewer"),
+    ("POST", "/api/campaigns", "manager"),
+    ("GET", "/api/campaigns/{campaign_id}", "viewer"),
+    ("PATCH", "/api/campaigns/{campaign_id}", "manager"),
+    ("DELETE", "/api/campaigns/{campaign_id}", "manager"),
+    ("GET", "/api/recordings", "viewer"),
+    ("GET", "/api/recordings/{recording_id}", "viewer"),
+    ("GET", "/api/recordings/{recording_id}/audio", "viewer"),
     ("GET", "/api/keys", "admin"),
     ("POST", "/api/keys", "admin"),
     ("DELETE", "/api/keys/{key_id}", "admin"),
@@ -91,8 +101,15 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/tenants", "operator"),
 ]
 UNAUTHENTICATED = {("GET", "/api/health")}
-# No API key: Twilio signs these (X-Twilio-Signature), tested in tests/channels/test_webhooks.
-SIGNED = {("POST", "/webhooks/twilio/status"), ("POST", "/webhooks/twilio/messaging")}
+# No API key: Twilio signs these (X-Twilio-Signature), tested in tests/channels/test_webhooks
+# and tests/calls.
+SIGNED = {
+    ("POST", "/webhooks/twilio/status"),
+    ("POST", "/webhooks/twilio/messaging"),
+    ("POST", "/webhooks/twilio/voice"),  # tests/calls
+    ("POST", "/webhooks/twilio/voice/turn"),
+    ("POST", "/webhooks/twilio/voice/wait"),
+}
 STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
 
 
@@ -111,6 +128,8 @@ def _concrete(path: str) -> str:
         phone_number_id="nope",
         department_id="nope",
         agent_id="nope",
+        campaign_id="nope",
+        recording_id="nope",
     )
 
 

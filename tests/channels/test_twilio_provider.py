@@ -149,18 +149,17 @@ async def test_ai_call_takes_its_from_and_quotes_the_agent_into_the_url(
     assert fake_twilio.violations == []
 
 
-async def test_ai_call_without_a_voice_agent_url_is_not_placed(
+async def test_ai_call_without_a_voice_agent_url_is_answered_by_our_own_voice_webhook(
     steps: Steps, fake_twilio: FakeTwilio
 ) -> None:
     ctx = steps.context("ai_call", {"to": TO}, FLOWDECK_TWILIO_VOICE_URL=None)
 
-    with pytest.raises(ApplicationError) as caught:
-        await messaging.place_ai_call(ctx)
+    await messaging.place_ai_call(ctx)
 
-    assert caught.value.non_retryable and caught.value.type == "NotImplementedYet"
-    assert "FLOWDECK_TWILIO_VOICE_URL" in caught.value.message
-    assert "not implemented yet" in caught.value.message
-    assert fake_twilio.requests == []
+    [form] = posts(fake_twilio, CALLS)
+    execution_id = ctx.data.execution_id
+    assert form["Url"] == [f"{PUBLIC_URL}/webhooks/twilio/voice?execution={execution_id}"]
+    assert fake_twilio.violations == []
 
 
 async def test_send_and_wait_sends_and_waits_for_the_reply(

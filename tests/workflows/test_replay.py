@@ -20,6 +20,12 @@ from workflows.sandbox import workflow_runner
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 EXPECTED = {
     "ab_split",
+    "call_hangup",
+    "call_menu_transfer",
+    "call_outbound_ai_call",
+    "call_queue_transfer",
+    "call_slow_lookup_hold",
+    "call_voicemail",
     "cancel_during_wait",
     "crm_http_wait_condition_email",
     "http_condition_wait_email",

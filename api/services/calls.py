@@ -1,0 +1,319 @@
+"""A live call's session on the API side: answering a call, handing each turn to its workflow.
+
+- `POST /webhooks/twilio/voice`: an inbound call to a deployed number starts the flow's
+  execution, whose id is derived from the CallSid (`schemas.call.execution_id_for_call`), so
+  a retried webhook finds the same row and the same workflow. An outbound call we placed
+  (`?execution=<id>` in its answer URL) joins its execution's workflow instead.
+- `POST /webhooks/twilio/voice/turn`: each `<Gather>`/`<Record>`/`<Dial>`/`<Enqueue>`
+  action and `<Redirect>` is the workflow Update `call_turn`, whose result is the next TwiML.
+  The Update id is the CallSid and the turn: Temporal answers a repeated id with the first
+  one's result, so a retried request never counts as a second key press.
+
+Twilio waits 15 s at most; a turn whose answer takes longer than `call_hold_after_s` is answered
+with a hold message and a redirect back to the same turn (FLOWDECK_CALL_HOLD_AFTER_S).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api import twiml
+from schemas.call import (
+    UPDATE_CALL_TURN,
+    CallInfo,
+    CallTurn,
+    TurnAnswer,
+    TurnEvent,
+    execution_id_for_call,
+)
+from schemas.execution import WORKFLOW_NAME, ExecutionInput, workflow_id_for
+from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours, is_open
+from schemas.settings import Settings
+from store.contacts import contact_dict
+from store.db import session_scope
+from store.executions import create_execution
+from store.flows import ConflictError, NotFoundError, business_hours_of, get_flow, version_to_run
+from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
+
+log = structlog.get_logger(__name__)
+
+RPC_TIMEOUT = timedelta(seconds=10)
+NOT_IN_SERVICE = "The number you have called is not in service. Goodbye."
+CLOSED = "We are closed now. Please call again during our opening hours. Goodbye."
+UNAVAILABLE = "We are sorry, we cannot take your call right now. Please try again later."
+EVENTS: frozenset[str] = frozenset(TurnEvent.__args__)  # type: ignore[attr-defined]
+
+
+class BadTurn(ValueError):
+    """A signed request whose query names no valid turn (not something Twilio sends)."""
+
+
+@dataclass(frozen=True)
+class Answering:
+    """How an inbound call is answered: an execution to run, or a message and goodbye."""
+
+    execution_id: str | None = None
+    workflow_input: ExecutionInput | None = None
+    message: str | None = None
+
+
+def call_info(form: Mapping[str, str]) -> CallInfo:
+    return CallInfo(
+        call_sid=form.get("CallSid", ""),
+        from_=form.get("From", ""),
+        to=form.get("To", ""),
+        direction=form.get("Direction") or "inbound",
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def turn_of(form: Mapping[str, str], *, turn: int, event: str) -> CallTurn:
+    """One of Twilio's requests as a turn, from its form fields."""
+    if event not in EVENTS:
+        raise BadTurn(f"unknown turn event {event!r}")
+    return CallTurn(
+        turn=turn,
+        event=event,
+        call=call_info(form),
+        digits=form.get("Digits") or None,
+        speech=form.get("SpeechResult") or None,
+        confidence=_float(form.get("Confidence")),
+        recording_url=form.get("RecordingUrl") or None,
+        recording_sid=form.get("RecordingSid") or None,
+        recording_duration_s=_int(form.get("RecordingDuration")),
+        dial_status=form.get("DialCallStatus") or None,
+        dial_duration_s=_int(form.get("DialCallDuration")),
+        queue_result=form.get("QueueResult") or None,
+        queue_time_s=_int(form.get("QueueTime")),
+    )
+
+
+# --- inbound: which flow answers ---------------------------------------------------------
+
+
+def _deployment(session: Session, *, number: str, environment: str) -> Deployment | None:
+    query = (
+        select(Deployment)
+        .join(PhoneNumber, col(PhoneNumber.id) == col(Deployment.phone_number_id))
+        .where(
+            PhoneNumber.number == number,
+            Deployment.environment == environment,
+            col(Deployment.replaced_at).is_(None),
+        )
+    )
+    return session.exec(query).first()
+
+
+def _caller(session: Session, *, tenant_id: str, phone: str) -> dict[str, Any]:
+    """The caller as a contact: the stored one with that phone, else just the number."""
+    query = select(Contact).where(Contact.tenant_id == tenant_id, Contact.phone == phone)
+    contact = session.exec(query).first()
+    return contact_dict(contact) if contact is not None else {"phone": phone}
+
+
+def prepare_inbound(
+    engine: Engine, *, form: Mapping[str, str], environment: str, local_steps: list[str]
+) -> Answering:
+    """The execution row an inbound call runs as (created once per CallSid) and its input."""
+    call = call_info(form)
+    execution_id = execution_id_for_call(call.call_sid)
+    with session_scope(engine) as session:
+        deployment = _deployment(session, number=call.to, environment=environment)
+        if deployment is None:
+            log.info("call.not_deployed", to=call.to, environment=environment)
+            return Answering(message=NOT_IN_SERVICE)
+        existing = session.get(Execution, execution_id)
+        flow_id, fallback = deployment.flow_id, False
+        version: int | None = deployment.version
+        if existing is not None:
+            flow_id, version = existing.flow_id, existing.version
+        elif deployment.schedule and not is_open(
+            BusinessHours.model_validate(deployment.schedule), utcnow()
+        ):
+            if deployment.fallback_flow_id is None:
+                return Answering(message=CLOSED)
+            flow_id, version, fallback = deployment.fallback_flow_id, None, True
+        tenant_id = deployment.tenant_id
+        try:
+            flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+            pinned = version_to_run(session, flow=flow, number=version, test=False)
+        except (NotFoundError, ConflictError) as exc:
+            log.warning("call.flow_unavailable", flow_id=flow_id, error=str(exc))
+            return Answering(message=UNAVAILABLE)
+        hours = business_hours_of(session, flow=flow)
+        contact = _caller(session, tenant_id=tenant_id, phone=call.from_)
+        trigger = {
+            "type": "call_incoming",
+            "call_sid": call.call_sid,
+            "from": call.from_,
+            "to": call.to,
+            "environment": environment,
+            "deployment_id": deployment.id,
+            "fallback": fallback,
+        }
+        if existing is None:
+            try:
+                create_execution(
+                    session,
+                    tenant_id=tenant_id,
+                    flow_id=flow.id,
+                    version=pinned.number,
+                    contact=contact,
+                    variables={},
+                    trigger=trigger,
+                    contact_id=contact.get("id"),
+                    execution_id=execution_id,
+                    campaign_id=deployment.campaign_id,
+                )
+            except IntegrityError:
+                session.rollback()  # the same call's retried webhook got there first
+        workflow_input = ExecutionInput(
+            execution_id=execution_id,
+            tenant_id=tenant_id,
+            flow_id=flow.id,
+            flow_name=flow.name,
+            version=pinned.number,
+            definition=FlowDocument.model_validate(pinned.definition),
+            contact=contact,
+            trigger=trigger,
+            business_hours=BusinessHours.model_validate(hours) if hours else None,
+            contact_id=contact.get("id"),
+            local_steps=local_steps,
+            call=call,
+        )
+    return Answering(execution_id=execution_id, workflow_input=workflow_input)
+
+
+def live_execution(engine: Engine, execution_id: str) -> Execution | None:
+    with engine.connect() as conn:
+        table = Execution.__table__  # type: ignore[attr-defined]
+        row = conn.execute(sa.select(table).where(table.c.id == execution_id)).first()
+    return Execution.model_validate(row._asdict()) if row is not None else None
+
+
+# --- talking to the workflow -------------------------------------------------------------
+
+
+async def start_call(client: Client, settings: Settings, answering: Answering) -> None:
+    """Start the call's workflow, once: a retried webhook finds it running."""
+    data = answering.workflow_input
+    assert data is not None
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        # Already run and finished: the turn then answers with a goodbye.
+        await client.start_workflow(
+            WORKFLOW_NAME,
+            data,
+            id=workflow_id_for(data.execution_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            request_eager_start=True,
+            rpc_timeout=RPC_TIMEOUT,
+            static_summary=f"{data.flow_name} v{data.version}: call {data.contact.get('phone')}",
+        )
+
+
+async def exchange(client: Client, settings: Settings, *, execution_id: str, turn: CallTurn) -> str:
+    """Hand a turn to the call's workflow; the TwiML of its answer (or a hold, or goodbye)."""
+    handle = client.get_workflow_handle(workflow_id_for(execution_id))
+    update_id = f"{turn.call.call_sid}:{turn.turn}"
+    base = settings.public_base_url
+    try:
+        answer: TurnAnswer = await asyncio.wait_for(
+            handle.execute_update(
+                UPDATE_CALL_TURN,
+                turn,
+                id=update_id,
+                result_type=TurnAnswer,
+                rpc_timeout=RPC_TIMEOUT,
+            ),
+            settings.call_hold_after_s,
+        )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # Still working on it (the Update goes on): hold, then ask again for the same turn.
+        log.info("call.hold", execution_id=execution_id, turn=turn.turn)
+        return twiml.hold(
+            base_url=base, execution_id=execution_id, turn=turn.turn, first=turn.event != "hold"
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = getattr(exc.cause, "message", None) or str(exc.cause)
+        log.warning("call.turn_refused", execution_id=execution_id, turn=turn.turn, cause=cause)
+        return twiml.hangup()
+    except RPCError as exc:
+        # The workflow is gone (finished, or never started): nothing more to say on this call.
+        log.info("call.turn_no_workflow", execution_id=execution_id, error=exc.message)
+        return twiml.hangup()
+    return twiml.render(answer, base_url=base, execution_id=execution_id)
+
+
+async def answer_inbound(
+    engine: Engine, client: Client, settings: Settings, *, form: Mapping[str, str], environment: str
+) -> str:
+    answering = await run_in_threadpool(
+        prepare_inbound,
+        engine,
+        form=form,
+        environment=environment,
+        local_steps=settings.local_action_types(),
+    )
+    if answering.message is not None:
+        return twiml.message_and_hangup(answering.message)
+    assert answering.execution_id is not None
+    try:
+        await start_call(client, settings, answering)
+    except RPCError as exc:
+        log.warning("call.start_failed", execution_id=answering.execution_id, error=exc.message)
+        return twiml.message_and_hangup(UNAVAILABLE)
+    turn = turn_of(form, turn=0, event="answer")
+    return await exchange(client, settings, execution_id=answering.execution_id, turn=turn)
+
+
+async def answer_outbound(
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    *,
+    form: Mapping[str, str],
+    execution_id: str,
+) -> str:
+    """A call we placed was answered: it joins the execution that placed it."""
+    execution = await run_in_threadpool(live_execution, engine, execution_id)
+    if execution is None:
+        log.warning("call.unknown_execution", execution_id=execution_id)
+        return twiml.hangup()
+    turn = turn_of(form, turn=0, event="answer")
+    return await exchange(client, settings, execution_id=execution.id, turn=turn)

@@ -1,0 +1,151 @@
+"""TwiML from a call's answer (`schemas.call.TurnAnswer`), built with the twilio library.
+
+Every callback points back at `/webhooks/twilio/voice/turn` with the execution, the turn it
+answers and what happened (`event`), so the turn handler needs no lookup to find the call's
+workflow, and a retried request is recognisably the same turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from schemas.call import (
+    Dial,
+    Enqueue,
+    Gather,
+    Hangup,
+    Play,
+    Record,
+    Redirect,
+    Say,
+    TurnAnswer,
+    TurnEvent,
+    Verb,
+)
+
+TURN_PATH = "/webhooks/twilio/voice/turn"
+WAIT_PATH = "/webhooks/twilio/voice/wait"
+HOLD_MESSAGE = "Please hold."
+
+
+def turn_url(base_url: str, *, execution_id: str, turn: int, event: TurnEvent) -> str:
+    query = urlencode({"execution": execution_id, "turn": turn, "event": event})
+    return f"{base_url.rstrip('/')}{TURN_PATH}?{query}"
+
+
+def _say(target: Any, verb: Say | Play) -> None:
+    """Into the response, or into a `<Gather>` (whose prompt a key press interrupts)."""
+    if isinstance(verb, Play):
+        target.play(verb.url)
+        return
+    options = {k: v for k, v in (("voice", verb.voice), ("language", verb.language)) if v}
+    target.say(verb.text, **options)
+
+
+def render(answer: TurnAnswer, *, base_url: str, execution_id: str) -> str:
+    """The answer as a TwiML document."""
+    response = VoiceResponse()
+
+    def url(turn: int, event: TurnEvent) -> str:
+        return turn_url(base_url, execution_id=execution_id, turn=turn, event=event)
+
+    for verb in answer.verbs:
+        _verb(response, verb, url)
+    return str(response)
+
+
+def _verb(response: VoiceResponse, verb: Verb, url: Callable[[int, TurnEvent], str]) -> None:
+    match verb:
+        case Say() | Play():
+            _say(response, verb)
+        case Gather():
+            options: dict[str, object] = {
+                "input": verb.input,
+                "action": url(verb.turn, "input"),
+                "method": "POST",
+                "timeout": verb.timeout_s,
+            }
+            if verb.num_digits:
+                options["num_digits"] = verb.num_digits
+            if verb.finish_on_key is not None:
+                options["finish_on_key"] = verb.finish_on_key
+            if verb.language:
+                options["language"] = verb.language
+            if verb.hints:
+                options["hints"] = verb.hints
+            gather = response.gather(**options)
+            for prompt in verb.prompt:
+                _say(gather, prompt)
+        case Record():
+            response.record(
+                action=url(verb.turn, "recorded"),
+                method="POST",
+                max_length=verb.max_length_s,
+                play_beep=verb.play_beep,
+            )
+        case Dial():
+            dial = response.dial(
+                action=url(verb.turn, "dial"),
+                method="POST",
+                timeout=verb.timeout_s,
+                caller_id=verb.caller_id,
+                record="record-from-answer" if verb.record else None,
+            )
+            if verb.client:
+                dial.client(verb.client)
+            else:
+                dial.number(verb.number)
+        case Enqueue():
+            base = url(verb.turn, "queue").split("/webhooks/", 1)[0]
+            response.enqueue(
+                verb.queue,
+                action=url(verb.turn, "queue"),
+                method="POST",
+                wait_url=f"{base}{WAIT_PATH}",
+                wait_url_method="POST",
+            )
+        case Redirect():
+            response.redirect(url(verb.turn, verb.event), method="POST")
+        case Hangup():
+            response.hangup()
+
+
+def hold(*, base_url: str, execution_id: str, turn: int, first: bool) -> str:
+    """Twilio waits 15 s at most: say so once, then come back for the same turn."""
+    response = VoiceResponse()
+    if first:
+        response.say(HOLD_MESSAGE)
+    response.pause(length=1)
+    response.redirect(
+        turn_url(base_url, execution_id=execution_id, turn=turn, event="hold"), method="POST"
+    )
+    return str(response)
+
+
+def message_and_hangup(text: str) -> str:
+    """For a call nothing answers: say why, and hang up."""
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    return str(response)
+
+
+def hangup() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def hold_music(music_url: str | None) -> str:
+    """What a queued caller hears while waiting (the `<Enqueue>`'s waitUrl)."""
+    response = VoiceResponse()
+    if music_url:
+        response.play(music_url, loop=0)
+    else:
+        response.say("Thank you for waiting. An agent will be with you shortly.")
+        response.pause(length=10)
+    return str(response)

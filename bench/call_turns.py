@@ -1,0 +1,226 @@
+"""Call turns: Twilio's webhook → the TwiML answer, for many concurrent calls.
+
+The app runs in this process (over ASGI, no sockets) with the Flowdeck worker on the same
+Temporal client, as `flowdeck api` runs with its embedded worker. Each simulated call
+(`callsim.SimulatedCall`: signed form posts, TwiML parsed and followed) rings a deployed
+menu flow, then presses a key `--turns` times (each press: the `<Gather>` action → the
+`call_turn` Update → a `condition` → the next `<Gather>`), then presses 9 and is hung up
+on. The floor, measured in the same run on the same server: a bare workflow answering an
+Update at once, driven with the same concurrency. Targets (SPEC §7): a gather turn p50 ≤
+25 ms, p99 ≤ 80 ms, ≤ 1.5 x a bare Update; the first TwiML of a call p99 ≤ 200 ms.
+
+    python -m bench.call_turns --calls 50 --turns 5 --concurrency 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from api.main import create_app
+from bench.common import database, temporal_server
+from callsim import SimulatedCall
+from cli import configure_logging
+from schemas.settings import Settings
+from store.db import session_scope
+from store.keys import issue_key
+from worker import build_worker
+
+AUTH_TOKEN = "bench-twilio-token"
+PUBLIC_URL = "https://flowdeck.bench"
+NUMBER = "+15550009000"
+MENU = {
+    "start": "menu",
+    "nodes": [
+        {
+            "id": "menu",
+            "type": "gather",
+            "config": {"prompt": "Press 1 to go on, 9 to stop.", "num_digits": 1},
+            "transitions": {"input": "again", "timeout": "bye"},
+        },
+        {
+            "id": "again",
+            "type": "condition",
+            "config": {"when": {"var": "call.digits", "op": "eq", "value": "9"}},
+            "transitions": {"true": "bye", "false": "menu"},
+        },
+        {"id": "bye", "type": "hangup"},
+    ],
+}
+
+
+@workflow.defn(name="BenchBareCall")
+class BareCall:
+    """The floor: an Update answered at once by a workflow that only waits for the next."""
+
+    def __init__(self) -> None:
+        self._over = False
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: self._over)
+
+    @workflow.update
+    async def turn(self, number: int) -> str:
+        if number < 0:
+            self._over = True
+        return f"<Response><Gather>{number}</Gather></Response>"
+
+
+def _percentiles(name: str, latencies_s: list[float]) -> tuple[str, float, float]:
+    ordered = sorted(latencies_s)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    sys.stdout.write(f"{name:<44} {len(ordered):>5}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms\n")
+    return name, p50, p99
+
+
+async def _calls(
+    api: httpx.AsyncClient, count: int, turns: int, concurrency: int
+) -> tuple[list[float], list[float]]:
+    """(first TwiML latencies, gather-turn latencies) of `count` calls."""
+    gate = asyncio.Semaphore(concurrency)
+    first: list[float] = []
+    each: list[float] = []
+
+    async def one() -> None:
+        async with gate:
+            call = SimulatedCall(
+                client=api,
+                auth_token=AUTH_TOKEN,
+                public_url=PUBLIC_URL,
+                to=NUMBER,
+                from_="+1555" + str(uuid.uuid4().int)[:7],
+                follow_redirects=False,
+            )
+            began = time.perf_counter()
+            answer = await call.start()
+            first.append(time.perf_counter() - began)
+            if answer.first("Gather") is None:
+                raise RuntimeError(f"the call was not answered with a menu:\n{answer.text}")
+            for _ in range(turns):
+                began = time.perf_counter()
+                answer = await call.press("1")
+                each.append(time.perf_counter() - began)
+                if answer.first("Gather") is None:
+                    raise RuntimeError(f"a turn answered without a menu:\n{answer.text}")
+            answer = await call.press("9")
+            if not answer.hangs_up:
+                raise RuntimeError(f"the last turn did not hang up:\n{answer.text}")
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return first, each
+
+
+async def _bare(
+    client: Client, queue: str, count: int, turns: int, concurrency: int
+) -> list[float]:
+    gate = asyncio.Semaphore(concurrency)
+    each: list[float] = []
+
+    async def one() -> None:
+        async with gate:
+            handle = await client.start_workflow(
+                BareCall.run, id=f"bare-{uuid.uuid4().hex}", task_queue=queue
+            )
+            for number in range(turns):
+                began = time.perf_counter()
+                await handle.execute_update(BareCall.turn, number)
+                each.append(time.perf_counter() - began)
+            await handle.execute_update(BareCall.turn, -1)
+            await handle.result()
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return each
+
+
+async def _deploy(api: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    created = await api.post(
+        "/api/flows", json={"name": "Bench menu", "definition": MENU}, headers=headers
+    )
+    created.raise_for_status()
+    flow_id = created.json()["id"]
+    published = await api.post(f"/api/flows/{flow_id}/versions/1/publish", headers=headers)
+    published.raise_for_status()
+    number = await api.post("/api/phone-numbers", json={"number": NUMBER}, headers=headers)
+    number.raise_for_status()
+    deployed = await api.post(
+        f"/api/flows/{flow_id}/deploy", json={"phone_numbers": [NUMBER]}, headers=headers
+    )
+    deployed.raise_for_status()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=5, help="gather turns per call")
+    parser.add_argument("--concurrency", type=int, default=10, help="calls at once")
+    args = parser.parse_args()
+
+    db = database()
+    with session_scope(db.engine) as session:
+        _, secret = issue_key(session, tenant_id=db.tenant_id, name="bench", role="manager")
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with temporal_server() as env:
+        queue = f"bench-{uuid.uuid4().hex[:6]}"
+        settings = Settings.model_validate(
+            {
+                "FLOWDECK_ENV": "test",
+                "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+                "FLOWDECK_TASK_QUEUE": queue,
+                "FLOWDECK_LOG_LEVEL": "WARNING",
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "PUBLIC_BASE_URL": PUBLIC_URL,
+            }
+        )
+        configure_logging(settings)
+        flowdeck = build_worker(env.client, engine=db.engine, settings=settings, task_queue=queue)
+        bare = Worker(
+            env.client,
+            task_queue=queue + "-bare",
+            workflows=[BareCall],
+            # This module imports the app, which the sandbox would refuse; the floor's
+            # workflow is trivially deterministic.
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        )
+        app = create_app(settings=settings, engine=db.engine, temporal_client=env.client)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            flowdeck,
+            bare,
+            httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as api,
+        ):
+            await _deploy(api, headers)
+            warm = max(5, args.calls // 10)
+            await _calls(api, warm, args.turns, args.concurrency)
+            await _bare(env.client, queue + "-bare", warm, args.turns, args.concurrency)
+            bare_turns = await _bare(
+                env.client, queue + "-bare", args.calls, args.turns, args.concurrency
+            )
+            first, turns = await _calls(api, args.calls, args.turns, args.concurrency)
+    sys.stdout.write(
+        f"{args.calls} calls x {args.turns} turns, {args.concurrency} at once "
+        "(targets: turn p50 ≤ 25 ms, p99 ≤ 80 ms, ≤ 1.5 x bare; first TwiML p99 ≤ 200 ms)\n"
+    )
+    rows: list[Any] = [
+        _percentiles("bare: Update round-trip", bare_turns),
+        _percentiles("flowdeck: gather turn → TwiML", turns),
+        _percentiles("flowdeck: incoming call → first TwiML", first),
+    ]
+    sys.stdout.write(
+        f"ratio to bare: p50 {rows[1][1] / rows[0][1]:.2f}x, p99 {rows[1][2] / rows[0][2]:.2f}x\n"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

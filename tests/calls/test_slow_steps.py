@@ -1,0 +1,109 @@
+"""Steps between two voice steps run before the answer; a slow one puts the caller on hold."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from temporalio.worker import Worker
+from werkzeug import Request, Response
+
+from callsim import SimulatedCall
+from schemas.call import execution_id_for_call
+from tests.api.helpers import TenantKeys, wait_for_status
+from tests.calls.conftest import Deploy, SaveHistory
+
+LOOKUP_DELAY_S = 1.5
+
+
+@pytest.fixture
+def extra_settings() -> dict[str, Any]:
+    return {"FLOWDECK_CALL_HOLD_AFTER_S": 0.4, "FLOWDECK_HTTP_ALLOWLIST": "127.0.0.1,localhost"}
+
+
+def _account_flow(url: str) -> dict[str, Any]:
+    return {
+        "start": "ask",
+        "nodes": [
+            {
+                "id": "ask",
+                "type": "gather",
+                "config": {"prompt": "Enter your account number, then hash.", "save_as": "account"},
+                "transitions": {"input": "lookup"},
+            },
+            {
+                "id": "lookup",
+                "type": "http",
+                "config": {
+                    "method": "GET",
+                    "url": url + "?account={{ vars.account }}",
+                    "save_as": "customer",
+                },
+                "transitions": {"success": "known"},
+            },
+            {
+                "id": "known",
+                "type": "condition",
+                "config": {"when": {"var": "vars.customer.vip", "op": "eq", "value": True}},
+                "transitions": {"true": "vip", "false": "hello"},
+            },
+            {
+                "id": "vip",
+                "type": "set",
+                "config": {
+                    "assign": {"greeting": "Welcome back, our valued {{ vars.customer.name }}."}
+                },
+                "transitions": {"next": "hello"},
+            },
+            {
+                "id": "hello",
+                "type": "say",
+                "config": {
+                    "text": "{{ vars.greeting | default('Hello ' ~ vars.customer.name ~ '.') }}"
+                },
+                "transitions": {"next": "bye"},
+            },
+            {"id": "bye", "type": "hangup"},
+        ],
+    }
+
+
+async def test_a_slow_lookup_plays_a_hold_message_and_redirects_until_done(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+    save_history: SaveHistory,
+) -> None:
+    asked: list[str] = []
+
+    def slow_crm(request: Request) -> Response:
+        asked.append(request.args["account"])
+        time.sleep(LOOKUP_DELAY_S)
+        return Response('{"name": "Ann", "vip": true}', content_type="application/json")
+
+    httpserver.expect_request("/customers").respond_with_handler(slow_crm)
+    _, number = await deploy(_account_flow(httpserver.url_for("/customers")))
+    call = phone(number)
+    await call.start()
+
+    done = await call.press("4711")
+
+    assert done.spoken() == ["Welcome back, our valued Ann."] and done.hangs_up
+    holds = call.history[1:-1]
+    assert holds, "the lookup outlasted the hold time: the caller must have been put on hold"
+    assert holds[0].spoken() == ["Please hold."]
+    assert all(h.spoken() == [] for h in holds[1:])  # said once, then silence until ready
+    redirect = holds[0].first("Redirect")
+    assert redirect is not None and "event=hold" in (redirect.text or "")
+    assert asked == ["4711"]  # the redirects never ran the lookup again
+
+    execution_id = execution_id_for_call(call.call_sid)
+    await wait_for_status(api, tenant, execution_id, "completed")
+    await save_history(execution_id, "call_slow_lookup_hold")

@@ -1,0 +1,106 @@
+"""A `record` step on a live call: the voicemail is stored under the call's campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from temporalio.worker import Worker
+
+from callsim import SimulatedCall
+from schemas.call import execution_id_for_call
+from tests.api.helpers import TenantKeys, wait_for_status
+from tests.calls.conftest import Deploy, SaveHistory
+
+AUDIO = b"RIFF....WAVEfmt " + bytes(range(256)) * 8
+VOICEMAIL_FLOW: dict[str, Any] = {
+    "start": "closed",
+    "nodes": [
+        {
+            "id": "closed",
+            "type": "record",
+            "config": {"prompt": "Please leave a message after the beep.", "max_length_s": 60},
+            "transitions": {"recorded": "thanks", "no_audio": "bye"},
+        },
+        {"id": "thanks", "type": "say", "config": {"text": "Thank you, we will call you back."}},
+        {"id": "bye", "type": "say", "config": {"text": "We did not hear anything. Goodbye."}},
+    ],
+}
+
+
+@pytest.fixture
+def extra_settings(tmp_path: Path) -> dict[str, Any]:
+    return {"FLOWDECK_RECORDINGS_DIR": str(tmp_path / "recordings")}
+
+
+async def _campaign(api: httpx.AsyncClient, tenant: TenantKeys, name: str) -> str:
+    response = await api.post("/api/campaigns", json={"name": name}, headers=tenant.auth("manager"))
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_a_voicemail_is_recorded_and_stored_under_the_calls_campaign(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    save_history: SaveHistory,
+) -> None:
+    campaign = await _campaign(api, tenant, "Spring sale")
+    httpserver.expect_request("/Recordings/RE0001.wav").respond_with_data(
+        AUDIO, content_type="audio/x-wav"
+    )
+    _, number = await deploy(VOICEMAIL_FLOW, campaign_id=campaign)
+    call = phone(number)
+
+    asked = await call.start()
+    assert asked.spoken() == ["Please leave a message after the beep."]
+    record = asked.first("Record")
+    assert record is not None and record.attrib["maxLength"] == "60"
+
+    done = await call.record(httpserver.url_for("/Recordings/RE0001"), 14, "RE0001")
+    assert done.spoken() == ["Thank you, we will call you back."] and done.hangs_up
+
+    execution_id = execution_id_for_call(call.call_sid)
+    execution = await wait_for_status(api, tenant, execution_id, "completed")
+    assert execution["campaign_id"] == campaign
+    listed = await api.get(
+        "/api/recordings", params={"execution_id": execution_id}, headers=tenant.auth("viewer")
+    )
+    assert listed.status_code == 200, listed.text
+    [recording] = listed.json()
+    assert recording["campaign_id"] == campaign and recording["duration_s"] == 14
+    audio = await api.get(f"/api/recordings/{recording['id']}/audio", headers=tenant.auth("viewer"))
+    assert audio.status_code == 200 and audio.content == AUDIO
+    stored = list((tmp_path / "recordings" / tenant.id / campaign).iterdir())
+    assert [p.name for p in stored] == ["RE0001.wav"]
+    step = next(s for s in execution["steps"] if s["node_id"] == "closed")
+    assert step["port"] == "recorded" and step["result"]["recording_id"] == recording["id"]
+    await save_history(execution_id, "call_voicemail")
+
+
+async def test_a_caller_who_says_nothing_leaves_no_recording(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    _, number = await deploy(VOICEMAIL_FLOW)
+    call = phone(number)
+    await call.start()
+
+    done = await call.record_nothing()
+    assert done.spoken() == ["We did not hear anything. Goodbye."] and done.hangs_up
+
+    execution_id = execution_id_for_call(call.call_sid)
+    execution = await wait_for_status(api, tenant, execution_id, "completed")
+    step = next(s for s in execution["steps"] if s["node_id"] == "closed")
+    assert step["port"] == "no_audio"
