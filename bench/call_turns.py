@@ -1,28 +1,38 @@
 """Call turns: Twilio's webhook → the TwiML answer, for many concurrent calls.
 
-The app runs in this process (over ASGI, no sockets) with the Flowdeck worker on the same
-Temporal client, as `flowdeck api` runs with its embedded worker. Each simulated call
-(`callsim.SimulatedCall`: signed form posts, TwiML parsed and followed) rings a deployed
-menu flow, then presses a key `--turns` times (each press: the `<Gather>` action → the
-`call_turn` Update → a `condition` → the next `<Gather>`), then presses 9 and is hung up
-on. The floor, measured in the same run on the same server: a bare workflow answering an
-Update at once, driven with the same concurrency. Targets (SPEC §7): a gather turn p50 ≤
-25 ms, p99 ≤ 80 ms, ≤ 1.5 x a bare Update; the first TwiML of a call p99 ≤ 200 ms.
+The API is served by uvicorn on loopback in this process, with the Flowdeck worker on the
+same Temporal client, as `flowdeck api` runs with its embedded worker (and the bare worker
+beside it). The callers (Twilio's part, and the bare Update's client) run in a second
+process, as Twilio is not inside Flowdeck; they post over HTTP, so work done after a
+response is sent stays off the measured path.
+Each simulated call (`callsim.SimulatedCall`: signed form posts, TwiML parsed and
+followed) rings a deployed menu flow, then presses a key `--turns` times (each press: the
+`<Gather>` action → the `call_turn` Update → a `condition` → the next `<Gather>`), then
+presses 9 and is hung up on. The floor, measured in the same run on the same server: a
+bare workflow answering an Update at once, driven with the same concurrency. Targets (SPEC
+§7): a gather turn p50 ≤ 25 ms, p99 ≤ 80 ms, ≤ 1.5 x a bare Update; the first TwiML of a
+call p99 ≤ 200 ms.
 
-    python -m bench.call_turns --calls 50 --turns 5 --concurrency 10
+    python -m bench.call_turns --calls 100 --turns 5 --concurrency 20 --think-ms 500
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import random
+import socket
 import statistics
 import sys
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import uvicorn
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -77,6 +87,12 @@ class BareCall:
         return f"<Response><Gather>{number}</Gather></Response>"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _percentiles(name: str, latencies_s: list[float]) -> tuple[str, float, float]:
     ordered = sorted(latencies_s)
     p50 = statistics.median(ordered) * 1000
@@ -85,8 +101,14 @@ def _percentiles(name: str, latencies_s: list[float]) -> tuple[str, float, float
     return name, p50, p99
 
 
+async def _think(seconds: float) -> None:
+    """A caller listens to the prompt and presses a key: jittered, so calls do not align."""
+    if seconds > 0:
+        await asyncio.sleep(seconds * random.uniform(0.5, 1.5))
+
+
 async def _calls(
-    api: httpx.AsyncClient, count: int, turns: int, concurrency: int
+    api: httpx.AsyncClient, count: int, turns: int, concurrency: int, think_s: float
 ) -> tuple[list[float], list[float]]:
     """(first TwiML latencies, gather-turn latencies) of `count` calls."""
     gate = asyncio.Semaphore(concurrency)
@@ -109,6 +131,7 @@ async def _calls(
             if answer.first("Gather") is None:
                 raise RuntimeError(f"the call was not answered with a menu:\n{answer.text}")
             for _ in range(turns):
+                await _think(think_s)
                 began = time.perf_counter()
                 answer = await call.press("1")
                 each.append(time.perf_counter() - began)
@@ -123,7 +146,7 @@ async def _calls(
 
 
 async def _bare(
-    client: Client, queue: str, count: int, turns: int, concurrency: int
+    client: Client, queue: str, count: int, turns: int, concurrency: int, think_s: float
 ) -> list[float]:
     gate = asyncio.Semaphore(concurrency)
     each: list[float] = []
@@ -134,6 +157,7 @@ async def _bare(
                 BareCall.run, id=f"bare-{uuid.uuid4().hex}", task_queue=queue
             )
             for number in range(turns):
+                await _think(think_s)
                 began = time.perf_counter()
                 await handle.execute_update(BareCall.turn, number)
                 each.append(time.perf_counter() - began)
@@ -142,6 +166,61 @@ async def _bare(
 
     await asyncio.gather(*(one() for _ in range(count)))
     return each
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    temporal: str
+    bare_queue: str
+    calls: int
+    turns: int
+    concurrency: int
+    think_s: float
+
+
+async def _static(
+    api: httpx.AsyncClient, count: int, concurrency: int, think_s: float
+) -> list[float]:
+    """The HTTP floor: a signed webhook answered with fixed TwiML (the queue's hold music)."""
+    gate = asyncio.Semaphore(concurrency)
+    each: list[float] = []
+    caller = SimulatedCall(
+        client=api, auth_token=AUTH_TOKEN, public_url=PUBLIC_URL, to=NUMBER, from_="+15550000001"
+    )
+
+    async def one() -> None:
+        async with gate:
+            await _think(think_s)
+            began = time.perf_counter()
+            response = await caller.post(PUBLIC_URL + "/webhooks/twilio/voice/wait")
+            each.append(time.perf_counter() - began)
+            response.raise_for_status()
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return each
+
+
+Measured = tuple[list[float], list[float], list[float], list[float]]
+
+
+def _callers(plan: Plan) -> Measured:
+    """In the callers' process: (bare turns, static webhooks, first TwiMLs, call turns)."""
+
+    async def run() -> Measured:
+        client = await Client.connect(plan.temporal)
+        async with httpx.AsyncClient(base_url=plan.url, timeout=30) as api:
+            warm = max(5, plan.calls // 10)
+            await _calls(api, warm, plan.turns, plan.concurrency, 0)
+            await _bare(client, plan.bare_queue, warm, plan.turns, plan.concurrency, 0)
+            bare = await _bare(
+                client, plan.bare_queue, plan.calls, plan.turns, plan.concurrency, plan.think_s
+            )
+            static = await _static(api, plan.calls * plan.turns, plan.concurrency, plan.think_s)
+            first, turns = await _calls(api, plan.calls, plan.turns, plan.concurrency, plan.think_s)
+        return bare, static, first, turns
+
+    return asyncio.run(run())
 
 
 async def _deploy(api: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -165,6 +244,12 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--turns", type=int, default=5, help="gather turns per call")
     parser.add_argument("--concurrency", type=int, default=10, help="calls at once")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=500,
+        help="mean time a caller takes to press a key (0: back to back, a stress test)",
+    )
     args = parser.parse_args()
 
     db = database()
@@ -194,31 +279,52 @@ async def main() -> None:
             workflow_runner=UnsandboxedWorkflowRunner(),
         )
         app = create_app(settings=settings, engine=db.engine, temporal_client=env.client)
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            flowdeck,
-            bare,
-            httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as api,
-        ):
-            await _deploy(api, headers)
-            warm = max(5, args.calls // 10)
-            await _calls(api, warm, args.turns, args.concurrency)
-            await _bare(env.client, queue + "-bare", warm, args.turns, args.concurrency)
-            bare_turns = await _bare(
-                env.client, queue + "-bare", args.calls, args.turns, args.concurrency
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                timeout_keep_alive=75,
             )
-            first, turns = await _calls(api, args.calls, args.turns, args.concurrency)
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+            await asyncio.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        async with flowdeck, bare, httpx.AsyncClient(base_url=url, timeout=30) as api:
+            await _deploy(api, headers)
+            plan = Plan(
+                url=url,
+                temporal=settings.temporal_address or "",
+                bare_queue=queue + "-bare",
+                calls=args.calls,
+                turns=args.turns,
+                concurrency=args.concurrency,
+                think_s=args.think_ms / 1000,
+            )
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as callers:
+                loop = asyncio.get_running_loop()
+                measured = await loop.run_in_executor(callers, _callers, plan)
+                bare_turns, static, first, turns = measured
+        server.should_exit = True
+        await serving
     sys.stdout.write(
-        f"{args.calls} calls x {args.turns} turns, {args.concurrency} at once "
+        f"{args.calls} calls x {args.turns} turns, {args.concurrency} at once, "
+        f"~{args.think_ms:g} ms between key presses "
         "(targets: turn p50 ≤ 25 ms, p99 ≤ 80 ms, ≤ 1.5 x bare; first TwiML p99 ≤ 200 ms)\n"
     )
     rows: list[Any] = [
         _percentiles("bare: Update round-trip", bare_turns),
+        _percentiles("http: signed webhook → fixed TwiML", static),
         _percentiles("flowdeck: gather turn → TwiML", turns),
         _percentiles("flowdeck: incoming call → first TwiML", first),
     ]
     sys.stdout.write(
-        f"ratio to bare: p50 {rows[1][1] / rows[0][1]:.2f}x, p99 {rows[1][2] / rows[0][2]:.2f}x\n"
+        f"ratio to bare: p50 {rows[2][1] / rows[0][1]:.2f}x, p99 {rows[2][2] / rows[0][2]:.2f}x\n"
     )
 
 

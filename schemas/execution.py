@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from schemas.call import CallInfo, OutboundCall
+from schemas.call import CallInfo, OutboundCall, TurnAnswer
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
 
@@ -233,6 +233,18 @@ class RecordInput(BaseModel):
     reason: str | None = None
     context: dict[str, Any] | None = None
     at: datetime
+
+
+class CallAnswer(BaseModel):
+    """The `call_turn` Update's result: the TwiML-to-be and the steps walked to reach it.
+
+    The API writes `progress` after answering Twilio, so recording a turn costs the call no
+    round trip; the workflow writes the same records again (idempotently) at its end, in case
+    an answer never reached the API.
+    """
+
+    answer: TurnAnswer
+    progress: RecordInput | None = None
 
 
 class SubflowStartInput(BaseModel):

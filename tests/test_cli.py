@@ -274,3 +274,83 @@ def test_worker_refuses_to_start_without_a_temporal_address(tmp_path: Path) -> N
 
     assert result.returncode == 1
     assert "TEMPORAL_ADDRESS is not set" in result.stderr
+
+
+async def test_flowdeck_call_plays_twilio_against_the_running_product(workdir: Path) -> None:
+    """The issue-4 trial as a new user makes it: `flowdeck dev`, a menu flow deployed to a
+    number, `flowdeck call` presses 2 and hangs up; the execution is completed with hangup."""
+    ports = Ports()
+    twilio = {
+        "TWILIO_AUTH_TOKEN": "local-trial",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
+    }
+    run = DevRun.start(workdir, ports, **twilio)
+    try:
+        key = {"Authorization": f"Bearer {run.wait_for_admin_key()}"}
+        menu = {
+            "start": "menu",
+            "nodes": [
+                {
+                    "id": "menu",
+                    "type": "gather",
+                    "config": {"prompt": "Press 2 for sales.", "num_digits": 1},
+                    "transitions": {"input": "thanks"},
+                },
+                {
+                    "id": "thanks",
+                    "type": "say",
+                    "config": {"text": "You pressed {{ call.digits }}."},
+                },
+                {
+                    "id": "again",
+                    "type": "gather",
+                    "config": {"prompt": "Press 1 to hear it again."},
+                    "transitions": {"input": "thanks"},
+                },
+            ],
+        }
+        menu["nodes"][1]["transitions"] = {"next": "again"}
+        async with httpx.AsyncClient(base_url=run.base_url, timeout=10) as http:
+            flow = (
+                await http.post(
+                    "/api/flows", json={"name": "Menu", "definition": menu}, headers=key
+                )
+            ).json()
+            await http.post(f"/api/flows/{flow['id']}/versions/1/publish", headers=key)
+            await http.post("/api/phone-numbers", json={"number": "+15550123456"}, headers=key)
+            deployed = await http.post(
+                f"/api/flows/{flow['id']}/deploy",
+                json={"phone_numbers": ["+15550123456"]},
+                headers=key,
+            )
+            assert deployed.status_code == 201, deployed.text
+
+            called = await asyncio.to_thread(
+                _flowdeck_command,
+                "call",
+                "+15550123456",
+                "--api",
+                run.base_url,
+                "--step",
+                "press:2",
+                "--no-input",
+                cwd=workdir,
+                **twilio,
+            )
+            assert called.returncode == 0, called.stderr
+            assert "flow says: Press 2 for sales." in called.stdout
+            assert "flow says: You pressed 2." in called.stdout
+            assert "you hung up" in called.stdout
+
+            for _ in range(100):
+                listed = await http.get(
+                    "/api/executions", params={"flow_id": flow["id"]}, headers=key
+                )
+                [execution] = listed.json()["items"]
+                if execution["status"] == "completed":
+                    break
+                await asyncio.sleep(0.1)
+            assert (execution["status"], execution["reason"]) == ("completed", "hangup")
+        assert run.interrupt(signal.SIGINT) == 0
+    finally:
+        run.kill()

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_NAME,
         ActionInput,
         ActionOutput,
+        CallAnswer,
         CallStatusSignal,
         CancelRequest,
         ContactUpdate,
@@ -147,6 +148,8 @@ class FlowExecution:
         self._placed: set[str] = set()
         self._routed: dict[str, CallRoutedSignal] = {}
         self._done = False
+        self._told: dict[str, list[StepRecord]] = {}
+        """Records that rode on a call's answers (by CallSid:answer), written again at the end."""
         self._answered: str | None = None
         """The sid of the last call this execution placed that was answered."""
         self._path: list[str] = []
@@ -187,7 +190,7 @@ class FlowExecution:
         self._routed[signal.queue_entry_id] = signal
 
     @workflow.update(name=UPDATE_CALL_TURN)
-    async def call_turn(self, turn: CallTurn) -> TurnAnswer:
+    async def call_turn(self, turn: CallTurn) -> CallAnswer:
         """One of Twilio's requests for the live call; answered once the walk has the answer.
 
         A retried request (same turn, same Update id) gets the same answer; the API answers a
@@ -198,9 +201,11 @@ class FlowExecution:
             session = self._session = CallSession(call=turn.call)
         session.turns.setdefault(turn.turn, turn)
         await workflow.wait_condition(lambda: len(session.answers) > turn.turn or self._done)
-        if len(session.answers) > turn.turn:
-            return session.answers[turn.turn]
-        return TurnAnswer(turn=turn.turn, verbs=[Hangup()], ended=True)
+        if len(session.answers) <= turn.turn:
+            return CallAnswer(answer=TurnAnswer(turn=turn.turn, verbs=[Hangup()], ended=True))
+        records = self._told.get(f"{turn.call.call_sid}:{turn.turn}", [])
+        progress = self._record_input(records, status=None) if records else None
+        return CallAnswer(answer=session.answers[turn.turn], progress=progress)
 
     @call_turn.validator
     def _validate_turn(self, turn: CallTurn) -> None:
@@ -286,6 +291,8 @@ class FlowExecution:
             self._close_open_steps(f"cancelled: {request.reason}")
         self._end_call()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        told = [record for records in self._told.values() for record in records]
+        self._pending = told + self._pending
         self._status = status
         await self._flush(status=status, reason=reason, with_context=True)
         if status == ExecutionStatus.failed:
@@ -435,9 +442,9 @@ class FlowExecution:
 
     async def _exchange(self, session: CallSession) -> CallTurn:
         """Send what the call has gathered as the next answer; the caller's next turn."""
+        # The records walked so far ride on the answer (CallAnswer.progress).
+        self._told[f"{session.call.call_sid}:{len(session.answers)}"] = self._take_pending()
         turn = session.answer()
-        if self._pending:
-            await self._flush(status=ExecutionStatus.running)
         await workflow.wait_condition(lambda: turn in session.turns or session.hung_up is not None)
         got = session.turns.get(turn)
         if got is None:
@@ -1145,17 +1152,27 @@ class FlowExecution:
         context = {"vars": self._state.vars, "steps": self._state.steps} if with_context else None
         await workflow.execute_local_activity(
             ACTIVITY_RECORD_PROGRESS,
-            RecordInput(
-                execution_id=self._in.execution_id,
-                tenant_id=self._in.tenant_id,
-                flow_id=self._in.flow_id,
-                records=records,
-                status=status,
-                reason=reason,
-                context=context,
-                at=workflow.now(),
-            ),
+            self._record_input(records, status=status, reason=reason, context=context),
             start_to_close_timeout=RECORD_TIMEOUT,
+        )
+
+    def _record_input(
+        self,
+        records: list[StepRecord],
+        *,
+        status: ExecutionStatus | None,
+        reason: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> RecordInput:
+        return RecordInput(
+            execution_id=self._in.execution_id,
+            tenant_id=self._in.tenant_id,
+            flow_id=self._in.flow_id,
+            records=records,
+            status=status,
+            reason=reason,
+            context=context,
+            at=workflow.now(),
         )
 
 

@@ -8,13 +8,17 @@ signature gets 403 and changes nothing. Voice webhooks answer with the call's ne
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from activities.recorder import Recorder
 from api import twiml
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import error_response
@@ -48,6 +52,32 @@ def _twiml(document: str) -> Response:
     return Response(document, media_type=TWIML)
 
 
+_recording: set[asyncio.Task[None]] = set()
+"""Progress writes under way (a task keeps no strong reference to itself)."""
+
+
+def _recorder(request: Request, engine: Engine) -> Recorder:
+    """One group-committing writer per app for the calls' progress."""
+    recorder: Recorder | None = getattr(request.app.state, "call_recorder", None)
+    if recorder is None:
+        recorder = request.app.state.call_recorder = Recorder(engine)
+    return recorder
+
+
+def _reply(reply: calls.Reply, request: Request, engine: Engine) -> Response:
+    """The TwiML now; the steps the turn walked are recorded beside it, off the call's path.
+
+    Not a response background task: that would hold the connection, and with it the next
+    webhook Twilio sends on it, until the write is done.
+    """
+    if reply.progress is not None:
+        recorder = _recorder(request, engine)
+        task = asyncio.create_task(calls.record_in_batch(recorder, reply.progress))
+        _recording.add(task)
+        task.add_done_callback(_recording.discard)
+    return Response(reply.twiml, media_type=TWIML)
+
+
 @router.post("/voice", response_class=Response)
 async def voice(
     request: Request,
@@ -66,19 +96,24 @@ async def voice(
         return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
     client = await get_temporal(request)
     if execution is not None:
-        document = await calls.answer_outbound(
+        reply = await calls.answer_outbound(
             engine, client, settings, form=fields, execution_id=execution
         )
     else:
-        document = await calls.answer_inbound(
+        reply = await calls.answer_inbound(
             engine, client, settings, form=fields, environment=environment
         )
-    return _twiml(document)
+    return _reply(reply, request, engine)
 
 
 @router.post("/voice/turn", response_class=Response)
 async def voice_turn(
-    request: Request, settings: SettingsDep, execution: str, turn: int, event: str
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    execution: str,
+    turn: int,
+    event: str,
 ) -> Response:
     """A `<Gather>`, `<Record>`, `<Dial>` or `<Enqueue>` action, or a `<Redirect>`: handed to
     the call's workflow as an Update; its result is the next TwiML."""
@@ -97,7 +132,8 @@ async def voice_turn(
     if not call_turn.call.call_sid:
         return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
     client = await get_temporal(request)
-    return _twiml(await calls.exchange(client, settings, execution_id=execution, turn=call_turn))
+    reply = await calls.exchange(client, settings, execution_id=execution, turn=call_turn)
+    return _reply(reply, request, engine)
 
 
 @router.post("/voice/wait", response_class=Response)

@@ -16,20 +16,20 @@ with a hold message and a redirect back to the same turn (FLOWDECK_CALL_HOLD_AFT
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -42,11 +42,17 @@ from schemas.call import (
     UPDATE_CALL_TURN,
     CallInfo,
     CallTurn,
-    TurnAnswer,
     TurnEvent,
     execution_id_for_call,
 )
-from schemas.execution import WORKFLOW_NAME, ExecutionInput, workflow_id_for
+from schemas.execution import (
+    WORKFLOW_NAME,
+    CallAnswer,
+    ExecutionInput,
+    ExecutionStatus,
+    RecordInput,
+    workflow_id_for,
+)
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours, is_open
 from schemas.settings import Settings
@@ -55,6 +61,10 @@ from store.db import session_scope
 from store.executions import create_execution
 from store.flows import ConflictError, NotFoundError, business_hours_of, get_flow, version_to_run
 from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
+from store.timeline import apply_records
+
+if TYPE_CHECKING:
+    from activities.recorder import Recorder
 
 log = structlog.get_logger(__name__)
 
@@ -151,7 +161,8 @@ def prepare_inbound(
     """The execution row an inbound call runs as (created once per CallSid) and its input."""
     call = call_info(form)
     execution_id = execution_id_for_call(call.call_sid)
-    with session_scope(engine) as session:
+    # Reads outside the writer lock (SQLite has one writer); only the insert takes it.
+    with Session(engine) as session:
         deployment = _deployment(session, number=call.to, environment=environment)
         if deployment is None:
             log.info("call.not_deployed", to=call.to, environment=environment)
@@ -185,22 +196,6 @@ def prepare_inbound(
             "deployment_id": deployment.id,
             "fallback": fallback,
         }
-        if existing is None:
-            try:
-                create_execution(
-                    session,
-                    tenant_id=tenant_id,
-                    flow_id=flow.id,
-                    version=pinned.number,
-                    contact=contact,
-                    variables={},
-                    trigger=trigger,
-                    contact_id=contact.get("id"),
-                    execution_id=execution_id,
-                    campaign_id=deployment.campaign_id,
-                )
-            except IntegrityError:
-                session.rollback()  # the same call's retried webhook got there first
         workflow_input = ExecutionInput(
             execution_id=execution_id,
             tenant_id=tenant_id,
@@ -215,6 +210,26 @@ def prepare_inbound(
             local_steps=local_steps,
             call=call,
         )
+        campaign_id = deployment.campaign_id
+    if existing is None:
+        # After the reading session is closed: it must not hold a pooled connection while
+        # it waits for the writer.
+        try:
+            with session_scope(engine) as write:
+                create_execution(
+                    write,
+                    tenant_id=tenant_id,
+                    flow_id=workflow_input.flow_id,
+                    version=workflow_input.version,
+                    contact=contact,
+                    variables={},
+                    trigger=trigger,
+                    contact_id=contact.get("id"),
+                    execution_id=execution_id,
+                    campaign_id=campaign_id,
+                )
+        except IntegrityError:
+            pass  # the same call's retried webhook got there first
     return Answering(execution_id=execution_id, workflow_input=workflow_input)
 
 
@@ -228,61 +243,117 @@ def live_execution(engine: Engine, execution_id: str) -> Execution | None:
 # --- talking to the workflow -------------------------------------------------------------
 
 
-async def start_call(client: Client, settings: Settings, answering: Answering) -> None:
-    """Start the call's workflow, once: a retried webhook finds it running."""
-    data = answering.workflow_input
-    assert data is not None
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        # Already run and finished: the turn then answers with a goodbye.
-        await client.start_workflow(
-            WORKFLOW_NAME,
-            data,
-            id=workflow_id_for(data.execution_id),
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            request_eager_start=True,
-            rpc_timeout=RPC_TIMEOUT,
-            static_summary=f"{data.flow_name} v{data.version}: call {data.contact.get('phone')}",
-        )
+@dataclass(frozen=True)
+class Reply:
+    """The TwiML for Twilio, and the progress to record once it is sent."""
+
+    twiml: str
+    progress: RecordInput | None = None
 
 
-async def exchange(client: Client, settings: Settings, *, execution_id: str, turn: CallTurn) -> str:
+def record_progress(engine: Engine, progress: RecordInput) -> None:
+    """Write progress now (idempotent); errors are logged, the workflow writes it again."""
+    try:
+        apply_records(engine, progress)
+    except (LookupError, SQLAlchemyError):
+        log.warning("call.progress_not_recorded", execution_id=progress.execution_id)
+
+
+async def record_in_batch(recorder: Recorder, progress: RecordInput) -> None:
+    """The steps a turn walked, written after Twilio has its answer, sharing a transaction
+    with the other calls' turns (group commit). Not lost on failure: the workflow writes the
+    same records again when it ends."""
+    try:
+        await recorder.apply(progress)
+    except (LookupError, SQLAlchemyError):
+        log.warning("call.progress_not_recorded", execution_id=progress.execution_id)
+
+
+def _update_id(turn: CallTurn) -> str:
+    """Temporal answers a repeated Update id with the first one's result."""
+    return f"{turn.call.call_sid}:{turn.turn}"
+
+
+async def exchange(
+    client: Client, settings: Settings, *, execution_id: str, turn: CallTurn
+) -> Reply:
     """Hand a turn to the call's workflow; the TwiML of its answer (or a hold, or goodbye)."""
     handle = client.get_workflow_handle(workflow_id_for(execution_id))
-    update_id = f"{turn.call.call_sid}:{turn.turn}"
+    update = handle.execute_update(
+        UPDATE_CALL_TURN,
+        turn,
+        id=_update_id(turn),
+        result_type=CallAnswer,
+        rpc_timeout=RPC_TIMEOUT,
+    )
+    return await _answer(update, settings, execution_id=execution_id, turn=turn)
+
+
+async def _answer(
+    update: Awaitable[CallAnswer],
+    settings: Settings,
+    *,
+    execution_id: str,
+    turn: CallTurn,
+    starting: bool = False,
+) -> Reply:
+    """The TwiML of the turn's answer; a hold while it is not ready; a goodbye when the
+    workflow is over. With `starting`, Temporal's refusal is raised: the start failed."""
     base = settings.public_base_url
     try:
-        answer: TurnAnswer = await asyncio.wait_for(
-            handle.execute_update(
-                UPDATE_CALL_TURN,
-                turn,
-                id=update_id,
-                result_type=TurnAnswer,
-                rpc_timeout=RPC_TIMEOUT,
-            ),
-            settings.call_hold_after_s,
-        )
+        result = await asyncio.wait_for(update, settings.call_hold_after_s)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # Still working on it (the Update goes on): hold, then ask again for the same turn.
         log.info("call.hold", execution_id=execution_id, turn=turn.turn)
-        return twiml.hold(
-            base_url=base, execution_id=execution_id, turn=turn.turn, first=turn.event != "hold"
+        first = turn.event != "hold"
+        return Reply(
+            twiml.hold(base_url=base, execution_id=execution_id, turn=turn.turn, first=first)
         )
+    except WorkflowAlreadyStartedError:
+        log.info("call.already_over", execution_id=execution_id)
+        return Reply(twiml.hangup())
     except WorkflowUpdateFailedError as exc:
         cause = getattr(exc.cause, "message", None) or str(exc.cause)
         log.warning("call.turn_refused", execution_id=execution_id, turn=turn.turn, cause=cause)
-        return twiml.hangup()
+        return Reply(twiml.hangup())
     except RPCError as exc:
+        if starting:
+            raise
         # The workflow is gone (finished, or never started): nothing more to say on this call.
         log.info("call.turn_no_workflow", execution_id=execution_id, error=exc.message)
-        return twiml.hangup()
-    return twiml.render(answer, base_url=base, execution_id=execution_id)
+        return Reply(twiml.hangup())
+    document = twiml.render(result.answer, base_url=base, execution_id=execution_id)
+    return Reply(document, result.progress)
+
+
+def _start_failed(engine: Engine, execution_id: str, reason: str) -> None:
+    """The row says why, so nothing is lost silently."""
+    with session_scope(engine) as session:
+        execution = session.get(Execution, execution_id)
+        if execution is None:
+            return
+        tenant_id, flow_id = execution.tenant_id, execution.flow_id
+    record_progress(
+        engine,
+        RecordInput(
+            execution_id=execution_id,
+            tenant_id=tenant_id,
+            flow_id=flow_id,
+            status=ExecutionStatus.failed,
+            reason=reason,
+            at=utcnow(),
+        ),
+    )
 
 
 async def answer_inbound(
-    engine: Engine, client: Client, settings: Settings, *, form: Mapping[str, str], environment: str
-) -> str:
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    *,
+    form: Mapping[str, str],
+    environment: str,
+) -> Reply:
     answering = await run_in_threadpool(
         prepare_inbound,
         engine,
@@ -291,15 +362,37 @@ async def answer_inbound(
         local_steps=settings.local_action_types(),
     )
     if answering.message is not None:
-        return twiml.message_and_hangup(answering.message)
-    assert answering.execution_id is not None
-    try:
-        await start_call(client, settings, answering)
-    except RPCError as exc:
-        log.warning("call.start_failed", execution_id=answering.execution_id, error=exc.message)
-        return twiml.message_and_hangup(UNAVAILABLE)
+        return Reply(twiml.message_and_hangup(answering.message))
+    data = answering.workflow_input
+    assert data is not None
     turn = turn_of(form, turn=0, event="answer")
-    return await exchange(client, settings, execution_id=answering.execution_id, turn=turn)
+    start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        WORKFLOW_NAME,
+        data,
+        id=workflow_id_for(data.execution_id),
+        task_queue=settings.task_queue,
+        # A retried ring webhook joins the running workflow; once it is over, nothing starts.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        static_summary=f"{data.flow_name} v{data.version}: call {data.contact.get('phone')}",
+    )
+    update = client.execute_update_with_start_workflow(
+        UPDATE_CALL_TURN,
+        turn,
+        start_workflow_operation=start,
+        id=_update_id(turn),
+        result_type=CallAnswer,
+        rpc_timeout=RPC_TIMEOUT,
+    )
+    try:
+        return await _answer(
+            update, settings, execution_id=data.execution_id, turn=turn, starting=True
+        )
+    except RPCError as exc:
+        log.warning("call.start_failed", execution_id=data.execution_id, error=exc.message)
+        reason = f"the workflow could not be started: {exc.message}"
+        await run_in_threadpool(_start_failed, engine, data.execution_id, reason)
+        return Reply(twiml.message_and_hangup(UNAVAILABLE))
 
 
 async def answer_outbound(
@@ -309,11 +402,11 @@ async def answer_outbound(
     *,
     form: Mapping[str, str],
     execution_id: str,
-) -> str:
+) -> Reply:
     """A call we placed was answered: it joins the execution that placed it."""
     execution = await run_in_threadpool(live_execution, engine, execution_id)
     if execution is None:
         log.warning("call.unknown_execution", execution_id=execution_id)
-        return twiml.hangup()
+        return Reply(twiml.hangup())
     turn = turn_of(form, turn=0, event="answer")
     return await exchange(client, settings, execution_id=execution.id, turn=turn)

@@ -248,3 +248,53 @@ async def test_a_number_nobody_deployed_to_says_so_and_hangs_up(
     answer = await phone("+15550000001").start()
     assert answer.spoken() == ["The number you have called is not in service. Goodbye."]
     assert answer.hangs_up
+
+
+SPEECH_FLOW: dict[str, Any] = {
+    "start": "ask",
+    "nodes": [
+        {
+            "id": "ask",
+            "type": "gather",
+            "config": {
+                "prompt": "Say sales or support.",
+                "input": "dtmf speech",
+                "hints": "sales, support",
+                "language": "en-GB",
+            },
+            "transitions": {"input": "route"},
+        },
+        {
+            "id": "route",
+            "type": "split",
+            "config": {
+                "cases": [
+                    {"port": "sales", "when": {"var": "call.speech", "op": "eq", "value": "sales"}}
+                ]
+            },
+            "transitions": {"sales": "yes", "else": "no"},
+        },
+        {"id": "yes", "type": "say", "config": {"text": "Sales, {{ call.speech }}."}},
+        {"id": "no", "type": "say", "config": {"text": "Not sales."}},
+    ],
+}
+
+
+async def test_speech_is_gathered_and_compared_regardless_of_case_and_punctuation(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, deploy: Deploy, phone: Phone
+) -> None:
+    _, number = await deploy(SPEECH_FLOW)
+    call = phone(number)
+    asked = await call.start()
+    gather = asked.first("Gather")
+    assert gather is not None
+    assert gather.attrib["input"] == "dtmf speech" and gather.attrib["hints"] == "sales, support"
+    assert gather.attrib["language"] == "en-GB"
+
+    answer = await call.say("Sales!", confidence=0.87)
+
+    assert answer.spoken() == ["Sales, Sales!."]
+    execution_id = execution_id_for_call(call.call_sid)
+    execution = await wait_for_status(api, tenant, execution_id, "completed")
+    ask = next(s for s in execution["steps"] if s["node_id"] == "ask")
+    assert ask["result"]["speech"] == "Sales!" and ask["result"]["confidence"] == 0.87
