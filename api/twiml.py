@@ -8,7 +8,7 @@ workflow, and a retried request is recognisably the same turn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -16,6 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from schemas.call import (
     Dial,
     Enqueue,
+    Fallback,
     Gather,
     Hangup,
     Play,
@@ -27,6 +28,7 @@ from schemas.call import (
     Verb,
 )
 
+VOICE_PATH = "/webhooks/twilio/voice"
 TURN_PATH = "/webhooks/twilio/voice/turn"
 WAIT_PATH = "/webhooks/twilio/voice/wait"
 HOLD_MESSAGE = "Please hold."
@@ -112,6 +114,12 @@ def _verb(response: VoiceResponse, verb: Verb, url: Callable[[int, TurnEvent], s
             response.redirect(url(verb.turn, verb.event), method="POST")
         case Hangup():
             response.hangup()
+        case Fallback():
+            base = url(0, "answer").split("/webhooks/", 1)[0]
+            fallback = urlencode({"fallback": "true"})
+            response.redirect(f"{base}{VOICE_PATH}?{fallback}", method="POST")
+        case _:
+            assert_never(verb)
 
 
 def hold(*, base_url: str, execution_id: str, turn: int, first: bool) -> str:

@@ -23,10 +23,11 @@ ACTIVITY_RELEASE_AGENT = "release_agent"
 _CALL_NAMESPACE = uuid.UUID("0b8e6c1e-5a57-4f0e-9d57-3c3f1f4f2a61")
 
 
-def execution_id_for_call(call_sid: str) -> str:
+def execution_id_for_call(call_sid: str, *, fallback: bool = False) -> str:
     """The execution an inbound call runs as, derived from its CallSid: a retried webhook
-    finds the same execution and its workflow, never a second one."""
-    return uuid.uuid5(_CALL_NAMESPACE, call_sid).hex
+    finds the same execution and its workflow, never a second one. The call's fallback flow
+    (when its flow failed mid-call) runs as a second execution, derived the same way."""
+    return uuid.uuid5(_CALL_NAMESPACE, f"{call_sid}:fallback" if fallback else call_sid).hex
 
 
 TurnEvent = Literal[
@@ -145,8 +146,15 @@ class Hangup(BaseModel):
     verb: Literal["hangup"] = "hangup"
 
 
+class Fallback(BaseModel):
+    """Hand the call to its deployment's fallback flow (the flow failed mid-call)."""
+
+    verb: Literal["fallback"] = "fallback"
+
+
 Verb = Annotated[
-    Say | Play | Gather | Record | Dial | Enqueue | Redirect | Hangup, Field(discriminator="verb")
+    Say | Play | Gather | Record | Dial | Enqueue | Redirect | Hangup | Fallback,
+    Field(discriminator="verb"),
 ]
 
 

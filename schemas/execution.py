@@ -124,6 +124,8 @@ class ExecutionInput(BaseModel):
     """Action step types this execution runs as local activities (Settings.local_action_types)."""
     call: CallInfo | None = None
     """The live call an inbound call's execution answers (SPEC §4 `call_incoming`)."""
+    fallback_on_failure: bool = False
+    """The call's deployment has a fallback flow: a failure mid-call hands the call to it."""
     dial: OutboundCall | None = None
     """A call to place before the first step; the flow runs on it once answered."""
     resume: ResumeState | None = None

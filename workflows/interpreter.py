@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         UPDATE_CALL_TURN,
         CallRoutedSignal,
         CallTurn,
+        Fallback,
         Hangup,
         OutboundCall,
         ReleaseAgent,
@@ -289,7 +290,7 @@ class FlowExecution:
             request = self._cancel or CancelRequest(reason="cancelled in Temporal")
             status, reason = ExecutionStatus.cancelled, request.reason
             self._close_open_steps(f"cancelled: {request.reason}")
-        self._end_call()
+        self._end_call(failed=status == ExecutionStatus.failed)
         await workflow.wait_condition(workflow.all_handlers_finished)
         told = [record for records in self._told.values() for record in records]
         self._pending = told + self._pending
@@ -603,12 +604,21 @@ class FlowExecution:
             )
         )
 
-    def _end_call(self) -> None:
-        """The execution is over: a call still on the line is told to hang up."""
+    def _end_call(self, *, failed: bool) -> None:
+        """The execution is over: a call still on the line is told to hang up, or, when the
+        flow failed and the number has a fallback flow, handed to it."""
         self._done = True
         session = self._session
-        if session is not None and not session.ended and session.hung_up is None:
-            session.answer(ended=True)
+        if session is None or session.ended or session.hung_up is not None:
+            return
+        inbound = self._in.call
+        answering_inbound = inbound is not None and session.call.call_sid == inbound.call_sid
+        if failed and self._in.fallback_on_failure and answering_inbound:
+            session.verbs = [Fallback()]  # what was gathered for the failed flow is moot
+            session.answer()
+            session.ended = True
+            return
+        session.answer(ended=True)
 
     # --- pure steps ----------------------------------------------------------------------
 

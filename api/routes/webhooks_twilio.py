@@ -85,9 +85,11 @@ async def voice(
     engine: EngineDep,
     execution: str | None = None,
     environment: str = "production",
+    fallback: bool = False,
 ) -> Response:
     """A call to one of our numbers (or an answered call we placed, `?execution=<id>`): the
-    flow deployed to the number (in `?environment=`, production by default) answers it."""
+    flow deployed to the number (in `?environment=`, production by default) answers it.
+    `?fallback=true`: the flow failed mid-call, and the deployment's fallback flow takes it."""
     form = await _signed_form(request, settings)
     if form is None:
         return _forbidden()
@@ -101,7 +103,12 @@ async def voice(
         )
     else:
         reply = await calls.answer_inbound(
-            engine, client, settings, form=fields, environment=environment
+            engine,
+            client,
+            settings,
+            form=fields,
+            environment=environment,
+            after_failure=fallback,
         )
     return _reply(reply, request, engine)
 

@@ -156,11 +156,20 @@ def _caller(session: Session, *, tenant_id: str, phone: str) -> dict[str, Any]:
 
 
 def prepare_inbound(
-    engine: Engine, *, form: Mapping[str, str], environment: str, local_steps: list[str]
+    engine: Engine,
+    *,
+    form: Mapping[str, str],
+    environment: str,
+    local_steps: list[str],
+    after_failure: bool = False,
 ) -> Answering:
-    """The execution row an inbound call runs as (created once per CallSid) and its input."""
+    """The execution row an inbound call runs as (created once per CallSid) and its input.
+
+    `after_failure`: the deployed flow failed mid-call and handed the call over; its
+    fallback flow answers, as a second execution of the call.
+    """
     call = call_info(form)
-    execution_id = execution_id_for_call(call.call_sid)
+    execution_id = execution_id_for_call(call.call_sid, fallback=after_failure)
     # Reads outside the writer lock (SQLite has one writer); only the insert takes it.
     with Session(engine) as session:
         deployment = _deployment(session, number=call.to, environment=environment)
@@ -172,6 +181,10 @@ def prepare_inbound(
         version: int | None = deployment.version
         if existing is not None:
             flow_id, version = existing.flow_id, existing.version
+        elif after_failure:
+            if deployment.fallback_flow_id is None:
+                return Answering(message=UNAVAILABLE)
+            flow_id, version, fallback = deployment.fallback_flow_id, None, True
         elif deployment.schedule and not is_open(
             BusinessHours.model_validate(deployment.schedule), utcnow()
         ):
@@ -209,6 +222,7 @@ def prepare_inbound(
             contact_id=contact.get("id"),
             local_steps=local_steps,
             call=call,
+            fallback_on_failure=deployment.fallback_flow_id is not None and not fallback,
         )
         campaign_id = deployment.campaign_id
     if existing is None:
@@ -353,6 +367,7 @@ async def answer_inbound(
     *,
     form: Mapping[str, str],
     environment: str,
+    after_failure: bool = False,
 ) -> Reply:
     answering = await run_in_threadpool(
         prepare_inbound,
@@ -360,6 +375,7 @@ async def answer_inbound(
         form=form,
         environment=environment,
         local_steps=settings.local_action_types(),
+        after_failure=after_failure,
     )
     if answering.message is not None:
         return Reply(twiml.message_and_hangup(answering.message))

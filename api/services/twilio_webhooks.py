@@ -147,8 +147,11 @@ def apply_call_status(engine: Engine, form: Mapping[str, str]) -> Target | None:
             if _forward(CALL_RANK, row.status, status):
                 conn.execute(sa.update(_outbox).where(_outbox.c.id == row.id).values(status=status))
         else:
-            # Not a call we placed: an inbound call runs as the execution its CallSid names.
+            # Not a call we placed: an inbound call runs as the execution its CallSid names,
+            # or, once its flow failed, as its fallback flow's.
             execution_id = execution_id_for_call(sid)
+            if _live_workflow(conn, execution_id) is None:
+                execution_id = execution_id_for_call(sid, fallback=True)
         live = _live_workflow(conn, execution_id)
         if row is None and live is None:
             log.info("twilio.call_status.unknown_call", call_sid=sid, status=status)

@@ -1,0 +1,103 @@
+"""A deployment's fallback flow answers outside its schedule, and takes over a call whose flow
+failed mid-call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from temporalio.worker import Worker
+
+from callsim import SimulatedCall
+from schemas.call import execution_id_for_call
+from tests.api.helpers import TenantKeys, make_flow, wait_for_status
+from tests.calls.conftest import Deploy
+
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+FAILING: dict[str, Any] = {
+    "start": "ask",
+    "nodes": [
+        {
+            "id": "ask",
+            "type": "gather",
+            "config": {"prompt": "Press 1 for your balance."},
+            "transitions": {"input": "broken"},
+        },
+        {
+            "id": "broken",
+            "type": "end",
+            "config": {"status": "failed", "reason": "the core banking system is down"},
+        },
+    ],
+}
+APOLOGY: dict[str, Any] = {
+    "start": "sorry",
+    "nodes": [
+        {"id": "sorry", "type": "say", "config": {"text": "Sorry, please call again later."}},
+    ],
+}
+
+
+async def test_a_flow_that_fails_mid_call_hands_the_caller_to_the_fallback_flow(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    fallback = await make_flow(api, tenant, APOLOGY, name="Apology")
+    _, number = await deploy(FAILING, fallback_flow_id=fallback["id"])
+    call = phone(number)
+    await call.start()
+
+    answer = await call.press("1")  # the flow fails; Twilio follows the redirect
+
+    assert answer.spoken() == ["Sorry, please call again later."] and answer.hangs_up
+    handed = call.history[-2]
+    redirect = handed.first("Redirect")
+    assert redirect is not None and (redirect.text or "").endswith("/voice?fallback=true")
+    failed = await wait_for_status(api, tenant, execution_id_for_call(call.call_sid), "failed")
+    assert failed["reason"] == "the core banking system is down"
+    rescued = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid, fallback=True), "completed"
+    )
+    assert rescued["flow_id"] == fallback["id"] and rescued["trigger"]["fallback"] is True
+
+
+async def test_outside_the_schedule_the_fallback_flow_answers(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    fallback = await make_flow(api, tenant, APOLOGY, name="Closed")
+    tomorrow = DAYS[(datetime.now(UTC).weekday() + 1) % 7]
+    schedule = {"start": "09:00", "end": "17:00", "timezone": "UTC", "days": [tomorrow]}
+    _, number = await deploy(FAILING, schedule=schedule, fallback_flow_id=fallback["id"])
+    call = phone(number)
+
+    answer = await call.start()
+
+    assert answer.spoken() == ["Sorry, please call again later."] and answer.hangs_up
+    execution = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid), "completed"
+    )
+    assert execution["flow_id"] == fallback["id"] and execution["trigger"]["fallback"] is True
+
+
+async def test_outside_the_schedule_without_a_fallback_the_caller_hears_we_are_closed(
+    worker: Worker, deploy: Deploy, phone: Callable[..., SimulatedCall]
+) -> None:
+    tomorrow = DAYS[(datetime.now(UTC).weekday() + 1) % 7]
+    schedule = {"start": "09:00", "end": "17:00", "timezone": "UTC", "days": [tomorrow]}
+    _, number = await deploy(FAILING, schedule=schedule)
+
+    answer = await phone(number).start()
+
+    assert answer.spoken() == [
+        "We are closed now. Please call again during our opening hours. Goodbye."
+    ]
+    assert answer.hangs_up
