@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.flows import ConflictError, InvalidInputError, NotFoundError
+from store.flows import ConflictError, InvalidInputError, NotFoundError, check_known
 from store.models import ApiKey, Campaign, Deployment, Execution, Recording, utcnow
 
 
@@ -120,17 +120,14 @@ def check_campaign_ids(
             select(Campaign.id).where(Campaign.tenant_id == tenant_id, col(Campaign.id).in_(wanted))
         ).all()
     )
-    details = [
-        {
-            "path": f"{path}[{i}]",
-            "code": "not_found",
-            "message": f"no campaign {campaign_id} in this tenant",
-        }
-        for i, campaign_id in enumerate(wanted)
-        if campaign_id not in known
-    ]
-    if details:
-        raise InvalidInputError("unknown campaigns", details=details)
+    check_known(
+        wanted,
+        known,
+        path=path,
+        code="not_found",
+        problem=lambda campaign_id: f"no campaign {campaign_id} in this tenant",
+        message="unknown campaigns",
+    )
 
 
 def check_campaign_id(

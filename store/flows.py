@@ -7,7 +7,7 @@ becomes archived when another one is published.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from schemas.api_errors import invalid_flow_response
 from schemas.flow import FlowDocument
 from schemas.validation import Problem, ValidationReport, validate_flow
 from store.events import record_event
-from store.models import Flow, FlowVersion, Tenant, utcnow
+from store.models import Deployment, Flow, FlowVersion, Tenant, utcnow
 
 FLOW_FIELDS = frozenset(
     {
@@ -56,6 +56,25 @@ class InvalidInputError(ValueError):
         self.message = message
         self.code = code
         self.details = [dict(d) for d in details]
+
+
+def check_known(
+    items: Sequence[str],
+    known: Collection[str],
+    *,
+    path: str,
+    code: str,
+    problem: Callable[[str], str],
+    message: str,
+) -> None:
+    """422 with one detail (at `path[i]`) per item that is not among `known`."""
+    details = [
+        {"path": f"{path}[{i}]", "code": code, "message": problem(item)}
+        for i, item in enumerate(items)
+        if item not in known
+    ]
+    if details:
+        raise InvalidInputError(message, details=details)
 
 
 # --- definitions -------------------------------------------------------------------------
@@ -184,8 +203,22 @@ def update_flow(
 
 
 def delete_flow(session: Session, *, tenant_id: str, flow_id: str) -> None:
-    """Soft delete: the flow stops triggering and frees its priority; executions stay."""
+    """Soft delete: the flow stops triggering and frees its priority; executions stay.
+
+    A flow a number answers with (or falls back to) is refused: deploy another flow first.
+    """
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+    answering = session.exec(
+        select(Deployment.number).where(
+            sa.or_(col(Deployment.flow_id) == flow_id, col(Deployment.fallback_flow_id) == flow_id),
+            col(Deployment.replaced_at).is_(None),
+        )
+    ).all()
+    if answering:
+        numbers = ", ".join(sorted(set(answering)))
+        raise ConflictError(
+            f"flow {flow_id} answers calls to {numbers}: deploy another flow there first"
+        )
     flow.deleted_at = utcnow()
     flow.updated_at = flow.deleted_at
     flow.enabled = False

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.db import session_scope
-from store.flows import ConflictError, InvalidInputError, NotFoundError
+from store.flows import ConflictError, InvalidInputError, NotFoundError, check_known
 from store.models import Agent, Department, Deployment, PhoneNumber, utcnow
 
 ENVIRONMENTS = ("production", "staging")
@@ -300,17 +300,14 @@ def _check_agent(session: Session, agent: Agent) -> None:
             )
         ).all()
     }
-    details = [
-        {
-            "path": f"$.department_ids[{i}]",
-            "code": "not_found",
-            "message": f"no department {d} in this tenant",
-        }
-        for i, d in enumerate(wanted)
-        if d not in known
-    ]
-    if details:
-        raise InvalidInputError("unknown departments", details=details)
+    check_known(
+        wanted,
+        known,
+        path="$.department_ids",
+        code="not_found",
+        problem=lambda d: f"no department {d} in this tenant",
+        message="unknown departments",
+    )
 
 
 def create_agent(session: Session, *, tenant_id: str, fields: Mapping[str, Any]) -> Agent:

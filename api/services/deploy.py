@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from store import telephony
 from store.campaigns import check_campaign_id
-from store.flows import InvalidInputError, NotFoundError, get_flow, version_to_run
+from store.flows import InvalidInputError, NotFoundError, check_known, get_flow, version_to_run
 from store.models import Deployment
 
 
@@ -37,17 +37,14 @@ def _check_fallback(session: Session, *, tenant_id: str, flow_id: str, fallback:
 def _number_ids(session: Session, *, tenant_id: str, numbers: Sequence[str]) -> list[str]:
     """The ids of the tenant's registered numbers, or 422 naming each unregistered entry."""
     known = telephony.find_tenant_numbers(session, tenant_id=tenant_id, numbers=numbers)
-    details = [
-        {
-            "path": f"$.phone_numbers[{i}]",
-            "code": "not_registered",
-            "message": f"{number} is not a phone number of this tenant (see /api/phone-numbers)",
-        }
-        for i, number in enumerate(numbers)
-        if number not in known
-    ]
-    if details:
-        raise InvalidInputError("unknown phone numbers", details=details)
+    check_known(
+        numbers,
+        known,
+        path="$.phone_numbers",
+        code="not_registered",
+        problem=lambda n: f"{n} is not a phone number of this tenant (see /api/phone-numbers)",
+        message="unknown phone numbers",
+    )
     return [known[number].id for number in numbers]
 
 

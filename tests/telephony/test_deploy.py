@@ -192,3 +192,27 @@ async def test_concurrent_deploys_of_a_number_leave_exactly_one_active(
         rows += history.json()
     assert len(rows) == 4
     assert [r["id"] for r in rows if r["active"]] == [active["id"]]
+
+
+async def test_a_flow_a_number_answers_with_cannot_be_deleted_until_it_is_replaced(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    menu = await make_flow(api, tenant, name="Menu")
+    closed = await make_flow(api, tenant, name="Closed")
+    other = await make_flow(api, tenant, name="New menu")
+    number = (await register(api, tenant))["number"]
+    deployed = await _deploy(
+        api, tenant, menu["id"], phone_numbers=[number], fallback_flow_id=closed["id"]
+    )
+    assert deployed.status_code == 201, deployed.text
+
+    for flow in (menu, closed):
+        refused = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+        assert refused.status_code == 409, refused.text
+        assert number in refused.json()["error"]["message"]
+
+    moved = await _deploy(api, tenant, other["id"], phone_numbers=[number])
+    assert moved.status_code == 201, moved.text
+    for flow in (menu, closed):
+        deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+        assert deleted.status_code == 204, deleted.text
