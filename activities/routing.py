@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import structlog
@@ -114,13 +115,25 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def offer_status_url(settings: Settings, offer: routing.Offer) -> str:
+    """Where Twilio reports how the agent's call ended: a missed offer goes to another agent."""
+    query = urlencode({"offer": offer.queue_entry_id, "agent": offer.agent_id})
+    return f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status?{query}"
+
+
 async def _call_agent(
     offer: routing.Offer, *, settings: Settings, http: httpx.AsyncClient, twiml: str, sender: str
 ) -> tuple[str, str]:
     """Place the agent's call through Twilio; (sid, status)."""
     try:
         client = twilio_client(settings, HttpxTwilioClient(http, timeout=settings.twilio_timeout_s))
-        call = await client.calls.create_async(to=offer.to, from_=sender, twiml=twiml)
+        call = await client.calls.create_async(
+            to=offer.to,
+            from_=sender,
+            twiml=twiml,
+            status_callback=offer_status_url(settings, offer),
+            status_callback_event=["completed"],
+        )
     except TwilioRestException as exc:
         refused = 400 <= exc.status < 500 and exc.status not in (408, 429)
         raise DispatchError(_describe(exc), retryable=not refused) from None
@@ -152,6 +165,7 @@ async def dispatch_offer(
         "queue_entry_id": offer.queue_entry_id,
         "agent_id": offer.agent_id,
         "call_sid": offer.call_sid,
+        "status_callback": offer_status_url(settings, offer),
     }
     provider, sid, status = "sandbox", None, "sent"
     if settings.provider_voice == "twilio":

@@ -446,6 +446,36 @@ def withdraw_offer(engine: Engine, *, offer: Offer) -> None:
         )
 
 
+def missed_offer(engine: Engine, *, queue_entry_id: str, agent_id: str) -> tuple[str, list[str]]:
+    """The agent did not take the call it was offered (no answer, busy, failed): the caller
+    waits again, the agent is set offline (as a contact centre marks a missed offer), and the
+    ids of the available agents of the caller's department are returned (with the tenant),
+    to offer it anew. Nothing changes when the entry is no longer offered to that agent."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        conn = session.connection()
+        entry = session.get(QueuedCall, queue_entry_id)
+        if entry is None or entry.status != OFFERED or entry.agent_id != agent_id:
+            return "", []
+        conn.execute(
+            sa.update(_entries)
+            .where(_entries.c.id == queue_entry_id, _entries.c.status == OFFERED)
+            .values(status=WAITING, agent_id=None, offered_at=None)
+        )
+        conn.execute(
+            sa.update(_agents)
+            .where(_agents.c.id == agent_id, _agents.c.status == "busy")
+            .values(status="offline", status_changed_at=now, updated_at=now)
+        )
+        agents = session.exec(
+            select(Agent)
+            .where(Agent.tenant_id == entry.tenant_id, Agent.status == "available")
+            .order_by(col(Agent.status_changed_at))
+        ).all()
+        ready = [a.id for a in agents if entry.department_id in (a.department_ids or [])]
+        return entry.tenant_id, ready
+
+
 def waiting_entries(session: Session, *, tenant_id: str, department_id: str) -> list[QueuedCall]:
     """A department's queue in the order it is served."""
     query = (

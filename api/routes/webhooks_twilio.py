@@ -23,7 +23,9 @@ from api import twiml
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import error_response
 from api.services import calls
+from api.services import routing as routing_service
 from api.services import twilio_webhooks as hooks
+from api.services.routing import TwilioHttpDep
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["twilio"])
 
@@ -157,12 +159,31 @@ def _path(name: str, code: str, where: str = "form") -> dict[str, str]:
 
 
 @router.post("/status", response_class=Response)
-async def call_status(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+async def call_status(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    http: TwilioHttpDep,
+    offer: str | None = None,
+    agent: str | None = None,
+) -> Response:
     """A call's status callback (CallSid, CallStatus, AnsweredBy, CallDuration): recorded on
-    the call's outbox row and signalled to its execution."""
+    the call's outbox row and signalled to its execution. With `?offer=&agent=`, the end of
+    an agent's call into a queue: a missed one is offered to another agent."""
     form = await _signed_form(request, settings)
     if form is None:
         return _forbidden()
+    if offer is not None and agent is not None:
+        await routing_service.offer_ended(
+            engine=engine,
+            settings=settings,
+            http=http,
+            temporal=await routing_service.temporal_or_none(request),
+            queue_entry_id=offer,
+            agent_id=agent,
+            call_status=_fields(form).get("CallStatus", ""),
+        )
+        return Response(str(VoiceResponse()), media_type=TWIML)
     target = await run_in_threadpool(hooks.apply_call_status, engine, _fields(form))
     if target is not None:
         await hooks.send_signal(await get_temporal(request), target)

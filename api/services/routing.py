@@ -249,6 +249,46 @@ async def agent_available(
     return offer
 
 
+MISSED = frozenset({"no-answer", "busy", "failed", "canceled"})
+
+
+async def offer_ended(
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+    queue_entry_id: str,
+    agent_id: str,
+    call_status: str,
+) -> routing.Offer | None:
+    """The status callback of an agent's call into a queue. A missed one (no answer, busy,
+    failed) puts the caller back in line, sets the agent offline and offers the caller to
+    the longest-idle available agent of its department; a completed one changes nothing (the
+    caller's `<Enqueue>` action ends the transfer)."""
+    if call_status not in MISSED:
+        return None
+    tenant_id, candidates = await run_in_threadpool(
+        routing.missed_offer, engine, queue_entry_id=queue_entry_id, agent_id=agent_id
+    )
+    log.info("queue_offer.missed", queue_entry_id=queue_entry_id, agent_id=agent_id)
+    for candidate in candidates:
+        offer = await run_in_threadpool(
+            routing.next_offer, engine, tenant_id=tenant_id, agent_id=candidate
+        )
+        if offer is None:
+            continue
+        try:
+            await dispatch.dispatch_offer(
+                offer, engine=engine, settings=settings, http=http.client, temporal=temporal
+            )
+        except dispatch.DispatchError as exc:
+            log.warning("agent.offer_failed", agent_id=candidate, error=str(exc))
+            continue
+        return offer
+    return None
+
+
 # --- a department's queue ------------------------------------------------------------------
 
 

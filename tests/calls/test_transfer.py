@@ -18,6 +18,7 @@ from tests.calls.conftest import Deploy, SaveHistory
 
 SALES_LINE = "+15550104040"
 ASHA = "+15550105050"
+BO = "+15550106060"
 Phone = Callable[..., SimulatedCall]
 
 
@@ -230,3 +231,49 @@ async def test_a_caller_who_hangs_up_in_the_queue_leaves_it_and_the_execution_co
             break
         await asyncio.sleep(0.05)
     assert left.json() == []
+
+
+async def test_an_agent_who_misses_a_queue_offer_goes_offline_and_the_next_agent_gets_it(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Phone,
+    sales: dict[str, Any],
+) -> None:
+    asha = sales["agent"]
+    bo = await api.post(
+        "/api/agents",
+        json={"name": "Bo", "phone": BO, "department_ids": [sales["department"]["id"]]},
+        headers=tenant.auth("manager"),
+    )
+    assert bo.status_code == 201, bo.text
+    _, number = await deploy(menu_flow())
+    call = phone(number)
+    await call.start()
+    await call.press("2")  # nobody available: queued
+    await _set_status(api, tenant, asha["id"], "available")  # offered to Asha
+    await _set_status(api, tenant, bo.json()["id"], "available")  # nothing waits for Bo
+    [offer] = await _offers(api, tenant, ASHA)
+
+    missed = await call.post(offer["content"]["status_callback"], {"CallStatus": "no-answer"})
+
+    assert missed.status_code == 200
+    assert await _agent_status(api, tenant, asha["id"]) == "offline"
+    assert await _agent_status(api, tenant, bo.json()["id"]) == "busy"
+    [offered_to_bo] = await _offers(api, tenant, BO)
+    assert offered_to_bo["content"]["queue_entry_id"] == offer["content"]["queue_entry_id"]
+    connected = await call.queue_ends("bridged", queue_time_s=70)
+    assert connected.verbs == ["Hangup"]
+    execution = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid), "completed"
+    )
+    transfer = next(s for s in execution["steps"] if s["node_id"] == "sales")
+    assert transfer["result"]["agent_name"] == "Bo"
+
+
+async def _offers(api: httpx.AsyncClient, tenant: TenantKeys, to: str) -> list[dict[str, Any]]:
+    outbox = await api.get(
+        "/api/outbox", params={"channel": "voice"}, headers=tenant.auth("viewer")
+    )
+    return [m for m in outbox.json()["items"] if m["to"] == to]
