@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import random
 import socket
@@ -38,7 +39,7 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.main import create_app
-from bench.common import database, temporal_server
+from bench.common import Database, database, postgres, temporal_server
 from callsim import SimulatedCall
 from cli import configure_logging
 from schemas.settings import Settings
@@ -250,9 +251,16 @@ async def main() -> None:
         default=500,
         help="mean time a caller takes to press a key (0: back to back, a stress test)",
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="a real PostgreSQL (pgserver) instead of SQLite"
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres()) if args.postgres else None
+        await _run(args, database(url))
 
-    db = database()
+
+async def _run(args: argparse.Namespace, db: Database) -> None:
     with session_scope(db.engine) as session:
         _, secret = issue_key(session, tenant_id=db.tenant_id, name="bench", role="manager")
     headers = {"Authorization": f"Bearer {secret}"}
@@ -314,7 +322,7 @@ async def main() -> None:
         await serving
     sys.stdout.write(
         f"{args.calls} calls x {args.turns} turns, {args.concurrency} at once, "
-        f"~{args.think_ms:g} ms between key presses "
+        f"~{args.think_ms:g} ms between key presses, {'PostgreSQL' if args.postgres else 'SQLite'} "
         "(targets: turn p50 ≤ 25 ms, p99 ≤ 80 ms, ≤ 1.5 x bare; first TwiML p99 ≤ 200 ms)\n"
     )
     rows: list[Any] = [

@@ -6,8 +6,8 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,21 @@ class Database:
     engine: Engine
     tenant_id: str
     directory: Path
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL 16 (the `pgserver` package) in a temporary directory; its URL."""
+    import pgserver
+
+    directory = tempfile.mkdtemp(prefix="flowdeck-bench-pg-")
+    server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        server.psql("CREATE DATABASE bench;")
+        yield server.get_uri("bench").replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        server.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def database(url: str | None = None) -> Database:

@@ -295,7 +295,8 @@ class FlowExecution:
         told = [record for records in self._told.values() for record in records]
         self._pending = told + self._pending
         self._status = status
-        await self._flush(status=status, reason=reason, with_context=True)
+        on_call = self._session is not None
+        await self._flush(status=status, reason=reason, with_context=True, regular=on_call)
         if status == ExecutionStatus.failed:
             raise ApplicationError(reason or "failed", type="FlowFailed", non_retryable=True)
         return ExecutionResult(
@@ -1152,18 +1153,28 @@ class FlowExecution:
         reason: str | None = None,
         with_context: bool = False,
         keep_open: bool = False,
+        regular: bool = False,
     ) -> None:
-        """Write buffered records (and open ones, when `keep_open`) with a local activity."""
+        """Write buffered records (and open ones, when `keep_open`) with a local activity, or
+        with a regular one (`regular`) when a caller waits for this workflow task's answer:
+        a local activity holds the task, and so the answer, until the write is done."""
         records = self._take_pending()
         if keep_open:
             records.extend(r.model_copy() for r in self._open.values())
         if status is not None and status not in (ExecutionStatus.running, ExecutionStatus.waiting):
             self._status = status
         context = {"vars": self._state.vars, "steps": self._state.steps} if with_context else None
+        progress = self._record_input(records, status=status, reason=reason, context=context)
+        if regular:
+            await workflow.execute_activity(
+                ACTIVITY_RECORD_PROGRESS,
+                progress,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                summary="record progress",
+            )
+            return
         await workflow.execute_local_activity(
-            ACTIVITY_RECORD_PROGRESS,
-            self._record_input(records, status=status, reason=reason, context=context),
-            start_to_close_timeout=RECORD_TIMEOUT,
+            ACTIVITY_RECORD_PROGRESS, progress, start_to_close_timeout=RECORD_TIMEOUT
         )
 
     def _record_input(
