@@ -298,3 +298,27 @@ async def test_speech_is_gathered_and_compared_regardless_of_case_and_punctuatio
     execution = await wait_for_status(api, tenant, execution_id, "completed")
     ask = next(s for s in execution["steps"] if s["node_id"] == "ask")
     assert ask["result"]["speech"] == "Sales!" and ask["result"]["confidence"] == 0.87
+
+
+async def test_a_ring_retried_after_the_call_ended_starts_nothing_and_changes_nothing(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, deploy: Deploy, phone: Phone
+) -> None:
+    _, number = await deploy(MENU_FLOW)
+    call = phone(number)
+    first = await call.start()
+    pressed = await call.press("1")  # "Sales it is." and the flow hangs up
+    execution_id = execution_id_for_call(call.call_sid)
+    done = await wait_for_status(api, tenant, execution_id, "completed")
+
+    # Temporal answers a repeated Update id with its first result, even once the run closed.
+    late = await call.start()
+    assert late.text == first.text
+    assert (await call.press("1")).text == pressed.text
+    unknown = await call.post(
+        call.public_url
+        + f"/webhooks/twilio/voice/turn?execution={execution_id}&turn=2&event=input",
+        {"Digits": "5"},
+    )
+    assert unknown.status_code == 200 and "<Hangup" in unknown.text  # over: nothing to say
+    again = await wait_for_status(api, tenant, execution_id, "completed")
+    assert again["reason"] == done["reason"] and len(again["steps"]) == len(done["steps"])
