@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from activities.recorder import Recorder
 from api.errors import install_error_handlers
 from api.routes import api_router
 from api.temporal import connect_temporal
@@ -61,6 +62,8 @@ def create_app(
     app.state.engine = engine
     app.state.temporal_client = temporal_client
     app.state.temporal_lock = asyncio.Lock()
+    # Writes the steps of call turns after Twilio has its answer, group-committed.
+    app.state.call_recorder = Recorder(engine)
     install_error_handlers(app)
     app.include_router(api_router)
     return app

@@ -7,7 +7,7 @@ workflow, and a retried request is recognisably the same turn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, assert_never
 from urllib.parse import urlencode
 
@@ -48,26 +48,37 @@ def _say(target: Any, verb: Say | Play) -> None:
     target.say(verb.text, **options)
 
 
+@dataclass(frozen=True)
+class _Urls:
+    """Where an answer's callbacks go: our public base URL, and the execution's turns."""
+
+    base: str
+    execution_id: str
+
+    def turn(self, turn: int, event: TurnEvent) -> str:
+        return turn_url(self.base, execution_id=self.execution_id, turn=turn, event=event)
+
+    def at(self, path: str) -> str:
+        return f"{self.base.rstrip('/')}{path}"
+
+
 def render(answer: TurnAnswer, *, base_url: str, execution_id: str) -> str:
     """The answer as a TwiML document."""
     response = VoiceResponse()
-
-    def url(turn: int, event: TurnEvent) -> str:
-        return turn_url(base_url, execution_id=execution_id, turn=turn, event=event)
-
+    urls = _Urls(base=base_url, execution_id=execution_id)
     for verb in answer.verbs:
-        _verb(response, verb, url)
+        _verb(response, verb, urls)
     return str(response)
 
 
-def _verb(response: VoiceResponse, verb: Verb, url: Callable[[int, TurnEvent], str]) -> None:
+def _verb(response: VoiceResponse, verb: Verb, urls: _Urls) -> None:
     match verb:
         case Say() | Play():
             _say(response, verb)
         case Gather():
             options: dict[str, object] = {
                 "input": verb.input,
-                "action": url(verb.turn, "input"),
+                "action": urls.turn(verb.turn, "input"),
                 "method": "POST",
                 "timeout": verb.timeout_s,
             }
@@ -84,14 +95,14 @@ def _verb(response: VoiceResponse, verb: Verb, url: Callable[[int, TurnEvent], s
                 _say(gather, prompt)
         case Record():
             response.record(
-                action=url(verb.turn, "recorded"),
+                action=urls.turn(verb.turn, "recorded"),
                 method="POST",
                 max_length=verb.max_length_s,
                 play_beep=verb.play_beep,
             )
         case Dial():
             dial = response.dial(
-                action=url(verb.turn, "dial"),
+                action=urls.turn(verb.turn, "dial"),
                 method="POST",
                 timeout=verb.timeout_s,
                 caller_id=verb.caller_id,
@@ -102,22 +113,20 @@ def _verb(response: VoiceResponse, verb: Verb, url: Callable[[int, TurnEvent], s
             else:
                 dial.number(verb.number)
         case Enqueue():
-            base = url(verb.turn, "queue").split("/webhooks/", 1)[0]
             response.enqueue(
                 verb.queue,
-                action=url(verb.turn, "queue"),
+                action=urls.turn(verb.turn, "queue"),
                 method="POST",
-                wait_url=f"{base}{WAIT_PATH}",
+                wait_url=urls.at(WAIT_PATH),
                 wait_url_method="POST",
             )
         case Redirect():
-            response.redirect(url(verb.turn, verb.event), method="POST")
+            response.redirect(urls.turn(verb.turn, verb.event), method="POST")
         case Hangup():
             response.hangup()
         case Fallback():
-            base = url(0, "answer").split("/webhooks/", 1)[0]
             fallback = urlencode({"fallback": "true"})
-            response.redirect(f"{base}{VOICE_PATH}?{fallback}", method="POST")
+            response.redirect(urls.at(f"{VOICE_PATH}?{fallback}"), method="POST")
         case _:
             assert_never(verb)
 

@@ -165,8 +165,6 @@ class TurnAnswer(BaseModel):
     verbs: list[Verb] = Field(default_factory=list)
     ended: bool = False
     """The execution is over (the call is told to hang up)."""
-    hold: bool = False
-    """A hold answer: the execution is still working on the turn's real answer."""
 
 
 # --- routing a transfer ------------------------------------------------------------------

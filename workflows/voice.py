@@ -70,10 +70,6 @@ class CallSession:
         self.answers.append(TurnAnswer(turn=turn, verbs=verbs, ended=ended))
         return turn + 1
 
-    def outstanding(self) -> bool:
-        """Whether Twilio is waiting for an answer it has not had yet."""
-        return any(turn >= len(self.answers) for turn in self.turns)
-
     def view(self) -> dict[str, Any]:
         """The call as templates and conditions see it: `call.*`."""
         return {

@@ -12,7 +12,6 @@ import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from twilio.twiml.messaging_response import MessagingResponse
@@ -58,22 +57,14 @@ _recording: set[asyncio.Task[None]] = set()
 """Progress writes under way (a task keeps no strong reference to itself)."""
 
 
-def _recorder(request: Request, engine: Engine) -> Recorder:
-    """One group-committing writer per app for the calls' progress."""
-    recorder: Recorder | None = getattr(request.app.state, "call_recorder", None)
-    if recorder is None:
-        recorder = request.app.state.call_recorder = Recorder(engine)
-    return recorder
-
-
-def _reply(reply: calls.Reply, request: Request, engine: Engine) -> Response:
+def _reply(reply: calls.Reply, request: Request) -> Response:
     """The TwiML now; the steps the turn walked are recorded beside it, off the call's path.
 
     Not a response background task: that would hold the connection, and with it the next
     webhook Twilio sends on it, until the write is done.
     """
     if reply.progress is not None:
-        recorder = _recorder(request, engine)
+        recorder: Recorder = request.app.state.call_recorder
         task = asyncio.create_task(calls.record_in_batch(recorder, reply.progress))
         _recording.add(task)
         task.add_done_callback(_recording.discard)
@@ -99,10 +90,9 @@ async def voice(
     if not fields.get("CallSid"):
         return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
     client = await get_temporal(request)
-    if execution is not None:
-        reply = await calls.answer_outbound(
-            engine, client, settings, form=fields, execution_id=execution
-        )
+    if execution is not None:  # a call we placed was answered: turn 0 of its execution
+        answered = calls.turn_of(fields, turn=0, event="answer")
+        reply = await calls.exchange(client, settings, execution_id=execution, turn=answered)
     else:
         reply = await calls.answer_inbound(
             engine,
@@ -112,14 +102,13 @@ async def voice(
             environment=environment,
             after_failure=fallback,
         )
-    return _reply(reply, request, engine)
+    return _reply(reply, request)
 
 
 @router.post("/voice/turn", response_class=Response)
 async def voice_turn(
     request: Request,
     settings: SettingsDep,
-    engine: EngineDep,
     execution: str,
     turn: int,
     event: str,
@@ -142,7 +131,7 @@ async def voice_turn(
         return error_response(422, "CallSid is required", details=[_path("CallSid", "missing")])
     client = await get_temporal(request)
     reply = await calls.exchange(client, settings, execution_id=execution, turn=call_turn)
-    return _reply(reply, request, engine)
+    return _reply(reply, request)
 
 
 @router.post("/voice/wait", response_class=Response)

@@ -3,7 +3,8 @@
 - `POST /webhooks/twilio/voice`: an inbound call to a deployed number starts the flow's
   execution, whose id is derived from the CallSid (`schemas.call.execution_id_for_call`), so
   a retried webhook finds the same row and the same workflow. An outbound call we placed
-  (`?execution=<id>` in its answer URL) joins its execution's workflow instead.
+  (`?execution=<id>` in its answer URL) is turn 0 of its execution's workflow instead, found
+  from the id alone: an execution that is not running answers with a goodbye.
 - `POST /webhooks/twilio/voice/turn`: each `<Gather>`/`<Record>`/`<Dial>`/`<Enqueue>`
   action and `<Redirect>` is the workflow Update `call_turn`, whose result is the next TwiML.
   The Update id is the CallSid and the turn: Temporal answers a repeated id with the first
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -38,6 +38,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api import twiml
+from api.services.twilio_webhooks import form_int
 from schemas.call import (
     UPDATE_CALL_TURN,
     CallInfo,
@@ -97,13 +98,6 @@ def call_info(form: Mapping[str, str]) -> CallInfo:
     )
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -124,11 +118,11 @@ def turn_of(form: Mapping[str, str], *, turn: int, event: str) -> CallTurn:
         confidence=_float(form.get("Confidence")),
         recording_url=form.get("RecordingUrl") or None,
         recording_sid=form.get("RecordingSid") or None,
-        recording_duration_s=_int(form.get("RecordingDuration")),
+        recording_duration_s=form_int(form.get("RecordingDuration")),
         dial_status=form.get("DialCallStatus") or None,
-        dial_duration_s=_int(form.get("DialCallDuration")),
+        dial_duration_s=form_int(form.get("DialCallDuration")),
         queue_result=form.get("QueueResult") or None,
-        queue_time_s=_int(form.get("QueueTime")),
+        queue_time_s=form_int(form.get("QueueTime")),
     )
 
 
@@ -245,13 +239,6 @@ def prepare_inbound(
         except IntegrityError:
             pass  # the same call's retried webhook got there first
     return Answering(execution_id=execution_id, workflow_input=workflow_input)
-
-
-def live_execution(engine: Engine, execution_id: str) -> Execution | None:
-    with engine.connect() as conn:
-        table = Execution.__table__  # type: ignore[attr-defined]
-        row = conn.execute(sa.select(table).where(table.c.id == execution_id)).first()
-    return Execution.model_validate(row._asdict()) if row is not None else None
 
 
 # --- talking to the workflow -------------------------------------------------------------
@@ -409,20 +396,3 @@ async def answer_inbound(
         reason = f"the workflow could not be started: {exc.message}"
         await run_in_threadpool(_start_failed, engine, data.execution_id, reason)
         return Reply(twiml.message_and_hangup(UNAVAILABLE))
-
-
-async def answer_outbound(
-    engine: Engine,
-    client: Client,
-    settings: Settings,
-    *,
-    form: Mapping[str, str],
-    execution_id: str,
-) -> Reply:
-    """A call we placed was answered: it joins the execution that placed it."""
-    execution = await run_in_threadpool(live_execution, engine, execution_id)
-    if execution is None:
-        log.warning("call.unknown_execution", execution_id=execution_id)
-        return Reply(twiml.hangup())
-    turn = turn_of(form, turn=0, event="answer")
-    return await exchange(client, settings, execution_id=execution.id, turn=turn)

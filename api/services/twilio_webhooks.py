@@ -124,7 +124,8 @@ def _live_workflow(conn: sa.Connection, execution_id: str | None) -> tuple[str, 
     return str(row.workflow_id), str(row.tenant_id)
 
 
-def _duration(value: str | None) -> int | None:
+def form_int(value: str | None) -> int | None:
+    """A number field of Twilio's form (CallDuration, QueueTime …); None when absent or bad."""
     try:
         return int(value) if value else None
     except ValueError:
@@ -163,7 +164,7 @@ def apply_call_status(engine: Engine, form: Mapping[str, str]) -> Target | None:
         call_sid=sid,
         status=status,
         answered_by=form.get("AnsweredBy") or None,
-        duration_s=_duration(form.get("CallDuration")),
+        duration_s=form_int(form.get("CallDuration")),
     )
     return Target(execution_id, live[1], live[0], SIGNAL_CALL_STATUS, signal)
 

@@ -14,7 +14,7 @@ from callsim import SimulatedCall, play
 from schemas.call import execution_id_for_call
 from tests.api.helpers import TenantKeys, wait_for_status
 from tests.calls.conftest import AUTH_TOKEN, CALLER, PUBLIC_URL, Deploy
-from tests.calls.test_transfer import ASHA, menu_flow
+from tests.calls.test_transfer import ASHA, menu_flow, offers_to
 
 
 async def test_call_press_2_wait_in_the_sales_queue_then_hang_up(
@@ -47,8 +47,7 @@ async def test_call_press_2_wait_in_the_sales_queue_then_hang_up(
             f"/api/agents/{asha.json()['id']}", json={"status": "available"}, headers=manager
         )
         assert freed.json()["status"] == "busy"  # taking our call now
-        outbox = await api.get("/api/outbox", params={"channel": "voice"}, headers=manager)
-        offered.extend(m for m in outbox.json()["items"] if m["to"] == ASHA)
+        offered.extend(await offers_to(api, tenant, ASHA))
         return "hangup"
 
     call = SimulatedCall(

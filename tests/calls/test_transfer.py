@@ -184,10 +184,7 @@ async def test_with_nobody_available_the_caller_queues_until_an_agent_is_free(
 
     freed = await _set_status(api, tenant, agent["id"], "available")
     assert freed["status"] == "busy"  # offered the waiting caller at once
-    outbox = await api.get(
-        "/api/outbox", params={"channel": "voice"}, headers=tenant.auth("viewer")
-    )
-    [offer] = [m for m in outbox.json()["items"] if m["to"] == ASHA]
+    [offer] = await offers_to(api, tenant, ASHA)
     assert "<Dial><Queue>sales</Queue></Dial>" in offer["content"]["twiml"]
 
     connected = await call.queue_ends("bridged", queue_time_s=42)
@@ -254,14 +251,14 @@ async def test_an_agent_who_misses_a_queue_offer_goes_offline_and_the_next_agent
     await call.press("2")  # nobody available: queued
     await _set_status(api, tenant, asha["id"], "available")  # offered to Asha
     await _set_status(api, tenant, bo.json()["id"], "available")  # nothing waits for Bo
-    [offer] = await _offers(api, tenant, ASHA)
+    [offer] = await offers_to(api, tenant, ASHA)
 
     missed = await call.post(offer["content"]["status_callback"], {"CallStatus": "no-answer"})
 
     assert missed.status_code == 200
     assert await _agent_status(api, tenant, asha["id"]) == "offline"
     assert await _agent_status(api, tenant, bo.json()["id"]) == "busy"
-    [offered_to_bo] = await _offers(api, tenant, BO)
+    [offered_to_bo] = await offers_to(api, tenant, BO)
     assert offered_to_bo["content"]["queue_entry_id"] == offer["content"]["queue_entry_id"]
     connected = await call.queue_ends("bridged", queue_time_s=70)
     assert connected.verbs == ["Hangup"]
@@ -272,7 +269,8 @@ async def test_an_agent_who_misses_a_queue_offer_goes_offline_and_the_next_agent
     assert transfer["result"]["agent_name"] == "Bo"
 
 
-async def _offers(api: httpx.AsyncClient, tenant: TenantKeys, to: str) -> list[dict[str, Any]]:
+async def offers_to(api: httpx.AsyncClient, tenant: TenantKeys, to: str) -> list[dict[str, Any]]:
+    """The calls into a queue placed to `to` (the sandbox outbox's voice rows)."""
     outbox = await api.get(
         "/api/outbox", params={"channel": "voice"}, headers=tenant.auth("viewer")
     )
