@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -135,11 +138,19 @@ async def test_client_errors_are_not_retryable(
     assert step is not None and step.status == "running" and step.error == caught.value.message
 
 
+def _wait_until(done: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 async def test_slow_server_times_out_retryably(
     runner: Runner, seed: Seed, http_server: HTTPServer
 ) -> None:
+    released = threading.Event()
+
     def slow(_request: Request) -> Response:
-        time.sleep(1.5)
+        released.wait(timeout=5)
         return Response("late")
 
     http_server.expect_request("/slow").respond_with_handler(slow)
@@ -154,6 +165,10 @@ async def test_slow_server_times_out_retryably(
     assert time.monotonic() - started < 1.2
     assert caught.value.type == "HttpTimeout"
     assert not caught.value.non_retryable
+
+    # Let the abandoned handler finish here, so its late log entry cannot land in a later test.
+    released.set()
+    await asyncio.to_thread(_wait_until, lambda: bool(http_server.log))
 
 
 async def test_connection_refused_is_retryable(runner: Runner, seed: Seed) -> None:
