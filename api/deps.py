@@ -35,12 +35,14 @@ LAST_USED_EVERY = timedelta(minutes=5)
 CONNECT_TIMEOUT_S = 5.0
 
 
-def get_app_settings(request: Request) -> Settings:
+# `async` although they await nothing: FastAPI runs a plain `def` dependency in a worker
+# thread, a hop that costs more than these lookups.
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from activities.recorder import Recorder
 from api.errors import install_error_handlers
-from api.routes import api_router
+from api.routes import api_router, webhooks_router
 from api.temporal import connect_temporal
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
@@ -65,5 +65,6 @@ def create_app(
     # Writes the steps of call turns after Twilio has its answer, group-committed.
     app.state.call_recorder = Recorder(engine)
     install_error_handlers(app)
+    app.include_router(webhooks_router)
     app.include_router(api_router)
     return app
