@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ import httpx
 import uvicorn
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.main import create_app
@@ -43,7 +45,7 @@ from bench.common import Database, database, postgres, temporal_server
 from callsim import SimulatedCall
 from cli import configure_logging
 from schemas.settings import Settings
-from store.db import session_scope
+from store.db import create_db_engine, session_scope
 from store.keys import issue_key
 from worker import build_worker
 
@@ -126,6 +128,8 @@ async def _calls(
                 from_="+1555" + str(uuid.uuid4().int)[:7],
                 follow_redirects=False,
             )
+            # Calls arrive at random moments, not in a burst at the start of the round.
+            await asyncio.sleep(random.uniform(0, 2 * think_s))
             began = time.perf_counter()
             answer = await call.start()
             first.append(time.perf_counter() - began)
@@ -178,6 +182,7 @@ class Plan:
     turns: int
     concurrency: int
     think_s: float
+    rounds: int
 
 
 async def _static(
@@ -202,6 +207,12 @@ async def _static(
     return each
 
 
+def _rounds(total: int, rounds: int) -> list[int]:
+    """`total` calls split into `rounds` rounds as even as can be."""
+    rounds = max(1, min(rounds, total))
+    return [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
+
+
 Measured = tuple[list[float], list[float], list[float], list[float]]
 
 
@@ -214,11 +225,20 @@ def _callers(plan: Plan) -> Measured:
             warm = max(5, plan.calls // 10)
             await _calls(api, warm, plan.turns, plan.concurrency, 0)
             await _bare(client, plan.bare_queue, warm, plan.turns, plan.concurrency, 0)
-            bare = await _bare(
-                client, plan.bare_queue, plan.calls, plan.turns, plan.concurrency, plan.think_s
-            )
-            static = await _static(api, plan.calls * plan.turns, plan.concurrency, plan.think_s)
-            first, turns = await _calls(api, plan.calls, plan.turns, plan.concurrency, plan.think_s)
+            bare: list[float] = []
+            static: list[float] = []
+            first: list[float] = []
+            turns: list[float] = []
+            # Short rounds of each kind, taken in turn: this box's speed drifts over minutes,
+            # and the drift must weigh on the floor and on Flowdeck alike.
+            for calls in _rounds(plan.calls, plan.rounds):
+                bare += await _bare(
+                    client, plan.bare_queue, calls, plan.turns, plan.concurrency, plan.think_s
+                )
+                static += await _static(api, calls * plan.turns, plan.concurrency, plan.think_s)
+                firsts, each = await _calls(api, calls, plan.turns, plan.concurrency, plan.think_s)
+                first += firsts
+                turns += each
         return bare, static, first, turns
 
     return asyncio.run(run())
@@ -252,6 +272,17 @@ async def main() -> None:
         help="mean time a caller takes to press a key (0: back to back, a stress test)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=6,
+        help="the floor and Flowdeck are measured in this many alternating rounds",
+    )
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="the workers in a process of their own, as `flowdeck api` + `flowdeck worker`",
+    )
+    parser.add_argument(
         "--postgres", action="store_true", help="a real PostgreSQL (pgserver) instead of SQLite"
     )
     args = parser.parse_args()
@@ -260,32 +291,83 @@ async def main() -> None:
         await _run(args, database(url))
 
 
+def _workers(
+    temporal: str, database_url: str, environ: dict[str, str], ready: Any, stop: Any
+) -> None:
+    """In the worker process (`--worker-process`): the Flowdeck and bare workers until `stop`."""
+
+    async def run() -> None:
+        settings = Settings.model_validate(environ)
+        configure_logging(settings)
+        client = await Client.connect(temporal, data_converter=pydantic_data_converter)
+        engine = create_db_engine(database_url)
+        async with (
+            build_worker(client, engine=engine, settings=settings),
+            _bare_worker(client, settings.task_queue),
+        ):
+            ready.set()
+            await asyncio.to_thread(stop.wait)
+
+    asyncio.run(run())
+
+
+def _bare_worker(client: Client, queue: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=queue + "-bare",
+        workflows=[BareCall],
+        # This module imports the app, which the sandbox would refuse; the floor's
+        # workflow is trivially deterministic.
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _workers_beside(
+    args: argparse.Namespace, client: Client, db: Database, environ: dict[str, str]
+) -> AsyncIterator[None]:
+    """The workers: in this process beside the API (`flowdeck api` with its embedded worker),
+    or in a process of their own (`flowdeck api` + `flowdeck worker`)."""
+    settings = Settings.model_validate(environ)
+    if not args.worker_process:
+        async with (
+            build_worker(client, engine=db.engine, settings=settings),
+            _bare_worker(client, settings.task_queue),
+        ):
+            yield
+        return
+    spawn = multiprocessing.get_context("spawn")
+    ready, stop = spawn.Event(), spawn.Event()
+    url = db.engine.url.render_as_string(hide_password=False)
+    process = spawn.Process(
+        target=_workers, args=(settings.temporal_address, url, environ, ready, stop)
+    )
+    process.start()
+    try:
+        if not await asyncio.to_thread(ready.wait, 60):
+            raise RuntimeError("the worker process did not start")
+        yield
+    finally:
+        stop.set()
+        await asyncio.to_thread(process.join, 30)
+
+
 async def _run(args: argparse.Namespace, db: Database) -> None:
     with session_scope(db.engine) as session:
         _, secret = issue_key(session, tenant_id=db.tenant_id, name="bench", role="manager")
     headers = {"Authorization": f"Bearer {secret}"}
     async with temporal_server() as env:
         queue = f"bench-{uuid.uuid4().hex[:6]}"
-        settings = Settings.model_validate(
-            {
-                "FLOWDECK_ENV": "test",
-                "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "FLOWDECK_TASK_QUEUE": queue,
-                "FLOWDECK_LOG_LEVEL": "WARNING",
-                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "PUBLIC_BASE_URL": PUBLIC_URL,
-            }
-        )
+        environ = {
+            "FLOWDECK_ENV": "test",
+            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+            "FLOWDECK_TASK_QUEUE": queue,
+            "FLOWDECK_LOG_LEVEL": "WARNING",
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PUBLIC_BASE_URL": PUBLIC_URL,
+        }
+        settings = Settings.model_validate(environ)
         configure_logging(settings)
-        flowdeck = build_worker(env.client, engine=db.engine, settings=settings, task_queue=queue)
-        bare = Worker(
-            env.client,
-            task_queue=queue + "-bare",
-            workflows=[BareCall],
-            # This module imports the app, which the sandbox would refuse; the floor's
-            # workflow is trivially deterministic.
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        )
         app = create_app(settings=settings, engine=db.engine, temporal_client=env.client)
         port = _free_port()
         server = uvicorn.Server(
@@ -302,7 +384,10 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
         while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
             await asyncio.sleep(0.05)
         url = f"http://127.0.0.1:{port}"
-        async with flowdeck, bare, httpx.AsyncClient(base_url=url, timeout=30) as api:
+        async with (
+            _workers_beside(args, env.client, db, environ),
+            httpx.AsyncClient(base_url=url, timeout=30) as api,
+        ):
             await _deploy(api, headers)
             plan = Plan(
                 url=url,
@@ -312,6 +397,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
                 turns=args.turns,
                 concurrency=args.concurrency,
                 think_s=args.think_ms / 1000,
+                rounds=args.rounds,
             )
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as callers:
