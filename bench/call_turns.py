@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy.engine import Engine
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -300,40 +301,42 @@ def _workers(
         settings = Settings.model_validate(environ)
         configure_logging(settings)
         client = await Client.connect(temporal, data_converter=pydantic_data_converter)
-        engine = create_db_engine(database_url)
-        async with (
-            build_worker(client, engine=engine, settings=settings),
-            _bare_worker(client, settings.task_queue),
-        ):
+        async with _running_workers(client, create_db_engine(database_url), settings):
             ready.set()
             await asyncio.to_thread(stop.wait)
 
     asyncio.run(run())
 
 
-def _bare_worker(client: Client, queue: str) -> Worker:
-    return Worker(
+@contextlib.asynccontextmanager
+async def _running_workers(
+    client: Client, engine: Engine, settings: Settings
+) -> AsyncIterator[None]:
+    """The Flowdeck worker and the floor's bare worker, on the same client."""
+    bare = Worker(
         client,
-        task_queue=queue + "-bare",
+        task_queue=settings.task_queue + "-bare",
         workflows=[BareCall],
         # This module imports the app, which the sandbox would refuse; the floor's
         # workflow is trivially deterministic.
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
+    async with build_worker(client, engine=engine, settings=settings), bare:
+        yield
 
 
 @contextlib.asynccontextmanager
 async def _workers_beside(
-    args: argparse.Namespace, client: Client, db: Database, environ: dict[str, str]
+    args: argparse.Namespace,
+    client: Client,
+    db: Database,
+    settings: Settings,
+    environ: dict[str, str],
 ) -> AsyncIterator[None]:
     """The workers: in this process beside the API (`flowdeck api` with its embedded worker),
-    or in a process of their own (`flowdeck api` + `flowdeck worker`)."""
-    settings = Settings.model_validate(environ)
+    or in a process of their own (`flowdeck api` + `flowdeck worker`), configured by `environ`."""
     if not args.worker_process:
-        async with (
-            build_worker(client, engine=db.engine, settings=settings),
-            _bare_worker(client, settings.task_queue),
-        ):
+        async with _running_workers(client, db.engine, settings):
             yield
         return
     spawn = multiprocessing.get_context("spawn")
@@ -385,7 +388,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
             await asyncio.sleep(0.05)
         url = f"http://127.0.0.1:{port}"
         async with (
-            _workers_beside(args, env.client, db, environ),
+            _workers_beside(args, env.client, db, settings, environ),
             httpx.AsyncClient(base_url=url, timeout=30) as api,
         ):
             await _deploy(api, headers)
