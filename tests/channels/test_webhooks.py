@@ -194,6 +194,50 @@ async def test_a_tampered_field_breaks_the_signature(api: httpx.AsyncClient) -> 
     assert response.status_code == 403
 
 
+UNKNOWN_CALL = {"CallSid": "CA" + "7" * 32, "CallStatus": "completed"}
+STATUS = "/webhooks/twilio/status"
+
+
+async def test_a_signature_over_the_url_with_its_port_is_accepted(api: httpx.AsyncClient) -> None:
+    """Twilio is not consistent about the port in the URL it signs; its library accepts both."""
+    with_port = PUBLIC_URL.replace(
+        "https://flowdeck.example.com", "https://flowdeck.example.com:443"
+    )
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(with_port + STATUS, UNKNOWN_CALL)
+
+    response = await twilio_post(api, STATUS, UNKNOWN_CALL, signature=str(signature))
+
+    assert response.status_code == 200
+
+
+async def test_blank_and_non_ascii_fields_are_signed_like_any_other(
+    api: httpx.AsyncClient,
+) -> None:
+    params = {
+        **UNKNOWN_CALL,
+        "CallerCity": "",
+        "FromCity": "Zürich",
+        "SpeechResult": "ja, grüezi & 1+1=2",
+    }
+    signature = sign(STATUS, params)
+    blank_changed = {**params, "CallerCity": "Bern"}
+    blank_dropped = {k: v for k, v in params.items() if k != "CallerCity"}
+
+    signed = await twilio_post(api, STATUS, params, signature=signature)
+    changed = await twilio_post(api, STATUS, blank_changed, signature=signature)
+    dropped = await twilio_post(api, STATUS, blank_dropped, signature=signature)
+
+    assert [signed.status_code, changed.status_code, dropped.status_code] == [200, 403, 403]
+
+
+async def test_a_signature_header_that_is_not_ascii_is_403(api: httpx.AsyncClient) -> None:
+    headers = {"X-Twilio-Signature": "sïgnätüre=".encode()}
+
+    response = await api.post(STATUS, data=UNKNOWN_CALL, headers=headers)
+
+    assert response.status_code == 403
+
+
 async def test_callbacks_for_unknown_calls_and_messages_are_answered_and_ignored(
     api: httpx.AsyncClient,
 ) -> None:
