@@ -1,7 +1,8 @@
 """Writing an execution's progress: step records, its status, and the events they raise.
 
 Idempotent: a record for a `seq` that is already stored updates it, and an event is written
-only when a status really changes, so a retried activity writes nothing twice.
+only when a status really changes, so a retried activity writes nothing twice; writers that
+meet on one execution take turns on its row (`_load`).
 
 This is the hottest write path of the product (every step of every execution), so it speaks
 SQLAlchemy Core, not the ORM, and `apply_batch` writes many executions' records in one
@@ -164,11 +165,24 @@ def _apply_status(execution: _Execution, record: RecordInput) -> None:
 
 
 def _load(conn: Connection, ids: Sequence[str]) -> dict[str, _Execution]:
+    """The executions, locked until the transaction ends.
+
+    Two writers may bring the same progress at once (the API after a call turn, the
+    workflow's activity when it ends): on PostgreSQL the second waits here, then reads the
+    steps and status the first stored instead of inserting them again. Rows are locked in id
+    order, so two batches never wait on each other crosswise. (SQLite has one writer at a
+    time already, and no FOR UPDATE.)
+    """
     columns = [
         _executions.c[name] for name in _Execution.__dataclass_fields__ if name in _executions.c
     ]
-    rows = conn.execute(sa.select(*columns).where(_executions.c.id.in_(list(ids))))
-    return {row.id: _Execution(**row._asdict()) for row in rows}
+    query = (
+        sa.select(*columns)
+        .where(_executions.c.id.in_(list(ids)))
+        .order_by(_executions.c.id)
+        .with_for_update()
+    )
+    return {row.id: _Execution(**row._asdict()) for row in conn.execute(query)}
 
 
 def _apply_one(conn: Connection, execution: _Execution, record: RecordInput) -> None:
