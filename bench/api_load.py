@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import random
-import socket
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ import httpx
 import uvicorn
 
 from api.main import create_app
-from bench.common import Database, database, postgres
+from bench.common import Database, database, free_port, postgres
 from cli import configure_logging
 from schemas.execution import ExecutionStatus, RecordInput, StepRecord, StepStatus
 from schemas.settings import Settings
@@ -77,12 +76,6 @@ class Plan:
 
 
 Measured = dict[str, list[float]]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _seed_executions(db: Database, flow_ids: list[str], count: int) -> list[str]:
@@ -206,7 +199,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
             (await api.post(publish, headers=headers)).raise_for_status()
             flow_ids.append(created["id"])
     execution_ids = await asyncio.to_thread(_seed_executions, db, flow_ids, args.executions)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

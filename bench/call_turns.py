@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import random
-import socket
 import statistics
 import sys
 import time
@@ -45,7 +44,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.main import create_app
-from bench.common import Database, database, postgres, temporal_server
+from bench.common import Database, database, free_port, postgres, temporal_server
 from callsim import SimulatedCall
 from cli import configure_logging
 from schemas.settings import Settings
@@ -109,12 +108,6 @@ class _Aiohttp:
     async def post(self, url: str, *, data: dict[str, str], headers: dict[str, str]) -> _Answered:
         async with self._session.post(url, data=data, headers=headers) as response:
             return _Answered(response.status, await response.text())
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _percentiles(name: str, latencies_s: list[float]) -> tuple[str, float, float]:
@@ -393,7 +386,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
         settings = Settings.model_validate(environ)
         configure_logging(settings)
         app = create_app(settings=settings, engine=db.engine, temporal_client=env.client)
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

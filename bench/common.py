@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -19,6 +20,13 @@ from temporalio.testing import WorkflowEnvironment
 from store.db import create_db_engine, session_scope
 from store.keys import create_tenant
 from store.migrate import upgrade
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for the API the bench serves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def temporal_binary() -> str:

@@ -11,8 +11,8 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from store.db import session_scope
-from store.models import Contact, Execution, new_id
-from tests.api.helpers import TenantKeys, make_flow
+from store.models import Contact
+from tests.api.helpers import TenantKeys, insert_execution, make_flow
 
 BASE = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -25,29 +25,13 @@ def _contact(engine: Engine, tenant_id: str, name: str, phone: str) -> str:
         return contact.id
 
 
-def _execution(engine: Engine, tenant_id: str, flow_id: str, **fields: Any) -> str:
-    execution_id = new_id()
-    with session_scope(engine) as session:
-        session.add(
-            Execution(
-                id=execution_id,
-                tenant_id=tenant_id,
-                flow_id=flow_id,
-                version=1,
-                workflow_id=f"exec-{execution_id}",
-                **fields,
-            )
-        )
-    return execution_id
-
-
 async def test_the_log_filters_by_contact_test_flag_and_search_and_exports_it(
     api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
 ) -> None:
     flow = await make_flow(api, tenant)
     asha = _contact(engine, tenant.id, "Asha Rao", "+919800000001")
     ravi = _contact(engine, tenant.id, "Ravi Kumar", "+919800000002")
-    skipped = _execution(
+    skipped = insert_execution(
         engine,
         tenant.id,
         flow["id"],
@@ -58,7 +42,7 @@ async def test_the_log_filters_by_contact_test_flag_and_search_and_exports_it(
         contact_phone="+919800000001",
         created_at=BASE,
     )
-    trial = _execution(
+    trial = insert_execution(
         engine,
         tenant.id,
         flow["id"],

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
+
+from store.db import session_scope
+from store.models import Execution, new_id
 
 
 @dataclass
@@ -19,6 +23,23 @@ class TenantKeys:
 
     def auth(self, role: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets[role]}"}
+
+
+def insert_execution(engine: Engine, tenant_id: str, flow_id: str, **fields: Any) -> str:
+    """An execution row written straight to the database (no workflow): its id."""
+    execution_id = new_id()
+    with session_scope(engine) as session:
+        session.add(
+            Execution(
+                id=execution_id,
+                tenant_id=tenant_id,
+                flow_id=flow_id,
+                version=1,
+                workflow_id=f"exec-{execution_id}",
+                **fields,
+            )
+        )
+    return execution_id
 
 
 def set_flow(value: Any = 1) -> dict[str, Any]:

@@ -18,27 +18,12 @@ from sqlmodel import col, func, select
 
 from schemas.execution import ExecutionStatus, RecordInput, StepRecord, StepStatus
 from store.db import session_scope
-from store.models import Event, Execution, ExecutionStep, new_id
+from store.models import Event, Execution, ExecutionStep
 from store.timeline import apply_records
-from tests.api.helpers import TenantKeys, make_flow
+from tests.api.helpers import TenantKeys, insert_execution, make_flow
 
 BASE = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 ROUNDS = 12
-
-
-def _execution(engine: Engine, tenant_id: str, flow_id: str) -> str:
-    execution_id = new_id()
-    with session_scope(engine) as session:
-        session.add(
-            Execution(
-                id=execution_id,
-                tenant_id=tenant_id,
-                flow_id=flow_id,
-                version=1,
-                workflow_id=f"exec-{execution_id}",
-            )
-        )
-    return execution_id
 
 
 def _progress(execution_id: str, tenant_id: str, flow_id: str) -> RecordInput:
@@ -88,7 +73,7 @@ async def test_the_same_steps_written_at_once_are_stored_once(
     api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
 ) -> None:
     flow = await make_flow(api, tenant)
-    ids = [_execution(engine, tenant.id, flow["id"]) for _ in range(ROUNDS)]
+    ids = [insert_execution(engine, tenant.id, flow["id"]) for _ in range(ROUNDS)]
 
     for execution_id in ids:
         progress = _progress(execution_id, tenant.id, flow["id"])
