@@ -30,8 +30,6 @@ from api.services.routing import TwilioHttpDep
 router = APIRouter(prefix="/webhooks/twilio", tags=["twilio"])
 
 TWIML = "text/xml"
-
-
 URLENCODED = "application/x-www-form-urlencoded"
 
 

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from store.db import session_scope
-from store.models import Execution, ExecutionStep, new_id, utcnow
-from tests.api.helpers import TenantKeys, make_flow
+from store.models import ExecutionStep, utcnow
+from tests.api.helpers import TenantKeys, insert_execution, make_flow
 
 DAY1 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1, hours=11)  # 2030-05-02 23:00 UTC
@@ -31,21 +31,10 @@ def _execution(
     steps: Sequence[Step] = (),
     test: bool = False,
 ) -> str:
-    execution_id = new_id()
+    execution_id = insert_execution(
+        engine, tenant_id, flow_id, status=status, test=test, created_at=at
+    )
     with session_scope(engine) as session:
-        session.add(
-            Execution(
-                id=execution_id,
-                tenant_id=tenant_id,
-                flow_id=flow_id,
-                version=1,
-                status=status,
-                workflow_id=f"exec-{execution_id}",
-                test=test,
-                created_at=at,
-            )
-        )
-        session.flush()
         for seq, (node_id, node_type, port, duration_ms, result) in enumerate(steps, start=1):
             session.add(
                 ExecutionStep(
