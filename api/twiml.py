@@ -2,7 +2,9 @@
 
 Every callback points back at `/webhooks/twilio/voice/turn` with the execution, the turn it
 answers and what happened (`event`), so the turn handler needs no lookup to find the call's
-workflow, and a retried request is recognisably the same turn.
+workflow, and a retried request is recognisably the same turn. A call routed by the API
+(`POST /api/departments/route`) has no turns: its `<Dial>` or `<Enqueue>` reports to
+`/webhooks/twilio/voice/routed?entry=<queue entry>` instead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from schemas.call import (
     Play,
     Record,
     Redirect,
+    Routed,
     Say,
     TurnAnswer,
     TurnEvent,
@@ -31,6 +34,7 @@ from schemas.call import (
 VOICE_PATH = "/webhooks/twilio/voice"
 TURN_PATH = "/webhooks/twilio/voice/turn"
 WAIT_PATH = "/webhooks/twilio/voice/wait"
+ROUTED_PATH = "/webhooks/twilio/voice/routed"
 HOLD_MESSAGE = "Please hold."
 
 
@@ -165,4 +169,38 @@ def hold_music(music_url: str | None) -> str:
     else:
         response.say("Thank you for waiting. An agent will be with you shortly.")
         response.pause(length=10)
+    return str(response)
+
+
+def routed_url(base_url: str, *, queue_entry_id: str, agent_id: str | None = None) -> str:
+    """Where a routed call's `<Dial>` (naming the agent dialled) or `<Enqueue>` reports."""
+    query = {"entry": queue_entry_id} | ({"agent": agent_id} if agent_id else {})
+    return f"{base_url.rstrip('/')}{ROUTED_PATH}?{urlencode(query)}"
+
+
+def routed(routed: Routed, *, base_url: str, notice: str | None = None) -> str:
+    """A call routed by the API: dial the agent, or (after `notice`) wait in the queue with
+    our hold music. Either way Twilio reports the end to the entry's `ROUTED_PATH`, which
+    frees the agent."""
+    assert routed.queue_entry_id is not None
+    response = VoiceResponse()
+    if notice:
+        response.say(notice)
+    if routed.action == "enqueue":
+        response.enqueue(
+            routed.queue,
+            action=routed_url(base_url, queue_entry_id=routed.queue_entry_id),
+            method="POST",
+            wait_url=f"{base_url.rstrip('/')}{WAIT_PATH}",
+            wait_url_method="POST",
+        )
+        return str(response)
+    action = routed_url(base_url, queue_entry_id=routed.queue_entry_id, agent_id=routed.agent_id)
+    dial = response.dial(
+        action=action, method="POST", timeout=routed.timeout_s, caller_id=routed.caller_id
+    )
+    if routed.number:
+        dial.number(routed.number)
+    else:
+        dial.client(routed.client)
     return str(response)

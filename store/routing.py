@@ -446,6 +446,29 @@ def withdraw_offer(engine: Engine, *, offer: Offer) -> None:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class EntryState:
+    """Where a routed call stands: what a callback about it needs to decide."""
+
+    tenant_id: str
+    status: str
+    agent_id: str | None
+    queue: str
+
+
+def entry_state(engine: Engine, *, queue_entry_id: str) -> EntryState | None:
+    with session_scope(engine) as session:
+        entry = session.get(QueuedCall, queue_entry_id)
+        if entry is None:
+            return None
+        return EntryState(
+            tenant_id=entry.tenant_id,
+            status=entry.status,
+            agent_id=entry.agent_id,
+            queue=entry.queue,
+        )
+
+
 def missed_offer(engine: Engine, *, queue_entry_id: str, agent_id: str) -> tuple[str, list[str]]:
     """The agent did not take the call it was offered (no answer, busy, failed): the caller
     waits again, the agent is set offline (as a contact centre marks a missed offer), and the

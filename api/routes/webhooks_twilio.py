@@ -160,6 +160,36 @@ async def voice_wait(request: Request, settings: SettingsDep) -> Response:
     return _twiml(twiml.hold_music(settings.hold_music_url))
 
 
+@router.post("/voice/routed", response_class=Response)
+async def voice_routed(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    http: TwilioHttpDep,
+    entry: str,
+    agent: str | None = None,
+) -> Response:
+    """The `<Dial>` or `<Enqueue>` action of a call routed by `POST /api/departments/route`
+    (`?entry=<queue entry>`, and `&agent=` for a `<Dial>`): the agent is freed, or a missed
+    agent's caller queued."""
+    form = await _signed_form(request, settings)
+    if form is None:
+        return _forbidden()
+    try:
+        document = await routing_service.routed_call_ended(
+            engine=engine,
+            settings=settings,
+            http=http,
+            temporal=await routing_service.temporal_or_none(request),
+            queue_entry_id=entry,
+            agent_id=agent,
+            fields=_fields(form),
+        )
+    except routing_service.UnknownEntry as exc:
+        return error_response(404, str(exc))
+    return _twiml(document)
+
+
 def _path(name: str, code: str, where: str = "form") -> dict[str, str]:
     return {"path": f"$.{where}.{name}", "code": code, "message": f"{name} is {code}"}
 

@@ -18,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from activities import routing as dispatch
 from activities.twilio_provider import HttpxTwilioClient, twilio_client
+from api import twiml
 from api.deps import get_temporal
 from api.errors import ServiceUnavailableError
 from schemas.call import Routed
@@ -31,6 +31,7 @@ from store.db import session_scope
 from store.flows import ConflictError, NotFoundError
 from store.models import OutboxMessage, utcnow
 from store.outbox import insert_message_once
+from workflows.voice import dial_port, queue_port
 
 log = structlog.get_logger(__name__)
 
@@ -112,27 +113,12 @@ def _route(
     return routed, execution_id
 
 
-def call_twiml(routed: Routed) -> str:
-    """The TwiML the live call is redirected to: dial the agent, or wait in the queue."""
-    response = VoiceResponse()
-    if routed.action == "enqueue":
-        response.enqueue(routed.queue)
-        return str(response)
-    dial = Dial(caller_id=routed.caller_id, timeout=routed.timeout_s)
-    if routed.number:
-        dial.number(routed.number)
-    else:
-        dial.client(routed.client)
-    response.append(dial)
-    return str(response)
-
-
-async def _redirect(settings: Settings, http: TwilioHttp, call_sid: str, twiml: str) -> None:
+async def _redirect(settings: Settings, http: TwilioHttp, call_sid: str, document: str) -> None:
     try:
         client = twilio_client(
             settings, HttpxTwilioClient(http.client, timeout=settings.twilio_timeout_s)
         )
-        await client.calls(call_sid).update_async(twiml=twiml)
+        await client.calls(call_sid).update_async(twiml=document)
     except TwilioRestException as exc:
         if 400 <= exc.status < 500 and exc.status not in (408, 429):
             raise ConflictError(
@@ -168,10 +154,10 @@ async def route_call(
         skills=skills,
         context=context,
     )
-    twiml = call_twiml(routed)
+    document = twiml.routed(routed, base_url=settings.public_base_url)
     if settings.provider_voice == "twilio":
         try:
-            await _redirect(settings, http, call_sid, twiml)
+            await _redirect(settings, http, call_sid, document)
         except (ConflictError, ServiceUnavailableError):
             # The call never reached the agent or the queue: undo the claim.
             await run_in_threadpool(
@@ -189,7 +175,7 @@ async def route_call(
             execution_id=execution_id,
             channel="voice",
             to=call_sid,
-            content={"purpose": "route_call", "twiml": twiml, "call_sid": call_sid},
+            content={"purpose": "route_call", "twiml": document, "call_sid": call_sid},
             idempotency_key=f"route-call:{routed.queue_entry_id}",
         )
         await run_in_threadpool(insert_message_once, engine, message)
@@ -237,16 +223,27 @@ async def agent_available(
     offer = await run_in_threadpool(
         routing.next_offer, engine, tenant_id=tenant_id, agent_id=agent_id
     )
-    if offer is None:
+    if offer is None or not await _dispatch(offer, engine, settings, http, temporal):
         return None
+    return offer
+
+
+async def _dispatch(
+    offer: routing.Offer,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+) -> bool:
+    """Call the agent into the queue; False (logged, the offer withdrawn) when that failed."""
     try:
         await dispatch.dispatch_offer(
             offer, engine=engine, settings=settings, http=http.client, temporal=temporal
         )
     except dispatch.DispatchError as exc:
-        log.warning("agent.offer_failed", agent_id=agent_id, error=str(exc))
-        return None
-    return offer
+        log.warning("agent.offer_failed", agent_id=offer.agent_id, error=str(exc))
+        return False
+    return True
 
 
 MISSED = frozenset({"no-answer", "busy", "failed", "canceled"})
@@ -272,21 +269,93 @@ async def offer_ended(
         routing.missed_offer, engine, queue_entry_id=queue_entry_id, agent_id=agent_id
     )
     log.info("queue_offer.missed", queue_entry_id=queue_entry_id, agent_id=agent_id)
+    return await _offer_to_first(
+        candidates, tenant_id=tenant_id, engine=engine, settings=settings, http=http,
+        temporal=temporal,
+    )  # fmt: skip
+
+
+async def _offer_to_first(
+    candidates: Sequence[str],
+    *,
+    tenant_id: str,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+) -> routing.Offer | None:
+    """Offer the first of `candidates` (available agents) that takes a waiting caller."""
     for candidate in candidates:
         offer = await run_in_threadpool(
             routing.next_offer, engine, tenant_id=tenant_id, agent_id=candidate
         )
-        if offer is None:
-            continue
-        try:
-            await dispatch.dispatch_offer(
-                offer, engine=engine, settings=settings, http=http.client, temporal=temporal
-            )
-        except dispatch.DispatchError as exc:
-            log.warning("agent.offer_failed", agent_id=candidate, error=str(exc))
-            continue
-        return offer
+        if offer is not None and await _dispatch(offer, engine, settings, http, temporal):
+            return offer
     return None
+
+
+# --- the end of a call routed by the API ------------------------------------------------------
+
+
+class UnknownEntry(LookupError):
+    """A routed-call callback names a queue entry we do not have."""
+
+
+async def routed_call_ended(
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+    queue_entry_id: str,
+    agent_id: str | None,
+    fields: dict[str, str],
+) -> str:
+    """The `<Dial>` (of `agent_id`) or `<Enqueue>` of a call routed by the API ended; the
+    TwiML that follows.
+
+    A dialled agent who did not answer (busy, no answer, failed) is set offline, as a missed
+    queue offer is, and the caller waits in the department's queue, offered at once to the
+    longest-idle available agent. Otherwise the transfer is over: its entry closed with the
+    outcome (connected, no_answer, failed), its agent available again and offered the next
+    waiting caller, and the call hangs up. A retried callback gets the same TwiML and
+    changes nothing more.
+    """
+    state = await run_in_threadpool(routing.entry_state, engine, queue_entry_id=queue_entry_id)
+    if state is None:
+        raise UnknownEntry(f"no routed call {queue_entry_id!r}")
+    base = settings.public_base_url
+    if "DialCallStatus" in fields:
+        outcome = dial_port(fields["DialCallStatus"])
+        if outcome != "connected" and state.queue and state.status != routing.DONE:
+            requeue = Routed(action="enqueue", queue=state.queue, queue_entry_id=queue_entry_id)
+            notice = "Nobody could take your call just now. Please hold."
+            tenant_id, candidates = "", list[str]()
+            if agent_id is not None:
+                tenant_id, candidates = await run_in_threadpool(
+                    routing.missed_offer, engine, queue_entry_id=queue_entry_id, agent_id=agent_id
+                )
+            if tenant_id:  # else a retried callback: the caller is back in line already
+                log.info("routed_call.missed", queue_entry_id=queue_entry_id, outcome=outcome)
+                await _offer_to_first(
+                    candidates, tenant_id=tenant_id, engine=engine, settings=settings,
+                    http=http, temporal=temporal,
+                )  # fmt: skip
+            return twiml.routed(requeue, base_url=base, notice=notice)
+    else:
+        outcome = queue_port(fields.get("QueueResult"))
+    offer = await run_in_threadpool(
+        routing.release,
+        engine,
+        tenant_id=state.tenant_id,
+        agent_id=None,
+        queue_entry_id=queue_entry_id,
+        outcome=outcome,
+    )
+    log.info("routed_call.ended", queue_entry_id=queue_entry_id, outcome=outcome)
+    if offer is not None:
+        await _dispatch(offer, engine, settings, http, temporal)
+    return twiml.hangup()
 
 
 # --- a department's queue ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from tests.telephony.test_routing import _execution, call_sid, make_centre
 
 __all__ = ["_twilio_server"]  # fixture, used here
 
+BASE = "http://localhost:8000"  # PUBLIC_BASE_URL's default
 QUEUE_OFFER = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Queue>sales</Queue></Dial></Response>'
 )
@@ -149,9 +151,17 @@ async def test_a_call_routed_to_a_free_agent_is_dialled(
     [redirect] = await _outbox(api, tenant)
     assert redirect["channel"] == "voice" and redirect["to"] == sid
     assert redirect["content"]["purpose"] == "route_call"
-    assert (
-        '<Dial callerId="+15550100000" timeout="30"><Number>+15550100001</Number></Dial>'
-        in redirect["content"]["twiml"]
+    [dial] = ET.fromstring(redirect["content"]["twiml"])
+    assert (dial.tag, dial.attrib, [(n.tag, n.text) for n in dial]) == (
+        "Dial",
+        {
+            "action": f"{BASE}/webhooks/twilio/voice/routed"
+            f"?entry={body['queue_entry_id']}&agent={agent['id']}",
+            "method": "POST",
+            "callerId": "+15550100000",
+            "timeout": "30",
+        },
+        [("Number", "+15550100001")],
     )
 
 
@@ -195,8 +205,21 @@ async def test_with_nobody_free_calls_queue_by_priority_with_their_path(
     assert entries[1]["execution_id"] == execution.id
     assert all(e["waited_s"] >= 0 for e in entries)
     outbox = await _outbox(api, tenant)
-    assert all("<Enqueue>sales</Enqueue>" in m["content"]["twiml"] for m in outbox)
     assert len(outbox) == 2
+    twiml = {m["to"]: m["content"]["twiml"] for m in outbox}
+    for to, routed in ((sid, first), (urgent_sid, urgent)):
+        [enqueue] = ET.fromstring(twiml[to])
+        assert (enqueue.tag, enqueue.text, enqueue.attrib) == (
+            "Enqueue",
+            "sales",
+            {
+                "action": f"{BASE}/webhooks/twilio/voice/routed"
+                f"?entry={routed.json()['queue_entry_id']}",
+                "method": "POST",
+                "waitUrl": f"{BASE}/webhooks/twilio/voice/wait",
+                "waitUrlMethod": "POST",
+            },
+        )
 
 
 async def test_an_agent_set_available_is_offered_the_next_caller(
@@ -252,9 +275,11 @@ async def test_through_twilio_the_live_call_is_redirected_and_the_agent_called(
     )
 
     assert fake.violations == []
-    twiml = {sid: form["Twiml"][0] for sid, form in fake.updates}
-    assert '<Dial timeout="30"><Client>web-1</Client></Dial>' in twiml[dialled]
-    assert "<Enqueue>sales</Enqueue>" in twiml[queued]
+    twiml = {sid: ET.fromstring(form["Twiml"][0]) for sid, form in fake.updates}
+    assert [(v.tag, [(n.tag, n.text) for n in v]) for v in twiml[dialled]] == [
+        ("Dial", [("Client", "web-1")])
+    ]
+    assert [(v.tag, v.text) for v in twiml[queued]] == [("Enqueue", "sales")]
     [offer] = fake.calls
     assert (offer["to"], offer["from"]) == (
         "client:web-1",
