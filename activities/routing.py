@@ -195,10 +195,16 @@ async def dispatch_offer(
         provider_id=sid,
         idempotency_key=f"queue-offer:{offer.queue_entry_id}:{offer.agent_id}",
     )
-    stored = await asyncio.to_thread(insert_message_once, engine, message)
+    stored = await asyncio.to_thread(_placed, engine, offer, message)
     log.info("queue_offer.placed", provider=provider, sid=sid, to=offer.to)
     await _signal_caller(offer, temporal)
     return stored
+
+
+def _placed(engine: Engine, offer: routing.Offer, message: OutboxMessage) -> OutboxMessage:
+    """The offer's call is placed: its outbox row, and the entry no longer sweepable."""
+    routing.offer_placed(engine, offer=offer, call=message.provider_id or message.provider)
+    return insert_message_once(engine, message)
 
 
 async def _signal_caller(offer: routing.Offer, temporal: Client | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -14,6 +15,7 @@ from temporalio.client import Client
 from activities.recorder import Recorder
 from api.errors import install_error_handlers
 from api.routes import api_router, webhooks_router
+from api.services import routing
 from api.temporal import connect_temporal
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
@@ -23,6 +25,12 @@ log = structlog.get_logger(__name__)
 StartupHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 """Entered once Temporal is connected, left at shutdown: how the CLI runs a worker beside the
 app (`app.state.temporal_client`, `.engine`, `.settings` are set by then)."""
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(
@@ -48,6 +56,9 @@ def create_app(
         async with AsyncExitStack() as stack:
             if on_startup is not None:
                 await stack.enter_async_context(on_startup(app))
+            if settings.offer_sweep_s > 0:
+                sweeper = asyncio.create_task(routing.sweep_offers_forever(app))
+                stack.push_async_callback(_cancel, sweeper)
             yield
         if owns_engine:
             engine.dispose()

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     `template` may also be the Content SID itself."""
     twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
     """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
+    offer_sweep_s: float = Field(default=30.0, ge=0, alias="FLOWDECK_OFFER_SWEEP_S")
+    """How often the API looks for queue offers whose call to the agent was never placed
+    (their dispatch died after the claim) and puts their callers back in line; 0: never."""
+    offer_grace_s: float = Field(default=120.0, gt=0, alias="FLOWDECK_OFFER_GRACE_S")
+    """How old such an offer must be before it is swept: longer than placing a call takes."""
 
     provider_email: Literal["sandbox", "smtp"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_EMAIL"

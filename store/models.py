@@ -351,6 +351,10 @@ class QueuedCall(SQLModel, table=True):
     status: str = Field(default="waiting", max_length=16)
     """waiting, offered or done."""
     agent_id: str | None = Field(default=None, index=True, max_length=32)
+    offer_call: str | None = Field(default=None, max_length=64)
+    """An offer from the queue: `pending` from the claim until the agent's call is placed,
+    then that call's sid (`sandbox` in sandbox mode). None for a call dialled straight to its
+    agent. An offer left `pending` (its dispatch crashed) is swept back into the queue."""
     enqueued_at: datetime = _time()
     offered_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)

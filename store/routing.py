@@ -35,6 +35,8 @@ from store.models import (
 )
 
 WAITING, OFFERED, DONE = "waiting", "offered", "done"
+PENDING = "pending"
+"""`QueuedCall.offer_call` of an offer whose agent's call is not placed yet."""
 CANDIDATES = 50
 """Agents (or waiting callers) looked at per claim; more only matters under heavy contention."""
 
@@ -357,15 +359,23 @@ def release(
 
 
 def close_offers(engine: Engine, *, tenant_id: str, agent_id: str, outcome: str) -> int:
-    """Close the entries still offered to an agent who says they are free again."""
+    """Close the entries still offered to an agent who says they are free again. An offer
+    whose call to the agent was never placed puts its caller back in line instead."""
+    offered = (
+        _entries.c.tenant_id == tenant_id,
+        _entries.c.agent_id == agent_id,
+        _entries.c.status == OFFERED,
+    )
     with session_scope(engine) as session:
-        result = session.connection().execute(
+        conn = session.connection()
+        conn.execute(
             sa.update(_entries)
-            .where(
-                _entries.c.tenant_id == tenant_id,
-                _entries.c.agent_id == agent_id,
-                _entries.c.status == OFFERED,
-            )
+            .where(*offered, _entries.c.offer_call == PENDING)
+            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+        )
+        result = conn.execute(
+            sa.update(_entries)
+            .where(*offered)
             .values(status=DONE, outcome=outcome[:32], ended_at=utcnow())
         )
         return int(result.rowcount)
@@ -402,7 +412,7 @@ def next_offer(engine: Engine, *, tenant_id: str, agent_id: str) -> Offer | None
             claimed = session.connection().execute(
                 sa.update(_entries)
                 .where(_entries.c.id == entry.id, _entries.c.status == WAITING)
-                .values(status=OFFERED, agent_id=agent.id, offered_at=now)
+                .values(status=OFFERED, agent_id=agent.id, offered_at=now, offer_call=PENDING)
             )
             if claimed.rowcount == 1:
                 return _offer(session, entry, agent)
@@ -442,7 +452,7 @@ def withdraw_offer(engine: Engine, *, offer: Offer) -> None:
         conn.execute(
             sa.update(_entries)
             .where(_entries.c.id == offer.queue_entry_id, _entries.c.status == OFFERED)
-            .values(status=WAITING, agent_id=None, offered_at=None)
+            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
         )
 
 
@@ -469,6 +479,88 @@ def entry_state(engine: Engine, *, queue_entry_id: str) -> EntryState | None:
         )
 
 
+def offer_placed(engine: Engine, *, offer: Offer, call: str) -> None:
+    """The agent's call for an offer is placed (its sid, or `sandbox`): no longer sweepable."""
+    with session_scope(engine) as session:
+        session.connection().execute(
+            sa.update(_entries)
+            .where(
+                _entries.c.id == offer.queue_entry_id,
+                _entries.c.agent_id == offer.agent_id,
+                _entries.c.status == OFFERED,
+            )
+            .values(offer_call=call[:64])
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reclaimed:
+    """A stale offer's caller, back in line: to be offered to one of `agents` (available)."""
+
+    tenant_id: str
+    queue_entry_id: str
+    agents: list[str]
+
+
+def reclaim_stale_offers(engine: Engine, *, offered_before: datetime) -> list[Reclaimed]:
+    """Offers claimed before `offered_before` whose call to the agent was never placed (the
+    process dispatching them died between the claim and the call): each caller waits again,
+    its agent is available again, and the department's available agents are returned, to
+    offer it anew. Each entry is reclaimed once, in a transaction of its own, by whichever
+    sweeper's conditional UPDATE wins."""
+    with session_scope(engine) as session:
+        stale = session.exec(
+            select(QueuedCall.id).where(
+                QueuedCall.status == OFFERED,
+                QueuedCall.offer_call == PENDING,
+                col(QueuedCall.offered_at) < offered_before,
+            )
+        ).all()
+    reclaimed = (_reclaim(engine, entry_id) for entry_id in stale)
+    return [r for r in reclaimed if r is not None]
+
+
+def _reclaim(engine: Engine, entry_id: str) -> Reclaimed | None:
+    now = utcnow()
+    with session_scope(engine) as session:
+        conn = session.connection()
+        entry = session.get(QueuedCall, entry_id)
+        if entry is None or entry.status != OFFERED or entry.offer_call != PENDING:
+            return None
+        if entry.agent_id is not None:  # the agent's row first, then the entry's
+            conn.execute(
+                sa.update(_agents)
+                .where(_agents.c.id == entry.agent_id, _agents.c.status == "busy")
+                .values(status="available", status_changed_at=now, updated_at=now)
+            )
+        won = conn.execute(
+            sa.update(_entries)
+            .where(
+                _entries.c.id == entry.id,
+                _entries.c.status == OFFERED,
+                _entries.c.offer_call == PENDING,
+                _entries.c.agent_id == entry.agent_id,
+            )
+            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+        )
+        if won.rowcount != 1:
+            session.rollback()  # placed or reclaimed meanwhile: its agent stays as it was
+            return None
+        return Reclaimed(
+            tenant_id=entry.tenant_id, queue_entry_id=entry.id, agents=_ready(session, entry)
+        )
+
+
+def _ready(session: Session, entry: QueuedCall) -> list[str]:
+    """The available agents of the entry's department, longest idle first."""
+    agents = session.exec(
+        select(Agent)
+        .where(Agent.tenant_id == entry.tenant_id, Agent.status == "available")
+        .order_by(col(Agent.status_changed_at))
+    ).all()
+    return [a.id for a in agents if entry.department_id in (a.department_ids or [])]
+
+
 def missed_offer(engine: Engine, *, queue_entry_id: str, agent_id: str) -> tuple[str, list[str]]:
     """The agent did not take the call it was offered (no answer, busy, failed): the caller
     waits again, the agent is set offline (as a contact centre marks a missed offer), and the
@@ -483,20 +575,14 @@ def missed_offer(engine: Engine, *, queue_entry_id: str, agent_id: str) -> tuple
         conn.execute(
             sa.update(_entries)
             .where(_entries.c.id == queue_entry_id, _entries.c.status == OFFERED)
-            .values(status=WAITING, agent_id=None, offered_at=None)
+            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
         )
         conn.execute(
             sa.update(_agents)
             .where(_agents.c.id == agent_id, _agents.c.status == "busy")
             .values(status="offline", status_changed_at=now, updated_at=now)
         )
-        agents = session.exec(
-            select(Agent)
-            .where(Agent.tenant_id == entry.tenant_id, Agent.status == "available")
-            .order_by(col(Agent.status_changed_at))
-        ).all()
-        ready = [a.id for a in agents if entry.department_id in (a.department_ids or [])]
-        return entry.tenant_id, ready
+        return entry.tenant_id, _ready(session, entry)
 
 
 def waiting_entries(session: Session, *, tenant_id: str, department_id: str) -> list[QueuedCall]:

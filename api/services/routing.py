@@ -6,13 +6,14 @@ voice goes through Twilio; in sandbox mode the TwiML is recorded in the outbox i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
@@ -356,6 +357,47 @@ async def routed_call_ended(
     if offer is not None:
         await _dispatch(offer, engine, settings, http, temporal)
     return twiml.hangup()
+
+
+# --- offers whose dispatch died --------------------------------------------------------------
+
+
+async def sweep_stale_offers(
+    *, engine: Engine, settings: Settings, http: TwilioHttp, temporal: Client | None
+) -> list[str]:
+    """Put back in line the callers of offers claimed more than `FLOWDECK_OFFER_GRACE_S` ago
+    whose call to the agent was never placed, and offer each to the longest-idle available
+    agent of its department; the queue entries swept."""
+    before = utcnow() - timedelta(seconds=settings.offer_grace_s)
+    reclaimed = await run_in_threadpool(routing.reclaim_stale_offers, engine, offered_before=before)
+    for entry in reclaimed:
+        log.warning("queue_offer.reclaimed", queue_entry_id=entry.queue_entry_id)
+        await _offer_to_first(
+            entry.agents, tenant_id=entry.tenant_id, engine=engine, settings=settings,
+            http=http, temporal=temporal,
+        )  # fmt: skip
+    return [entry.queue_entry_id for entry in reclaimed]
+
+
+async def sweep_offers_forever(app: FastAPI) -> None:
+    """Every `FLOWDECK_OFFER_SWEEP_S`, `sweep_stale_offers`; a failed sweep is logged and
+    the next one tries again. Several API processes may sweep: each entry is taken once."""
+    settings: Settings = app.state.settings
+    http = TwilioHttp()
+    try:
+        while True:
+            await asyncio.sleep(settings.offer_sweep_s)
+            try:
+                await sweep_stale_offers(
+                    engine=app.state.engine,
+                    settings=settings,
+                    http=http,
+                    temporal=app.state.temporal_client,
+                )
+            except Exception as exc:
+                log.error("queue_offer.sweep_failed", error=f"{type(exc).__name__}: {exc}")
+    finally:
+        await http.aclose()
 
 
 # --- a department's queue ------------------------------------------------------------------

@@ -109,6 +109,7 @@ SIGNED = {
     ("POST", "/webhooks/twilio/voice"),  # tests/calls
     ("POST", "/webhooks/twilio/voice/turn"),
     ("POST", "/webhooks/twilio/voice/wait"),
+    ("POST", "/webhooks/twilio/voice/routed"),  # tests/calls/test_routed_calls
 }
 STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
 
