@@ -108,6 +108,11 @@ class FlowVersion(SQLModel, table=True):
 
 
 class Execution(SQLModel, table=True):
+    __table_args__ = (
+        # A page, newest first: a range scan of the tenant's rows, never a sort of all of them.
+        sa.Index("ix_execution_page", "tenant_id", "created_at", "id"),
+    )
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
     flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
@@ -162,6 +167,10 @@ class OutboxMessage(SQLModel, table=True):
     """What the sandbox providers would have sent, and the idempotency record of real sends."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        # A page, newest first: a range scan of the tenant's rows, never a sort of all of them.
+        sa.Index("ix_outbox_message_page", "tenant_id", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant_id: str = Field(index=True, max_length=32)
@@ -194,7 +203,11 @@ class Event(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """A lead or customer. One per phone number (E.164) in a tenant, when it has one."""
 
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "phone", name="uq_contact_phone"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "phone", name="uq_contact_phone"),
+        # A page, newest first: a range scan of the tenant's rows, never a sort of all of them.
+        sa.Index("ix_contact_page", "tenant_id", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
@@ -377,6 +390,11 @@ class Campaign(SQLModel, table=True):
 
 class Recording(SQLModel, table=True):
     """A call recording, stored as a file under the recordings directory of its campaign."""
+
+    __table_args__ = (
+        # A page, newest first: a range scan of the tenant's rows, never a sort of all of them.
+        sa.Index("ix_recording_page", "tenant_id", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
