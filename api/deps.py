@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.errors import ServiceUnavailableError
@@ -51,9 +52,18 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
+    """The request's session. Opening one does no I/O (a connection is taken on first use),
+    so it is made here rather than in a worker thread; closing goes to one only when the
+    session still holds a connection (returning it rolls back: a round trip on PostgreSQL)."""
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -85,20 +95,26 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_current_key(
+async def get_current_key(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
-    """The live API key of the request, or 401."""
+    """The live API key of the request, or 401: looked up in one worker-thread hop."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized("an API key is required: `Authorization: Bearer <key>`")
-    key = find_key(session, credentials.credentials)
+    key = await run_in_threadpool(_live_key, session, credentials.credentials)
     if key is None:
         raise _unauthorized("unknown or revoked API key")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
-        key.last_used_at = now
-        session.add(key)
+    return key
+
+
+def _live_key(session: Session, secret: str) -> ApiKey | None:
+    key = find_key(session, secret)
+    if key is not None:
+        now = utcnow()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
+            key.last_used_at = now
+            session.add(key)
     # Ends the transaction, so a long request (the event stream) holds no connection.
     session.commit()
     return key
@@ -107,11 +123,11 @@ def get_current_key(
 CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
 
 
-def require_role(role: str) -> Callable[[ApiKey], ApiKey]:
+def require_role(role: str) -> Callable[[ApiKey], Awaitable[ApiKey]]:
     """A dependency that lets through keys allowed to act as `role`, else 403."""
     allowed = ROLE_GRANTS[role]
 
-    def check(key: CurrentKey) -> ApiKey:
+    async def check(key: CurrentKey) -> ApiKey:
         if key.role not in allowed:
             raise HTTPException(403, f"this needs a {role} key; this key is a {key.role} key")
         return key
@@ -119,7 +135,7 @@ def require_role(role: str) -> Callable[[ApiKey], ApiKey]:
     return check
 
 
-def require_operator(key: CurrentKey) -> ApiKey:
+async def require_operator(key: CurrentKey) -> ApiKey:
     if not key.operator:
         raise HTTPException(403, "only the operator key (FLOWDECK_ADMIN_KEY) manages tenants")
     return key

@@ -7,7 +7,8 @@ flows list, one flow's detail, the newest page of executions, and one execution'
 with its step timeline. Seeded first: `--flows` flows and `--executions` executions of
 them, each with a five-step timeline. Target (SPEC §7): p99 ≤ 50 ms with 50 concurrent
 clients, no errors. `--think-ms 0` (the default) sends each client's next request as soon
-as the last is answered, the harshest reading of "50 concurrent clients".
+as the last is answered, the harshest reading of "50 concurrent clients"; with `--think-ms M`
+each client pauses about M ms between requests and starts at a random moment in the first M.
 
     python -m bench.api_load --clients 50 --seconds 20
 """
@@ -160,6 +161,8 @@ def _clients(plan: Plan) -> tuple[Measured, int, float]:
             until = began + plan.seconds
 
             async def client() -> None:
+                # Clients that pause arrive at random moments, not as one burst at the start.
+                await asyncio.sleep(random.uniform(0, plan.think_s))
                 while time.perf_counter() < until:
                     kind = random.choice(list(kinds))
                     latencies[kind].append(await get(kind))
