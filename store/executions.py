@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, and_, col, or_, select
 
@@ -184,6 +185,12 @@ def before_cursor(created_at: datetime, row_id: str) -> ColumnElement[bool]:
     )
 
 
+_DOCUMENTS = ("contact", "trigger", "variables", "context", "match")
+_SUMMARY_ONLY = tuple(defer(getattr(Execution, name), raiseload=True) for name in _DOCUMENTS)
+"""An execution's JSON documents, left unread in a page of summaries (loading options are
+immutable: built once, not per query)."""
+
+
 def list_executions(
     session: Session,
     *,
@@ -192,9 +199,16 @@ def list_executions(
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Execution], str | None]:
-    """One page, newest first, and the cursor of the next page (None on the last one)."""
+    """One page, newest first, and the cursor of the next page (None on the last one).
+
+    The rows carry the summary's columns only: reading one of `_DOCUMENTS` from them raises
+    (read the execution itself for those)."""
     limit = max(1, min(limit, MAX_PAGE))
-    query = select(Execution).where(Execution.tenant_id == tenant_id, *filters.clauses())
+    query = (
+        select(Execution)
+        .options(*_SUMMARY_ONLY)
+        .where(Execution.tenant_id == tenant_id, *filters.clauses())
+    )
     if cursor:
         query = query.where(before_cursor(*decode_cursor(cursor)))
     query = query.order_by(col(Execution.created_at).desc(), col(Execution.id).desc())

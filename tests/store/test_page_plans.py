@@ -96,3 +96,16 @@ def test_a_page_reads_its_index_in_order(engine: Engine, page: str) -> None:
         assert "TEMP B-TREE" not in plan, plan
     else:
         assert "Sort" not in plan, plan
+
+
+def test_a_page_of_executions_reads_no_json_document(engine: Engine) -> None:
+    tenant_id = make_centre(engine).tenant_id
+
+    with _captured(engine) as sent, Session(engine) as session:
+        executions.list_executions(session, tenant_id=tenant_id, filters=ExecutionFilter())
+
+    [(statement, _)] = [s for s in sent if "ORDER BY" in s[0]]
+    selected = statement.split(" FROM ")[0]
+    assert "execution.status" in selected
+    for document in ("contact", "trigger", "variables", "context", "match"):
+        assert f"execution.{document}," not in f"{selected},", selected
