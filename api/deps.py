@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated
@@ -18,7 +19,7 @@ from temporalio.client import Client
 from api.errors import ServiceUnavailableError
 from api.temporal import connect_temporal
 from schemas.settings import Settings
-from store.keys import find_key
+from store.keys import find_key, hash_secret
 from store.models import ApiKey, utcnow
 
 log = structlog.get_logger(__name__)
@@ -95,16 +96,53 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class KeyCache:
+    """Live API keys by their secret's hash, each remembered for `ttl_s` seconds, so most
+    requests authenticate without a database round trip. A key revoked through this process
+    is forgotten at once; one revoked through another API process stops working within
+    `ttl_s`. Unknown secrets are never remembered. Each operation is one dictionary step,
+    safe from the loop and worker threads alike."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+
+    def get(self, digest: str) -> ApiKey | None:
+        found = self._keys.get(digest)
+        if found is None:
+            return None
+        if time.monotonic() >= found[1]:
+            self._keys.pop(digest, None)
+            return None
+        return found[0]
+
+    def put(self, digest: str, key: ApiKey) -> None:
+        if self.ttl_s > 0:
+            self._keys[digest] = (key, time.monotonic() + self.ttl_s)
+
+    def forget(self, key_id: str) -> None:
+        for digest, (key, _) in list(self._keys.items()):
+            if key.id == key_id:
+                self._keys.pop(digest, None)
+
+
 async def get_current_key(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
-    """The live API key of the request, or 401: looked up in one worker-thread hop."""
+    """The live API key of the request, or 401: from the key cache, else looked up in one
+    worker-thread hop."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized("an API key is required: `Authorization: Bearer <key>`")
-    key = await run_in_threadpool(_live_key, session, credentials.credentials)
+    cache: KeyCache = request.app.state.key_cache
+    digest = hash_secret(credentials.credentials)
+    key = cache.get(digest)
     if key is None:
-        raise _unauthorized("unknown or revoked API key")
+        key = await run_in_threadpool(_live_key, session, credentials.credentials)
+        if key is None:
+            raise _unauthorized("unknown or revoked API key")
+        cache.put(digest, key)
     return key
 
 

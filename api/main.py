@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from activities.recorder import Recorder
+from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.routes import api_router, webhooks_router
 from api.services import routing
@@ -73,6 +74,7 @@ def create_app(
     app.state.engine = engine
     app.state.temporal_client = temporal_client
     app.state.temporal_lock = asyncio.Lock()
+    app.state.key_cache = KeyCache(settings.key_cache_s)
     # Writes the steps of call turns after Twilio has its answer, group-committed.
     app.state.call_recorder = Recorder(engine)
     install_error_handlers(app)

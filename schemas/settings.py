@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     http_allowlist: str = Field(default="", alias="FLOWDECK_HTTP_ALLOWLIST")
     """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""
     admin_key: SecretStr | None = Field(default=None, alias="FLOWDECK_ADMIN_KEY")
+    key_cache_s: float = Field(default=5.0, ge=0, le=60, alias="FLOWDECK_KEY_CACHE_S")
+    """How long the API remembers a live key (no database read to authenticate meanwhile):
+    a key revoked through another API process stops working within this long; 0: never."""
     embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
     workflow_sandbox: bool = Field(default=False, alias="FLOWDECK_WORKFLOW_SANDBOX")
     """Run the interpreter inside Temporal's workflow sandbox (the test suite always does)."""

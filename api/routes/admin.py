@@ -84,6 +84,7 @@ def list_keys(session: SessionDep, key: AdminKey) -> list[KeyOut]:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def revoke_key(key_id: str, session: SessionDep, key: AdminKey) -> Response:
+def revoke_key(key_id: str, request: Request, session: SessionDep, key: AdminKey) -> Response:
     admin.revoke_key(session, tenant_id=key.tenant_id, key_id=key_id)
+    request.app.state.key_cache.forget(key_id)  # refused from the next request on
     return Response(status_code=204)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from api.main import create_app
 from schemas.settings import Settings
 from store.db import session_scope
-from store.keys import ensure_operator_key
+from store.keys import ensure_operator_key, issue_key
+from store.models import ApiKey, utcnow
 from tests.api.helpers import TenantKeys
 
 ROLES = ("viewer", "agent", "manager", "admin")
@@ -256,3 +259,67 @@ async def test_unknown_roles_are_refused_with_a_path(
     )
     assert response.status_code == 422
     assert [d["path"] for d in response.json()["error"]["details"]] == ["$.role"]
+
+
+def _app_client(engine: Engine, **env: Any) -> httpx.AsyncClient:
+    settings = Settings.model_validate({"FLOWDECK_ENV": "test", **env})
+    app = create_app(settings=settings, engine=engine, temporal_client=None)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+def _viewer_key(engine: Engine, tenant: TenantKeys) -> tuple[str, dict[str, str]]:
+    with session_scope(engine) as session:
+        key, secret = issue_key(session, tenant_id=tenant.id, name="cached", role="viewer")
+    return key.id, {"Authorization": f"Bearer {secret}"}
+
+
+def _revoke_in_database(engine: Engine, key_id: str) -> None:
+    """As another API process (or an operator with SQL) would."""
+    with session_scope(engine) as session:
+        key = session.get(ApiKey, key_id)
+        assert key is not None
+        key.revoked_at = utcnow()
+        session.add(key)
+
+
+async def test_a_live_key_is_read_from_the_database_once_per_cache_period(
+    engine: Engine, tenant: TenantKeys
+) -> None:
+    _, viewer = _viewer_key(engine, tenant)
+    reads: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "FROM api_key" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with _app_client(engine, FLOWDECK_KEY_CACHE_S=60) as api:
+            answers = [(await api.get("/api/flows", headers=viewer)).status_code for _ in range(4)]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+    assert answers == [200] * 4
+    assert len(reads) == 1
+
+
+async def test_a_key_revoked_elsewhere_stops_working_within_the_cache_period(
+    engine: Engine, tenant: TenantKeys
+) -> None:
+    key_id, viewer = _viewer_key(engine, tenant)
+    async with _app_client(engine, FLOWDECK_KEY_CACHE_S=0.5) as api:
+        assert (await api.get("/api/flows", headers=viewer)).status_code == 200
+        _revoke_in_database(engine, key_id)
+        await asyncio.sleep(0.6)
+        refused = await api.get("/api/flows", headers=viewer)
+    assert refused.status_code == 401
+
+
+async def test_without_a_key_cache_a_revoked_key_is_refused_at_once(
+    engine: Engine, tenant: TenantKeys
+) -> None:
+    key_id, viewer = _viewer_key(engine, tenant)
+    async with _app_client(engine, FLOWDECK_KEY_CACHE_S=0) as api:
+        assert (await api.get("/api/flows", headers=viewer)).status_code == 200
+        _revoke_in_database(engine, key_id)
+        assert (await api.get("/api/flows", headers=viewer)).status_code == 401
