@@ -34,7 +34,7 @@ import uvicorn
 
 from api.main import create_app
 from bench.common import Database, database, free_port, postgres
-from cli import configure_logging
+from cli import configure_logging, freeze_startup_heap
 from schemas.execution import ExecutionStatus, RecordInput, StepRecord, StepStatus
 from schemas.settings import Settings
 from store.db import session_scope
@@ -209,6 +209,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.05)
+    freeze_startup_heap()  # as `flowdeck api` does once serving
     plan = Plan(
         url=f"http://127.0.0.1:{port}",
         token=token,

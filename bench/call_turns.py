@@ -46,7 +46,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from api.main import create_app
 from bench.common import Database, database, free_port, postgres, temporal_server
 from callsim import SimulatedCall
-from cli import configure_logging
+from cli import configure_logging, freeze_startup_heap
 from schemas.settings import Settings
 from store.db import create_db_engine, session_scope
 from store.keys import issue_key
@@ -316,6 +316,7 @@ def _workers(
         configure_logging(settings)
         client = await Client.connect(temporal, data_converter=pydantic_data_converter)
         async with _running_workers(client, create_db_engine(database_url), settings):
+            freeze_startup_heap()  # as `flowdeck worker` does once running
             ready.set()
             await asyncio.to_thread(stop.wait)
 
@@ -406,6 +407,7 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
             httpx.AsyncClient(base_url=url, timeout=30) as api,
         ):
             await _deploy(api, headers)
+            freeze_startup_heap()  # as `flowdeck api` does once serving
             plan = Plan(
                 url=url,
                 temporal=settings.temporal_address or "",

@@ -73,6 +73,11 @@ class Ports:
     ui: int = field(default_factory=_free_port)
 
 
+def _log(directory: Path) -> str:
+    """What `flowdeck dev` logged (its stderr)."""
+    return (directory / "flowdeck.log").read_text()
+
+
 @dataclass
 class DevRun:
     """`flowdeck dev` running in `directory`, its stdout collected as it comes."""
@@ -126,7 +131,7 @@ class DevRun:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
-        log = (self.directory / "flowdeck.log").read_text()
+        log = _log(self.directory)
         pytest.fail(f"no admin key printed (exit code {self.process.poll()}):\n{log}")
 
     def interrupt(self, sig: signal.Signals = signal.SIGINT, timeout: float = 20) -> int:
@@ -210,6 +215,9 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
 
         assert first.interrupt() == 0
         assert _processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
+        # Once serving, start-up's objects are out of the garbage collector's full scans.
+        frozen = re.search(r"startup heap frozen\s.*objects=(\d+)", _log(workdir))
+        assert frozen is not None and int(frozen.group(1)) > 10_000, _log(workdir)
     finally:
         first.kill()
     assert (workdir / ".data" / "admin_key").stat().st_mode & 0o777 == 0o600
