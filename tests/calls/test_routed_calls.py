@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from callsim import Twiml
+from callsim import SimulatedCall, Twiml
 from tests.api.helpers import TenantKeys
 from tests.calls.conftest import PUBLIC_URL
 from tests.calls.test_transfer import (
@@ -36,6 +36,17 @@ async def _route(api: httpx.AsyncClient, tenant: TenantKeys, call_sid: str) -> d
     )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def _dialled_to_asha(
+    api: httpx.AsyncClient, tenant: TenantKeys, phone: Phone, sales: dict[str, Any]
+) -> tuple[SimulatedCall, dict[str, Any]]:
+    """Asha available, and a call routed to Sales: dialled to her."""
+    await _set_status(api, tenant, sales["agent"]["id"], "available")
+    call = phone(SALES_LINE)
+    dialled = await _route(api, tenant, call.call_sid)
+    assert dialled["agent"]["name"] == "Asha"
+    return call, dialled
 
 
 async def _redirected_to(api: httpx.AsyncClient, tenant: TenantKeys, call_sid: str) -> Twiml:
@@ -101,10 +112,7 @@ async def test_a_missed_agent_goes_offline_and_the_caller_waits_for_the_next_one
     api: httpx.AsyncClient, tenant: TenantKeys, phone: Phone, sales: dict[str, Any]
 ) -> None:
     asha = sales["agent"]
-    await _set_status(api, tenant, asha["id"], "available")
-    call = phone(SALES_LINE)
-    dialled = await _route(api, tenant, call.call_sid)
-    assert dialled["agent"]["name"] == "Asha"
+    call, dialled = await _dialled_to_asha(api, tenant, phone, sales)
     bo = await api.post(
         "/api/agents",
         json={"name": "Bo", "phone": BO, "department_ids": [sales["department"]["id"]]},
@@ -162,9 +170,7 @@ async def test_routed_callbacks_are_signature_checked_and_name_a_known_entry(
     api: httpx.AsyncClient, tenant: TenantKeys, phone: Phone, sales: dict[str, Any]
 ) -> None:
     asha = sales["agent"]
-    await _set_status(api, tenant, asha["id"], "available")
-    call = phone(SALES_LINE)
-    dialled = await _route(api, tenant, call.call_sid)
+    call, dialled = await _dialled_to_asha(api, tenant, phone, sales)
     url = f"{ROUTED}?entry={dialled['queue_entry_id']}"
     fields = {"DialCallStatus": "completed"}
 
