@@ -216,7 +216,7 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
         assert first.interrupt() == 0
         assert _processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
         # Once serving, start-up's objects are out of the garbage collector's full scans.
-        frozen = re.search(r"startup heap frozen\s.*objects=(\d+)", _log(workdir))
+        frozen = re.search(r'startup heap frozen.*?"?objects"?[=:]\s*(\d+)', _log(workdir))
         assert frozen is not None and int(frozen.group(1)) > 10_000, _log(workdir)
     finally:
         first.kill()
