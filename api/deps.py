@@ -155,6 +155,10 @@ def _live_key(session: Session, secret: str) -> ApiKey | None:
             session.add(key)
     # Ends the transaction, so a long request (the event stream) holds no connection.
     session.commit()
+    if key is not None:
+        # Shared through the cache by concurrent requests: no session may expire it (as a
+        # rollback in this request would), so none owns it.
+        session.expunge(key)
     return key
 
 

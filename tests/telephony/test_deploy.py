@@ -6,7 +6,10 @@ import asyncio
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
 
+from store.db import session_scope
+from store.keys import issue_key
 from tests.api.helpers import TenantKeys, make_flow, set_flow
 from tests.telephony.helpers import paths, register
 
@@ -216,3 +219,26 @@ async def test_a_flow_a_number_answers_with_cannot_be_deleted_until_it_is_replac
     for flow in (menu, closed):
         deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
         assert deleted.status_code == 204, deleted.text
+
+
+async def test_a_key_first_used_to_deploy_keeps_working_afterwards(
+    api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
+) -> None:
+    """A deploy ends its read transaction with a rollback, which expires what its session
+    holds. The key it authenticated with is cached for the next requests: it must not be
+    among those."""
+    menu = await make_flow(api, tenant, name="Menu")
+    number = await register(api, tenant)
+    with session_scope(engine) as session:
+        _, secret = issue_key(session, tenant_id=tenant.id, name="deployer", role="manager")
+    deployer = {"Authorization": f"Bearer {secret}"}
+
+    deployed = await api.post(
+        f"/api/flows/{menu['id']}/deploy",
+        json={"phone_numbers": [number["number"]]},
+        headers=deployer,
+    )
+    listed = await api.get("/api/flows", headers=deployer)
+
+    assert deployed.status_code == 201, deployed.text
+    assert listed.status_code == 200, listed.text
