@@ -37,6 +37,13 @@ from store.models import (
 WAITING, OFFERED, DONE = "waiting", "offered", "done"
 PENDING = "pending"
 """`QueuedCall.offer_call` of an offer whose agent's call is not placed yet."""
+_BACK_IN_LINE: dict[str, Any] = {
+    "status": WAITING,
+    "agent_id": None,
+    "offered_at": None,
+    "offer_call": None,
+}
+"""An offered entry's columns once its caller waits again (for no agent, no call)."""
 CANDIDATES = 50
 """Agents (or waiting callers) looked at per claim; more only matters under heavy contention."""
 
@@ -371,7 +378,7 @@ def close_offers(engine: Engine, *, tenant_id: str, agent_id: str, outcome: str)
         conn.execute(
             sa.update(_entries)
             .where(*offered, _entries.c.offer_call == PENDING)
-            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+            .values(**_BACK_IN_LINE)
         )
         result = conn.execute(
             sa.update(_entries)
@@ -452,7 +459,7 @@ def withdraw_offer(engine: Engine, *, offer: Offer) -> None:
         conn.execute(
             sa.update(_entries)
             .where(_entries.c.id == offer.queue_entry_id, _entries.c.status == OFFERED)
-            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+            .values(**_BACK_IN_LINE)
         )
 
 
@@ -541,7 +548,7 @@ def _reclaim(engine: Engine, entry_id: str) -> Reclaimed | None:
                 _entries.c.offer_call == PENDING,
                 _entries.c.agent_id == entry.agent_id,
             )
-            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+            .values(**_BACK_IN_LINE)
         )
         if won.rowcount != 1:
             session.rollback()  # placed or reclaimed meanwhile: its agent stays as it was
@@ -575,7 +582,7 @@ def missed_offer(engine: Engine, *, queue_entry_id: str, agent_id: str) -> tuple
         conn.execute(
             sa.update(_entries)
             .where(_entries.c.id == queue_entry_id, _entries.c.status == OFFERED)
-            .values(status=WAITING, agent_id=None, offered_at=None, offer_call=None)
+            .values(**_BACK_IN_LINE)
         )
         conn.execute(
             sa.update(_agents)
