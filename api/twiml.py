@@ -38,9 +38,14 @@ ROUTED_PATH = "/webhooks/twilio/voice/routed"
 HOLD_MESSAGE = "Please hold."
 
 
+def public_url(base_url: str, path: str) -> str:
+    """`path` (with its query) under our public base URL, which Twilio calls back."""
+    return f"{base_url.rstrip('/')}{path}"
+
+
 def turn_url(base_url: str, *, execution_id: str, turn: int, event: TurnEvent) -> str:
     query = urlencode({"execution": execution_id, "turn": turn, "event": event})
-    return f"{base_url.rstrip('/')}{TURN_PATH}?{query}"
+    return public_url(base_url, f"{TURN_PATH}?{query}")
 
 
 def _say(target: Any, verb: Say | Play) -> None:
@@ -63,7 +68,7 @@ class _Urls:
         return turn_url(self.base, execution_id=self.execution_id, turn=turn, event=event)
 
     def at(self, path: str) -> str:
-        return f"{self.base.rstrip('/')}{path}"
+        return public_url(self.base, path)
 
 
 def render(answer: TurnAnswer, *, base_url: str, execution_id: str) -> str:
@@ -175,7 +180,7 @@ def hold_music(music_url: str | None) -> str:
 def routed_url(base_url: str, *, queue_entry_id: str, agent_id: str | None = None) -> str:
     """Where a routed call's `<Dial>` (naming the agent dialled) or `<Enqueue>` reports."""
     query = {"entry": queue_entry_id} | ({"agent": agent_id} if agent_id else {})
-    return f"{base_url.rstrip('/')}{ROUTED_PATH}?{urlencode(query)}"
+    return public_url(base_url, f"{ROUTED_PATH}?{urlencode(query)}")
 
 
 def routed(routed: Routed, *, base_url: str, notice: str | None = None) -> str:
@@ -191,7 +196,7 @@ def routed(routed: Routed, *, base_url: str, notice: str | None = None) -> str:
             routed.queue,
             action=routed_url(base_url, queue_entry_id=routed.queue_entry_id),
             method="POST",
-            wait_url=f"{base_url.rstrip('/')}{WAIT_PATH}",
+            wait_url=public_url(base_url, WAIT_PATH),
             wait_url_method="POST",
         )
         return str(response)

@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
 from api.errors import ServiceUnavailableError
+from api.twiml import public_url
 from schemas.call import execution_id_for_call
 from schemas.execution import (
     SIGNAL_CALL_STATUS,
@@ -80,8 +81,9 @@ _TERMINAL = [str(s) for s in TERMINAL_STATUSES]
 
 
 def signed_url(settings: Settings, path: str, query: str) -> str:
-    """The URL Twilio signed: our public base URL, the request's path and query."""
-    url = settings.public_base_url.rstrip("/") + path
+    """The URL Twilio signed: our public base URL, the request's path and query (built as
+    the callback URLs we hand Twilio are)."""
+    url = public_url(settings.public_base_url, path)
     return f"{url}?{query}" if query else url
 
 
