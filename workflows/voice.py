@@ -91,10 +91,12 @@ def say_verb(config: dict[str, Any]) -> Verb:
 def gather_verbs(config: dict[str, Any], *, turn: int, attempt: int) -> list[Verb]:
     """The `<Gather>` (its prompt inside, so a key press interrupts it) and, after it, the
     redirect Twilio follows when the caller entered nothing."""
-    text = config.get("prompt")
+    texts = [config.get("prompt")]
     if attempt > 0 and config.get("retry_prompt"):
-        text = config["retry_prompt"]
-    prompt = [Say(text=str(text), voice=config.get("voice"), language=config.get("language"))]
+        # "Sorry, I did not get that." and then the choices again, as an IVR says it.
+        texts.insert(0, config["retry_prompt"])
+    voice, language = config.get("voice"), config.get("language")
+    prompt = [Say(text=str(text), voice=voice, language=language) for text in texts if text]
     gather = Gather(
         turn=turn,
         input=str(config.get("input") or "dtmf"),
@@ -103,7 +105,7 @@ def gather_verbs(config: dict[str, Any], *, turn: int, attempt: int) -> list[Ver
         finish_on_key=config.get("finish_on_key"),
         language=config.get("language"),
         hints=config.get("hints"),
-        prompt=prompt if text else [],
+        prompt=prompt,
     )
     return [gather, Redirect(turn=turn, event="timeout")]
 

@@ -19,6 +19,7 @@ from tests.calls.conftest import CALLER, Deploy, SaveHistory
 
 SUPPORT_LINE = "+15550102020"
 MENU = "Press 1 for sales, 2 for support, 3 for billing."
+SORRY = "Sorry, I did not get that."
 
 
 def _said(text: str, then: str) -> dict[str, Any]:
@@ -41,7 +42,7 @@ MENU_FLOW: dict[str, Any] = {
                 "num_digits": 1,
                 "timeout_s": 5,
                 "max_retries": 1,
-                "retry_prompt": f"Sorry, I did not get that. {MENU}",
+                "retry_prompt": SORRY,
                 "save_as": "choice",
             },
             "transitions": {"input": "route", "timeout": "bye"},
@@ -110,7 +111,10 @@ async def test_a_caller_walks_the_menu_presses_a_wrong_key_and_is_transferred(
 
     wrong = await call.press("9")
     assert wrong.verbs == ["Gather", "Redirect"]
-    assert wrong.spoken() == [f"Sorry, I did not get that. {MENU}"]
+    # The apology, then the choices again, both inside the <Gather> (a key interrupts them).
+    assert wrong.spoken() == [SORRY, MENU]
+    regather = wrong.first("Gather")
+    assert regather is not None and len(list(regather.iter("Say"))) == 2
 
     transfer = await call.press("2")
     assert transfer.spoken() == ["Connecting you to support."]
@@ -151,7 +155,7 @@ async def test_a_silent_caller_is_prompted_again_then_let_go(
     await call.start()
 
     again = await call.silence()
-    assert again.spoken() == [f"Sorry, I did not get that. {MENU}"]
+    assert again.spoken() == [SORRY, MENU]
     bye = await call.silence()
     assert bye.spoken() == ["Goodbye."] and bye.hangs_up
 

@@ -1,8 +1,7 @@
 """The example flows of shared/examples, run end to end against local servers.
 
-`lead_engagement`, `order_status` and `ivr_menu` need calls, replies and live-call sessions,
-which arrive with the lead-engagement and telephony issues; they are validated (in
-tests/unit/test_validation.py) but not run here yet.
+`lead_engagement` runs through the API in tests/e2e/test_lead_engagement_done.py and
+`ivr_menu` as whole calls in tests/calls/test_ivr_example.py.
 """
 
 from __future__ import annotations
@@ -10,31 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from schemas.execution import UPDATE_COMPLETE_HUMAN_TASK, ExecutionResult, HumanTaskCompletion
+from tests.examples import load_example, relocate
 from tests.workflows.conftest import Runner
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
-
-
-def _example(name: str) -> dict[str, Any]:
-    path = EXAMPLES / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"{path} is not beside this checkout")
-    document: dict[str, Any] = json.loads(path.read_text())
-    return document
-
-
-def _relocate(definition: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    """The example with its public URLs pointed at our loopback servers."""
-    relocated: dict[str, Any] = json.loads(json.dumps(definition).replace(old, new))
-    return relocated
 
 
 async def test_bitrix_qualify_updates_the_lead_waits_a_day_and_nudges(
@@ -54,11 +36,9 @@ async def test_bitrix_qualify_updates_the_lead_waits_a_day_and_nudges(
     httpserver.expect_request(
         "/rest/1/abc123/crm.lead.get", query_string="id=4711"
     ).respond_with_json({"result": {"ID": "4711", "STATUS_ID": "IN_PROCESS"}})
-    example = _example("bitrix_qualify")
-    definition = _relocate(
-        example["definition"], "https://acme.bitrix24.com/rest/1/abc123/", bitrix
-    )
-    definition = _relocate(
+    example = load_example("bitrix_qualify")
+    definition = relocate(example["definition"], "https://acme.bitrix24.com/rest/1/abc123/", bitrix)
+    definition = relocate(
         definition, "https://hooks.example.com/sales", httpserver.url_for("/sales")
     )
 
@@ -89,7 +69,7 @@ async def test_bitrix_qualify_updates_the_lead_waits_a_day_and_nudges(
 
 
 async def test_campaign_script_pitches_calls_back_and_confirms(runner: Runner) -> None:
-    example = _example("campaign_script")
+    example = load_example("campaign_script")
     handle = await runner.start(
         example["definition"],
         contact={"name": "Kiran", "email": "kiran@example.com"},

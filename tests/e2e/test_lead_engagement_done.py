@@ -8,10 +8,8 @@ time-skipping server lets the business-hours wait and the ten minutes pass at on
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,9 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from schemas.settings import Settings
 from tests.api.helpers import TenantKeys, make_flow
+from tests.examples import load_example
 from worker import build_worker
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "lead_engagement.json"
 
 
 @pytest.fixture
@@ -81,9 +78,7 @@ async def test_an_indiamart_lead_is_called_then_messaged_then_emailed(
     time_skipping_env: WorkflowEnvironment,
     make_tenant: Callable[[], TenantKeys],
 ) -> None:
-    if not EXAMPLE.exists():
-        pytest.skip(f"{EXAMPLE} is not beside this checkout")
-    example = json.loads(EXAMPLE.read_text())
+    example = load_example("lead_engagement")
     tenant = make_tenant()
     settings = {k: v for k, v in example["flow"].items() if k not in ("name", "description")}
     best = await make_flow(api, tenant, example["definition"], name="IndiaMART first", **settings)
