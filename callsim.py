@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -212,11 +212,17 @@ Ask = Callable[[str], Awaitable[str]]
 
 
 async def play(
-    call: SimulatedCall, script: list[str], *, ask: Ask | None, say: Callable[[str], None]
+    call: SimulatedCall,
+    script: list[str],
+    *,
+    ask: Ask | None,
+    say: Callable[[str], None],
+    environment: str = "production",
 ) -> None:
-    """Ring, then follow the TwiML: each verb the call waits in takes the next script step
-    (`press:<digits>`, `say:<words>`, `silence`, `dial:<DialCallStatus>`,
-    `queue:<QueueResult>`, `record:<url>`, `hangup`), or, with the script spent, asks."""
+    """Ring (the number's deployment in `environment`), then follow the TwiML: each verb the
+    call waits in takes the next script step (`press:<digits>`, `say:<words>`, `silence`,
+    `dial:<DialCallStatus>`, `queue:<QueueResult>`, `record:<url>`, `hangup`), or, with the
+    script spent, asks."""
     steps = list(script)
 
     async def next_step(prompt: str) -> str:
@@ -226,7 +232,10 @@ async def play(
             return "hangup"
         return await ask(prompt)
 
-    twiml = await call.start()
+    voice_path = "/webhooks/twilio/voice"
+    if environment != "production":
+        voice_path += "?" + urlencode({"environment": environment})
+    twiml = await call.start(path=voice_path)
     while True:
         for text in twiml.spoken():
             say(f"  flow says: {text}")

@@ -506,6 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a scripted step (press:2, say:words, silence, dial:completed, queue:bridged, "
         "record:<url>, hangup); asked interactively once the script is spent",
     )
+    call.add_argument(
+        "--environment",
+        choices=("production", "staging"),
+        default="production",
+        help="which of the number's deployments answers (as `?environment=` on its voice URL)",
+    )
     call.add_argument("--no-input", action="store_true", help="hang up when the script is spent")
     call.set_defaults(handler=_call)
     return parser
@@ -538,7 +544,13 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
                 from_=args.caller,
             )
             say(f"calling {args.number} from {args.caller} (CallSid {call.call_sid})")
-            await play(call, args.step, ask=None if args.no_input else ask, say=say)
+            await play(
+                call,
+                args.step,
+                ask=None if args.no_input else ask,
+                say=say,
+                environment=args.environment,
+            )
 
     try:
         asyncio.run(run())

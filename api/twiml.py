@@ -134,8 +134,10 @@ def _verb(response: VoiceResponse, verb: Verb, urls: _Urls) -> None:
         case Hangup():
             response.hangup()
         case Fallback():
-            fallback = urlencode({"fallback": "true"})
-            response.redirect(urls.at(f"{VOICE_PATH}?{fallback}"), method="POST")
+            query = {"fallback": "true"}
+            if verb.environment != "production":
+                query["environment"] = verb.environment
+            response.redirect(urls.at(f"{VOICE_PATH}?{urlencode(query)}"), method="POST")
         case _:
             assert_never(verb)
 

@@ -150,6 +150,8 @@ class Fallback(BaseModel):
     """Hand the call to its deployment's fallback flow (the flow failed mid-call)."""
 
     verb: Literal["fallback"] = "fallback"
+    environment: str = "production"
+    """The deployment's environment: a staging call falls back to staging's fallback flow."""
 
 
 Verb = Annotated[

@@ -615,7 +615,9 @@ class FlowExecution:
         inbound = self._in.call
         answering_inbound = inbound is not None and session.call.call_sid == inbound.call_sid
         if failed and self._in.fallback_on_failure and answering_inbound:
-            session.verbs = [Fallback()]  # what was gathered for the failed flow is moot
+            # What was gathered for the failed flow is moot.
+            environment = str(self._in.trigger.get("environment") or "production")
+            session.verbs = [Fallback(environment=environment)]
             session.answer()
             session.ended = True
             return

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
-from callsim import SimulatedCall
+from callsim import SimulatedCall, play
 from schemas.call import execution_id_for_call
 from tests.api.helpers import TenantKeys, make_flow, wait_for_status
 from tests.calls.conftest import Deploy
@@ -101,3 +101,63 @@ async def test_outside_the_schedule_without_a_fallback_the_caller_hears_we_are_c
         "We are closed now. Please call again during our opening hours. Goodbye."
     ]
     assert answer.hangs_up
+
+
+def _saying(text: str) -> dict[str, Any]:
+    return {"start": "say", "nodes": [{"id": "say", "type": "say", "config": {"text": text}}]}
+
+
+async def _deploy_to(
+    api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str, number: str, **body: Any
+) -> None:
+    response = await api.post(
+        f"/api/flows/{flow_id}/deploy",
+        json={"phone_numbers": [number], **body},
+        headers=tenant.auth("manager"),
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_staging_call_runs_the_staging_flow_and_falls_back_to_stagings_fallback(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    live_fallback = await make_flow(api, tenant, _saying("Production apologises."), name="P")
+    _, number = await deploy(_saying("This is production."), fallback_flow_id=live_fallback["id"])
+    staged = await make_flow(api, tenant, FAILING, name="Next menu")
+    staged_fallback = await make_flow(api, tenant, _saying("Staging apologises."), name="S")
+    await _deploy_to(
+        api,
+        tenant,
+        staged["id"],
+        number,
+        environment="staging",
+        fallback_flow_id=staged_fallback["id"],
+    )
+
+    live = await phone(number).start()
+    assert live.spoken() == ["This is production."]
+
+    call = phone(number)
+    asked = await call.start(path="/webhooks/twilio/voice?environment=staging")
+    assert asked.spoken() == ["Press 1 for your balance."]
+    answer = await call.press("1")  # the staged flow fails: staging's fallback takes the call
+
+    assert answer.spoken() == ["Staging apologises."]
+    redirect = call.history[-2].first("Redirect")
+    assert redirect is not None
+    assert (redirect.text or "").endswith("/voice?fallback=true&environment=staging")
+    failed = await wait_for_status(api, tenant, execution_id_for_call(call.call_sid), "failed")
+    assert failed["flow_id"] == staged["id"] and failed["trigger"]["environment"] == "staging"
+    rescued = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid, fallback=True), "completed"
+    )
+    assert rescued["flow_id"] == staged_fallback["id"]
+    assert rescued["trigger"]["environment"] == "staging"
+
+    heard: list[str] = []  # `flowdeck call --environment staging` rings the same way
+    await play(phone(number), [], ask=None, say=heard.append, environment="staging")
+    assert heard == ["  flow says: Press 1 for your balance.", "  you hung up"]
