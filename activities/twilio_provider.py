@@ -124,12 +124,13 @@ def callback_url(settings: Settings, path: str) -> str:
 def voice_url(settings: Settings, agent_id: str | None, execution_id: str) -> str:
     """Where Twilio fetches the TwiML of an answered call.
 
-    With FLOWDECK_TWILIO_VOICE_URL set, the voice agent's URL (`{agent_id}` filled in): the
-    AI agent talks to the contact. Otherwise Flowdeck's own voice webhook, which hands the
-    call to the execution that placed it: the flow's voice steps run on it.
+    A call for a voice agent (`agent_id`), with FLOWDECK_TWILIO_VOICE_URL set: the agent's URL
+    (`{agent_id}` filled in), and the AI agent talks to the contact. Otherwise (no agent, as
+    for a run's own `call`) Flowdeck's own voice webhook, which hands the call to the
+    execution that placed it: the flow's voice steps run on it.
     """
-    if settings.twilio_voice_url:
-        return settings.twilio_voice_url.replace("{agent_id}", quote(agent_id or "", safe=""))
+    if settings.twilio_voice_url and agent_id:
+        return settings.twilio_voice_url.replace("{agent_id}", quote(agent_id, safe=""))
     query = urlencode({"execution": execution_id})
     return callback_url(settings, f"/webhooks/twilio/voice?{query}")
 

@@ -162,6 +162,21 @@ async def test_ai_call_without_a_voice_agent_url_is_answered_by_our_own_voice_we
     assert fake_twilio.violations == []
 
 
+async def test_a_call_for_no_voice_agent_is_answered_by_our_own_voice_webhook_anyway(
+    steps: Steps, fake_twilio: FakeTwilio
+) -> None:
+    """A run's own `call` (and an `ai_call` naming no agent) runs the flow's voice steps,
+    even where FLOWDECK_TWILIO_VOICE_URL points answered calls at an AI agent."""
+    ctx = steps.context("ai_call", {"to": TO})
+    assert ctx.settings.twilio_voice_url is not None
+
+    await messaging.place_ai_call(ctx)
+
+    [form] = posts(fake_twilio, CALLS)
+    execution_id = ctx.data.execution_id
+    assert form["Url"] == [f"{PUBLIC_URL}/webhooks/twilio/voice?execution={execution_id}"]
+
+
 async def test_send_and_wait_sends_and_waits_for_the_reply(
     steps: Steps, fake_twilio: FakeTwilio
 ) -> None:
