@@ -140,9 +140,13 @@ class SimulatedCall:
 
     # --- the caller ----------------------------------------------------------------------
 
-    async def start(self, *, path: str = "/webhooks/twilio/voice") -> Twiml:
-        """The phone rings: Twilio asks the number's voice URL what to do."""
-        return await self._follow(await self.post(self.public_url.rstrip("/") + path))
+    async def start(
+        self, *, path: str = "/webhooks/twilio/voice", answered_by: str | None = None
+    ) -> Twiml:
+        """The phone rings (or a call we placed is answered): Twilio asks the voice URL what
+        to do. `answered_by`: what Twilio's machine detection decided (AnsweredBy)."""
+        extra = {"AnsweredBy": answered_by} if answered_by else None
+        return await self._follow(await self.post(self.public_url.rstrip("/") + path, extra))
 
     def _action(self, tag: str) -> str:
         if self.twiml is None or self.twiml.waiting_on is None:

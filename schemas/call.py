@@ -50,6 +50,8 @@ class CallInfo(BaseModel):
     to: str = ""
     direction: str = "inbound"
     """inbound, or outbound-api for a call we placed."""
+    answered_by: str | None = None
+    """Twilio's machine detection on a call we placed (AnsweredBy: human, machine_start…)."""
 
     model_config = {"populate_by_name": True}
 

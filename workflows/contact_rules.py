@@ -28,13 +28,19 @@ def reaches_contact(config: dict[str, Any], contact: dict[str, Any]) -> bool:
     return bool(to) and any(address in own for address in (part.strip() for part in to.split(",")))
 
 
+def answered_port(answered_by: str | None) -> str:
+    """An answered call's port: `voicemail` when machine detection says a machine (or fax)
+    picked up, else `answered`."""
+    answered_by = (answered_by or "").lower()
+    if answered_by.startswith("machine") or answered_by == "fax":
+        return "voicemail"
+    return "answered"
+
+
 def call_port(signal: CallStatusSignal) -> str | None:
     """The `ai_call` port a call status decides, or None while the call is undecided."""
-    answered_by = (signal.answered_by or "").lower()
     if signal.status in ("in-progress", "completed"):
-        if answered_by.startswith("machine") or answered_by == "fax":
-            return "voicemail"
-        return "answered"
+        return answered_port(signal.answered_by)
     return {
         "busy": "busy",
         "no-answer": "missed",

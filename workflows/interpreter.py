@@ -93,6 +93,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_rules import (
         CONTACT_STEPS,
         DNC_REASON,
+        answered_port,
         call_port,
         is_dnc,
         reaches_contact,
@@ -758,7 +759,12 @@ class FlowExecution:
         if port == "answered" or answered_here():
             self._answered = sid
         if signal is None or port is None:
-            return "answered", {**placed, "status": "in-progress", "outcome": "answered"}
+            # Answered at our voice webhook, whose request says what machine detection found.
+            assert self._session is not None
+            answered_by = self._session.call.answered_by
+            port = answered_port(answered_by)
+            outcome = {"status": "in-progress", "answered_by": answered_by, "outcome": port}
+            return port, {**placed, **outcome}
         return port, {
             **placed,
             "status": signal.status,

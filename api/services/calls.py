@@ -95,6 +95,7 @@ def call_info(form: Mapping[str, str]) -> CallInfo:
         from_=form.get("From", ""),
         to=form.get("To", ""),
         direction=form.get("Direction") or "inbound",
+        answered_by=form.get("AnsweredBy") or None,
     )
 
 

@@ -87,6 +87,42 @@ async def test_an_ai_call_answered_runs_the_flows_voice_steps_on_the_call(
     await save_history(execution["id"], "call_outbound_ai_call")
 
 
+async def test_an_ai_call_a_machine_answers_leaves_by_voicemail_and_speaks_on_it(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+) -> None:
+    """Twilio's machine detection answers in the voice webhook's own request (AnsweredBy):
+    the flow leaves by `voicemail`, and its voice steps there drop a message on the call."""
+    flow = await make_flow(
+        api,
+        tenant,
+        {
+            "start": "call",
+            "nodes": [
+                {
+                    "id": "call",
+                    "type": "ai_call",
+                    "config": {"machine_detection": True},
+                    "transitions": {"answered": "ask", "voicemail": "message"},
+                },
+                *SURVEY,
+                {"id": "message", "type": "say", "config": {"text": "Hi {{ contact.name }}."}},
+            ],
+        },
+    )
+    execution = await run(api, tenant, flow["id"], contact={"name": "Ann", "phone": CONTACT})
+    sid = await _placed_call(api, tenant, execution["id"])
+
+    call = _answer(api, sid)
+    path = f"/webhooks/twilio/voice?execution={execution['id']}"
+    dropped = await call.start(path=path, answered_by="machine_end_beep")
+    assert dropped.spoken() == ["Hi Ann."] and dropped.hangs_up
+
+    finished = await wait_for_status(api, tenant, execution["id"], "completed")
+    ports = [(s["node_id"], s["port"]) for s in finished["steps"]]
+    assert ports == [("call", "voicemail"), ("message", "next")]
+    assert finished["steps"][0]["result"]["answered_by"] == "machine_end_beep"
+
+
 async def test_a_run_with_a_call_places_it_and_runs_the_flow_on_it(
     api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
 ) -> None:
