@@ -11,6 +11,7 @@ routes, offers and releases cannot deadlock.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,9 +83,19 @@ class Offer:
         return self.agent_phone or f"client:{self.agent_client}"
 
 
-def queue_name(department: Department) -> str:
-    """The Twilio queue of a department: its own, else one named after its id (stable)."""
-    return department.queue or f"dept-{department.id}"
+def queue_name(department: Department, *, priority: int, skills: Sequence[str]) -> str:
+    """The Twilio queue a caller waits in: one per department, priority and set of skills.
+
+    An agent offered a caller dials `<Dial><Queue>`, and Twilio bridges the longest waiting
+    call of that queue. In a queue of callers alike, that is the caller Flowdeck chose (by
+    priority, then arrival, among those the agent has the skills for). Department ids are
+    unique, so two tenants (or departments) with a queue of the same name never share one.
+    """
+    name = f"fd-{department.id}-p{priority}"
+    wanted = sorted({skill.casefold() for skill in skills})
+    if wanted:
+        name += "-" + hashlib.sha256("\n".join(wanted).encode()).hexdigest()[:12]
+    return name
 
 
 def find_department(session: Session, *, tenant_id: str, department: str) -> Department:
@@ -289,7 +300,8 @@ def route(
         assert department is not None
         asked = find_department(session, tenant_id=tenant_id, department=department)
         target, overflow_from = _open_department(session, asked, now)
-        entry.department_id, entry.queue = target.id, queue_name(target)
+        entry.department_id = target.id
+        entry.queue = queue_name(target, priority=priority, skills=skills)
         _lock_departments(session, [target.id])
         for candidate in _candidates(
             session, tenant_id=tenant_id, department_id=target.id, skills=skills

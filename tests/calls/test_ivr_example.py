@@ -180,7 +180,8 @@ async def test_support_with_billing_skips_an_agent_without_it_and_queues_for_one
         "All agents of support are busy. Please hold, and you will be connected."
         " You are number 1 in the queue."
     ]
-    assert queued.first("Enqueue") is not None
+    enqueue = queued.first("Enqueue")
+    assert enqueue is not None and enqueue.text
     assert await offers_to(api, tenant, DAN) == []  # available, but without the billing skill
 
     bo = await api.patch(
@@ -190,7 +191,7 @@ async def test_support_with_billing_skips_an_agent_without_it_and_queues_for_one
     )
     assert bo.json()["status"] == "busy"  # offered the waiting caller at once
     [offer] = await offers_to(api, tenant, BO)
-    assert "<Dial><Queue>" in offer["content"]["twiml"]
+    assert f"<Dial><Queue>{enqueue.text}</Queue></Dial>" in offer["content"]["twiml"]
 
     done = await call.queue_ends("bridged", queue_time_s=30)
     assert done.hangs_up

@@ -128,7 +128,7 @@ async def test_a_missed_agent_goes_offline_and_the_caller_waits_for_the_next_one
     assert missed.verbs == ["Say", "Enqueue"]
     assert missed.spoken() == ["Nobody could take your call just now. Please hold."]
     enqueue = missed.first("Enqueue")
-    assert enqueue is not None and enqueue.text == "sales"
+    assert enqueue is not None and enqueue.text == f"fd-{sales['department']['id']}-p5"
     assert enqueue.attrib["action"] == f"{ROUTED}?entry={dialled['queue_entry_id']}"
     assert await _agent_status(api, tenant, asha["id"]) == "offline"
     assert await _agent_status(api, tenant, bo.json()["id"]) == "busy"

@@ -170,7 +170,8 @@ async def test_with_nobody_available_the_caller_queues_until_an_agent_is_free(
         " You are number 1 in the queue."
     ]
     enqueue = queued.first("Enqueue")
-    assert enqueue is not None and enqueue.text == "sales"
+    queue = f"fd-{department['id']}-p5"  # the department's Twilio queue at priority 5
+    assert enqueue is not None and enqueue.text == queue
     assert enqueue.attrib["waitUrl"].endswith("/webhooks/twilio/voice/wait")
     waiting = await api.get(
         f"/api/departments/{department['id']}/queue", headers=tenant.auth("viewer")
@@ -185,7 +186,7 @@ async def test_with_nobody_available_the_caller_queues_until_an_agent_is_free(
     freed = await _set_status(api, tenant, agent["id"], "available")
     assert freed["status"] == "busy"  # offered the waiting caller at once
     [offer] = await offers_to(api, tenant, ASHA)
-    assert "<Dial><Queue>sales</Queue></Dial>" in offer["content"]["twiml"]
+    assert f"<Dial><Queue>{queue}</Queue></Dial>" in offer["content"]["twiml"]
 
     connected = await call.queue_ends("bridged", queue_time_s=42)
     assert connected.verbs == ["Hangup"]

@@ -86,7 +86,7 @@ async def test_an_offer_whose_call_was_never_placed_is_offered_again(
     assert (entry.status, entry.agent_id, entry.offer_call) == ("offered", asha, "sandbox")
     [offer] = _offers(engine, entry_id)
     assert offer.to == centre.read_agent(asha).phone
-    assert offer.content is not None and offer.content["queue"] == "sales"
+    assert offer.content is not None and offer.content["queue"] == f"fd-{sales.id}-p5"
     assert centre.read_agent(asha).status == "busy"
     # Placed now: the next sweep leaves it alone.
     assert entry_id not in await _sweep(engine)

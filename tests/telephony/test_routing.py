@@ -167,7 +167,7 @@ def test_busy_offline_and_other_departments_agents_are_skipped(centre: Centre) -
 
     assert _route(centre, "Sales").agent_id == free.id
     queued = _route(centre, "Sales")
-    assert (queued.action, queued.queue, queued.position) == ("enqueue", "sales", 1)
+    assert (queued.action, queued.queue, queued.position) == ("enqueue", f"fd-{sales.id}-p5", 1)
 
 
 def test_nobody_available_queues_the_caller_with_its_context(centre: Centre) -> None:
@@ -179,11 +179,36 @@ def test_nobody_available_queues_the_caller_with_its_context(centre: Centre) -> 
     )
 
     assert routed.action == "enqueue"
-    assert routed.queue == f"dept-{billing.id}"  # a department without a queue name gets one
+    assert routed.queue == f"fd-{billing.id}-p3"
     assert routed.position == 1
     entry = centre.entry(routed.queue_entry_id)
     assert (entry.status, entry.call_sid, entry.priority) == ("waiting", sid, 3)
     assert entry.context == {"path": ["menu", "billing"]}
+
+
+def test_callers_wait_in_twilio_queues_of_callers_alike_never_shared_by_tenants(
+    engine: Engine,
+) -> None:
+    """Twilio bridges an agent to the longest waiting call of the queue it dials: callers of
+    one department, priority and skill set share a queue, and nobody else does."""
+    first, second = make_centre(engine), make_centre(engine)
+    ours, theirs = first.department("Sales"), second.department("Sales")
+    assert ours.queue == theirs.queue == "sales"
+
+    def queue(centre: Centre, **kwargs: Any) -> str:
+        routed = _route(centre, "Sales", **kwargs)
+        assert routed.action == "enqueue"
+        return str(routed.queue)
+
+    plain = queue(first)
+    assert plain == queue(first) == f"fd-{ours.id}-p5"
+    assert queue(second) == f"fd-{theirs.id}-p5"
+    assert queue(first, priority=1) == f"fd-{ours.id}-p1"
+    skilled = queue(first, skills=["Hindi", "billing"])
+    assert skilled.startswith(f"fd-{ours.id}-p5-") and skilled != plain
+    assert queue(first, skills=["BILLING", "hindi"]) == skilled  # the same set, any case
+    assert queue(first, skills=["billing"]) != skilled
+    assert len(skilled) <= 64  # Twilio's limit on a queue's name
 
 
 def test_queue_positions_follow_priority_then_arrival(centre: Centre) -> None:
@@ -350,7 +375,7 @@ def test_release_frees_the_agent_and_offers_it_the_next_waiting_caller(
     assert (offer.queue_entry_id, offer.agent_id, offer.queue) == (
         urgent.queue_entry_id,
         agent.id,
-        "sales",
+        f"fd-{sales.id}-p1",
     )
     assert (offer.to, offer.caller_id) == (agent.phone, "+15550100003")
     done = centre.entry(connected.queue_entry_id)

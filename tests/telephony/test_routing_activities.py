@@ -43,9 +43,14 @@ from tests.telephony.test_routing import Centre, call_sid, make_centre
 __all__ = ["_twilio_server", "fake_twilio"]  # fixtures, used here
 
 SANDBOX: dict[str, Any] = {"FLOWDECK_ENV": "test"}
-QUEUE_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Queue>sales</Queue></Dial></Response>'
-)
+
+
+def queue_twiml(queue: str) -> str:
+    """What an agent offered a waiting caller is called with: dial that caller's queue."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Dial><Queue>{queue}</Queue></Dial></Response>"
+    )
 
 
 @pytest.fixture
@@ -120,7 +125,7 @@ async def test_a_transfer_with_nobody_free_queues_the_caller(
     )
 
     assert output.result["action"] == "enqueue"
-    assert (output.result["queue"], output.result["position"]) == ("sales", 1)
+    assert (output.result["queue"], output.result["position"]) == (f"fd-{sales.id}-p5", 1)
 
 
 async def test_a_retried_transfer_step_routes_once(
@@ -235,7 +240,7 @@ async def test_the_release_activity_frees_the_agent_and_calls_it_into_the_next_q
     assert (offer.channel, offer.provider, offer.to) == ("voice", "sandbox", agent.phone)
     assert offer.content is not None
     assert offer.content["purpose"] == "queue_offer"
-    assert offer.content["twiml"] == QUEUE_TWIML
+    assert offer.content["twiml"] == queue_twiml(waiting.queue)
     assert offer.content["from"] == "+15550100000"
 
 
@@ -260,7 +265,7 @@ async def test_through_twilio_the_agent_is_called_with_dial_queue_twiml(
     assert fake_twilio.violations == []
     [call] = fake_twilio.calls
     assert (call["to"], call["from"]) == (agent.phone, TWILIO_ENV["FLOWDECK_TWILIO_FROM_VOICE"])
-    assert call["form"]["Twiml"] == [QUEUE_TWIML]
+    assert call["form"]["Twiml"] == [queue_twiml(waiting.queue)]
     [row] = _outbox(seed.engine, seed.tenant_id)
     assert (row.provider, row.provider_id) == ("twilio", call["sid"])
     assert centre.entry(waiting.queue_entry_id or "").agent_id == agent.id

@@ -35,9 +35,14 @@ from tests.telephony.test_routing import _execution, call_sid, make_centre
 __all__ = ["_twilio_server"]  # fixture, used here
 
 BASE = "http://localhost:8000"  # PUBLIC_BASE_URL's default
-QUEUE_OFFER = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Queue>sales</Queue></Dial></Response>'
-)
+
+
+def queue_offer(queue: str) -> str:
+    """What an agent offered a waiting caller is called with: dial that caller's queue."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Dial><Queue>{queue}</Queue></Dial></Response>"
+    )
 
 
 @dataclass
@@ -188,9 +193,11 @@ async def test_with_nobody_free_calls_queue_by_priority_with_their_path(
     assert first.status_code == 200, first.text
     assert (first.json()["status"], first.json()["queue"], first.json()["position"]) == (
         "queued",
-        "sales",
+        f"fd-{sales['id']}-p5",
         1,
     )
+    # Another priority and skills: another Twilio queue, so Twilio's order is ours.
+    assert urgent.json()["queue"].startswith(f"fd-{sales['id']}-p1-")
     assert first.json()["execution_id"] == execution.id
     assert urgent.json()["position"] == 1
     queue = await api.get(f"/api/departments/{sales['id']}/queue", headers=tenant.auth("viewer"))
@@ -211,7 +218,7 @@ async def test_with_nobody_free_calls_queue_by_priority_with_their_path(
         [enqueue] = ET.fromstring(twiml[to])
         assert (enqueue.tag, enqueue.text, enqueue.attrib) == (
             "Enqueue",
-            "sales",
+            routed.json()["queue"],
             {
                 "action": f"{BASE}/webhooks/twilio/voice/routed"
                 f"?entry={routed.json()['queue_entry_id']}",
@@ -245,7 +252,7 @@ async def test_an_agent_set_available_is_offered_the_next_caller(
     offers = [m for m in await _outbox(api, tenant) if m["content"]["purpose"] == "queue_offer"]
     assert len(offers) == 1
     assert offers[0]["to"] == "+15550100001"
-    assert offers[0]["content"]["twiml"] == QUEUE_OFFER
+    assert offers[0]["content"]["twiml"] == queue_offer(waiting.json()["queue"])
     assert offers[0]["content"]["from"] == "+15550100000"
     queue = await api.get(f"/api/departments/{sales['id']}/queue", headers=tenant.auth("viewer"))
     assert queue.json() == []
@@ -279,13 +286,13 @@ async def test_through_twilio_the_live_call_is_redirected_and_the_agent_called(
     assert [(v.tag, [(n.tag, n.text) for n in v]) for v in twiml[dialled]] == [
         ("Dial", [("Client", "web-1")])
     ]
-    assert [(v.tag, v.text) for v in twiml[queued]] == [("Enqueue", "sales")]
+    assert [(v.tag, v.text) for v in twiml[queued]] == [("Enqueue", f"fd-{sales['id']}-p5")]
     [offer] = fake.calls
     assert (offer["to"], offer["from"]) == (
         "client:web-1",
         TWILIO_ENV["FLOWDECK_TWILIO_FROM_VOICE"],
     )
-    assert offer["form"]["Twiml"] == [QUEUE_OFFER]
+    assert offer["form"]["Twiml"] == [queue_offer(f"fd-{sales['id']}-p5")]
     assert freed.json()["status"] == "busy"
 
 
