@@ -98,8 +98,30 @@ def list_agents(
 
 
 @router.post("", status_code=201)
-def create_agent(body: AgentCreate, session: SessionDep, key: ManagerKey) -> AgentOut:
-    agent = telephony.create_agent(session, tenant_id=key.tenant_id, fields=body.given())
+async def create_agent(
+    body: AgentCreate,
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    http: TwilioHttpDep,
+    key: ManagerKey,
+) -> AgentOut:
+    """An agent created available is offered a waiting caller it can take at once."""
+    agent = await run_in_threadpool(
+        telephony.create_agent, session, tenant_id=key.tenant_id, fields=body.given()
+    )
+    if agent.status == "available":
+        offer = await routing.offer_waiting(
+            engine=engine,
+            settings=settings,
+            http=http,
+            temporal=await routing.temporal_or_none(request),
+            tenant_id=key.tenant_id,
+            agent_id=agent.id,
+        )
+        if offer is not None:
+            await run_in_threadpool(session.refresh, agent)
     return AgentOut.model_validate(agent)
 
 
@@ -107,6 +129,10 @@ def create_agent(body: AgentCreate, session: SessionDep, key: ManagerKey) -> Age
 def read_agent(agent_id: str, session: SessionDep, key: ViewerKey) -> AgentOut:
     agent = telephony.get_agent(session, tenant_id=key.tenant_id, agent_id=agent_id)
     return AgentOut.model_validate(agent)
+
+
+_ROUTING_FIELDS = frozenset({"department_ids", "skills"})
+"""Fields that may make an available agent the one a waiting caller needs."""
 
 
 @router.patch("/{agent_id}")
@@ -121,16 +147,21 @@ async def update_agent(
     key: ManagerKey,
 ) -> AgentOut:
     """Setting `status` to available offers the agent the next waiting caller at once (the
-    answer then shows it busy)."""
+    answer then shows it busy); so does giving an available agent departments or skills that
+    a waiting caller needs."""
+    changes = body.given()
     agent = await run_in_threadpool(
         telephony.update_agent,
         session,
         tenant_id=key.tenant_id,
         agent_id=agent_id,
-        changes=body.given(),
+        changes=changes,
     )
-    if body.status == "available":
-        offer = await routing.agent_available(
+    offer_to = routing.agent_available if body.status == "available" else None
+    if offer_to is None and agent.status == "available" and _ROUTING_FIELDS & changes.keys():
+        offer_to = routing.offer_waiting
+    if offer_to is not None:
+        offer = await offer_to(
             engine=engine,
             settings=settings,
             http=http,

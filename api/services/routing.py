@@ -221,6 +221,27 @@ async def agent_available(
     await run_in_threadpool(
         routing.close_offers, engine, tenant_id=tenant_id, agent_id=agent_id, outcome="released"
     )
+    return await offer_waiting(
+        engine=engine,
+        settings=settings,
+        http=http,
+        temporal=temporal,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+    )
+
+
+async def offer_waiting(
+    *,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+    temporal: Client | None,
+    tenant_id: str,
+    agent_id: str,
+) -> routing.Offer | None:
+    """The first waiting caller an available agent can take (its departments, its skills),
+    offered to it at once; None when there is none or the call to the agent failed."""
     offer = await run_in_threadpool(
         routing.next_offer, engine, tenant_id=tenant_id, agent_id=agent_id
     )

@@ -264,6 +264,41 @@ async def test_an_agent_set_available_is_offered_the_next_caller(
     assert again.json()["status"] == "available"
 
 
+async def test_an_agent_created_available_or_given_the_skill_is_offered_the_waiting_caller(
+    make_api: ApiFactory, tenant: TenantKeys
+) -> None:
+    api = await make_api()
+    sales = await create(api, tenant, "/api/departments", name="Sales", queue="sales")
+    first = await _route(api, tenant, "Sales")
+    needs_hindi = await _route(api, tenant, "Sales", skills=["hindi"])
+    assert (first.json()["status"], needs_hindi.json()["status"]) == ("queued", "queued")
+
+    asha = await create(
+        api, tenant, "/api/agents", name="Asha", phone="+15550100011",
+        department_ids=[sales["id"]], status="available",
+    )  # fmt: skip
+    assert asha["status"] == "busy"  # offered the first caller on creation
+    bo = await create(
+        api, tenant, "/api/agents", name="Bo", phone="+15550100012",
+        department_ids=[sales["id"]], status="available",
+    )  # fmt: skip
+    assert bo["status"] == "available"  # the one waiting caller needs Hindi
+
+    manager = tenant.auth("manager")
+    renamed = await api.patch(f"/api/agents/{bo['id']}", json={"name": "Bo K"}, headers=manager)
+    assert renamed.json()["status"] == "available"
+    skilled = await api.patch(
+        f"/api/agents/{bo['id']}", json={"skills": ["Hindi"]}, headers=manager
+    )
+
+    assert skilled.status_code == 200, skilled.text
+    assert skilled.json()["status"] == "busy"
+    offers = [m for m in await _outbox(api, tenant) if m["content"]["purpose"] == "queue_offer"]
+    assert sorted(m["to"] for m in offers) == ["+15550100011", "+15550100012"]
+    queue = await api.get(f"/api/departments/{sales['id']}/queue", headers=tenant.auth("viewer"))
+    assert queue.json() == []
+
+
 async def test_through_twilio_the_live_call_is_redirected_and_the_agent_called(
     make_api: ApiFactory, tenant: TenantKeys, fake: FakeTwilioCalls
 ) -> None:
