@@ -127,6 +127,8 @@ RECORD_TIMEOUT = timedelta(seconds=30)
 SESSION_WAIT_S = 30.0
 """How long a voice step after an answered `ai_call` waits for the call's first webhook
 (Twilio's status callback and its request for TwiML race each other)."""
+RECORDING_AFTER_HANGUP_S = 30.0
+"""How long a `record` step whose caller hung up waits for the recording Twilio still posts."""
 OUTBOUND_CALL = "outbound_call"
 """The timeline's name for the call a run with `call` places before its first step."""
 
@@ -443,12 +445,18 @@ class FlowExecution:
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
 
-    async def _exchange(self, session: CallSession) -> CallTurn:
-        """Send what the call has gathered as the next answer; the caller's next turn."""
+    async def _exchange(self, session: CallSession, *, after_hangup_s: float = 0) -> CallTurn:
+        """Send what the call has gathered as the next answer; the caller's next turn.
+
+        `after_hangup_s`: how long the turn may still come once the caller has hung up.
+        """
         # The records walked so far ride on the answer (CallAnswer.progress).
         self._told[f"{session.call.call_sid}:{len(session.answers)}"] = self._take_pending()
         turn = session.answer()
         await workflow.wait_condition(lambda: turn in session.turns or session.hung_up is not None)
+        if turn not in session.turns and after_hangup_s:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: turn in session.turns, timeout=after_hangup_s)
         got = session.turns.get(turn)
         if got is None:
             assert session.hung_up is not None
@@ -491,7 +499,9 @@ class FlowExecution:
         scope: Scope,
     ) -> str | None:
         session.verbs.extend(record_verbs(config, turn=session.next_turn))
-        turn = await self._exchange(session)
+        # Hanging up is how a caller ends a voicemail: Twilio still posts the <Record>'s
+        # action with the recording, and its status callback may arrive first.
+        turn = await self._exchange(session, after_hangup_s=RECORDING_AFTER_HANGUP_S)
         if turn.event != "recorded" or not turn.recording_url:
             self._open.pop(record.seq, None)
             self._state.steps[node.id] = {"recorded": False}

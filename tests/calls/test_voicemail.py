@@ -104,3 +104,36 @@ async def test_a_caller_who_says_nothing_leaves_no_recording(
     execution = await wait_for_status(api, tenant, execution_id, "completed")
     step = next(s for s in execution["steps"] if s["node_id"] == "closed")
     assert step["port"] == "no_audio"
+
+
+async def test_a_caller_who_hangs_up_to_end_the_message_still_leaves_it(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+) -> None:
+    """Twilio's status callback (completed) may come before the <Record>'s action."""
+    httpserver.expect_request("/Recordings/RE0002.wav").respond_with_data(
+        AUDIO, content_type="audio/x-wav"
+    )
+    _, number = await deploy(VOICEMAIL_FLOW)
+    call = phone(number)
+    await call.start()
+
+    hung_up = await call.hang_up(duration_s=31)
+    assert hung_up.status_code == 200
+    await call.record(httpserver.url_for("/Recordings/RE0002"), 25, "RE0002")
+
+    execution_id = execution_id_for_call(call.call_sid)
+    execution = await wait_for_status(api, tenant, execution_id, "completed")
+    assert execution["reason"] == "hangup"
+    walked = [(s["node_id"], s["node_type"], s["port"]) for s in execution["steps"]]
+    assert walked[0] == ("closed", "record", "recorded")
+    assert walked[-1][1] == "hangup"
+    listed = await api.get(
+        "/api/recordings", params={"execution_id": execution_id}, headers=tenant.auth("viewer")
+    )
+    [recording] = listed.json()
+    assert recording["duration_s"] == 25
