@@ -88,7 +88,7 @@ async def test_an_ai_call_answered_runs_the_flows_voice_steps_on_the_call(
 
 
 async def test_an_ai_call_a_machine_answers_leaves_by_voicemail_and_speaks_on_it(
-    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, save_history: SaveHistory
 ) -> None:
     """Twilio's machine detection answers in the voice webhook's own request (AnsweredBy):
     the flow leaves by `voicemail`, and its voice steps there drop a message on the call."""
@@ -121,6 +121,7 @@ async def test_an_ai_call_a_machine_answers_leaves_by_voicemail_and_speaks_on_it
     ports = [(s["node_id"], s["port"]) for s in finished["steps"]]
     assert ports == [("call", "voicemail"), ("message", "next")]
     assert finished["steps"][0]["result"]["answered_by"] == "machine_end_beep"
+    await save_history(execution["id"], "call_outbound_machine")
 
 
 async def test_a_run_with_a_call_places_it_and_runs_the_flow_on_it(

@@ -113,6 +113,7 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_leaves_it(
     deploy: Deploy,
     phone: Callable[..., SimulatedCall],
     httpserver: HTTPServer,
+    save_history: SaveHistory,
 ) -> None:
     """Twilio's status callback (completed) may come before the <Record>'s action."""
     httpserver.expect_request("/Recordings/RE0002.wav").respond_with_data(
@@ -137,3 +138,4 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_leaves_it(
     )
     [recording] = listed.json()
     assert recording["duration_s"] == 25
+    await save_history(execution_id, "call_voicemail_after_hangup")
