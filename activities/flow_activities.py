@@ -222,8 +222,12 @@ class FlowActivities:
                 temporal=activity.client(),
             )
         except routing.DispatchError as exc:
-            # The offer was withdrawn: a retry claims the next caller again.
-            raise step_error(str(exc), type=routing.OFFER_FAILED, retryable=exc.retryable) from None
+            # The offer was withdrawn (the caller back in line). A retry offers the next
+            # caller again; a refusal ends here: this transfer is over, and that caller's
+            # trouble must not fail this caller's execution.
+            if exc.retryable:
+                raise step_error(str(exc), type=routing.OFFER_FAILED, retryable=True) from None
+            _log.warning("release.next_offer_refused", agent_id=req.agent_id, error=str(exc))
 
     # --- helpers -------------------------------------------------------------------------
 

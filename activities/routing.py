@@ -232,7 +232,12 @@ async def release_and_offer(
     http: httpx.AsyncClient,
     temporal: Client | None,
 ) -> routing.Offer | None:
-    """End a transfer and offer the freed agent the next waiting caller, if any."""
+    """End a transfer and offer the freed agent the next waiting caller, if any.
+
+    A retry after a failed offer finds the transfer already ended and the offer withdrawn
+    (the caller back in line, the agent available): the agent is offered the next caller
+    again. (An agent still busy, or set offline meanwhile, is offered nothing.)
+    """
     offer = await asyncio.to_thread(
         routing.release,
         engine,
@@ -241,6 +246,10 @@ async def release_and_offer(
         queue_entry_id=request.queue_entry_id,
         outcome=request.outcome,
     )
+    if offer is None and request.agent_id is not None:
+        offer = await asyncio.to_thread(
+            routing.next_offer, engine, tenant_id=request.tenant_id, agent_id=request.agent_id
+        )
     if offer is not None:
         await dispatch_offer(offer, engine=engine, settings=settings, http=http, temporal=temporal)
     return offer

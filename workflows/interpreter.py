@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -124,6 +125,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 RECORD_TIMEOUT = timedelta(seconds=30)
+RELEASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_attempts=6
+)
+"""A freed agent's next offer is retried for about half a minute, then given up (logged)."""
 SESSION_WAIT_S = 30.0
 """How long a voice step after an answered `ai_call` waits for the call's first webhook
 (Twilio's status callback and its request for TwiML race each other)."""
@@ -582,20 +587,28 @@ class FlowExecution:
         agent: tuple[str, str | None] | None,
         outcome: str,
     ) -> None:
-        """The agent is free again (and may be offered the next caller in its queue)."""
-        await workflow.execute_activity(
-            ACTIVITY_RELEASE_AGENT,
-            ReleaseAgent(
-                tenant_id=self._in.tenant_id,
-                execution_id=self._in.execution_id,
-                call_sid=session.call.call_sid,
-                agent_id=agent[0] if agent else None,
-                queue_entry_id=routed.queue_entry_id,
-                outcome=outcome,
-            ),
-            start_to_close_timeout=RECORD_TIMEOUT,
-            summary="release agent",
-        )
+        """The agent is free again (and may be offered the next caller in its queue).
+
+        This caller's transfer is over either way: a release that keeps failing is logged,
+        and does not fail (or hold) this execution.
+        """
+        try:
+            await workflow.execute_activity(
+                ACTIVITY_RELEASE_AGENT,
+                ReleaseAgent(
+                    tenant_id=self._in.tenant_id,
+                    execution_id=self._in.execution_id,
+                    call_sid=session.call.call_sid,
+                    agent_id=agent[0] if agent else None,
+                    queue_entry_id=routed.queue_entry_id,
+                    outcome=outcome,
+                ),
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RELEASE_RETRY,
+                summary="release agent",
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("the agent could not be released: %s", exc.cause or exc)
 
     def _record_hangup(self, hangup: CallerHungUp) -> None:
         self._state.seq += 1

@@ -278,25 +278,62 @@ async def test_a_refused_agent_call_puts_the_caller_back_in_the_queue(
     fake_twilio: FakeTwilio,
     temporal_env: WorkflowEnvironment,
 ) -> None:
+    """The release itself succeeds: the next caller's refused offer must not fail the
+    execution whose transfer just ended."""
     sales = centre.department("Sales")
-    agent = centre.agent("Asha", [sales], status="busy")
-    waiting = routing.route(
+    agent = centre.agent("Asha", [sales])
+    connected = routing.route(
         seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA4"
+    )
+    waiting = routing.route(
+        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA5"
     )
     fake_twilio.refuse_next = (400, 21211, "The 'To' number is not a valid phone number.")
     activities = _activities(seed.engine, http, **TWILIO_ENV)
 
-    with pytest.raises(ApplicationError) as failed:
-        await ActivityEnvironment(client=temporal_env.client).run(
-            activities.release_agent, _release(seed, None, agent.id)
-        )
+    await ActivityEnvironment(client=temporal_env.client).run(
+        activities.release_agent, _release(seed, connected.queue_entry_id, agent.id)
+    )
 
-    assert failed.value.type == "OfferFailed" and failed.value.non_retryable
-    assert "not a valid phone number" in failed.value.message
+    assert centre.entry(connected.queue_entry_id or "").outcome == "connected"
     entry = centre.entry(waiting.queue_entry_id or "")
     assert (entry.status, entry.agent_id) == ("waiting", None)
     assert centre.read_agent(agent.id).status == "available"
     assert _outbox(seed.engine, seed.tenant_id) == []
+
+
+async def test_a_release_retried_after_twilio_failed_offers_the_next_caller_again(
+    seed: Seed,
+    centre: Centre,
+    http: httpx.AsyncClient,
+    fake_twilio: FakeTwilio,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    sales = centre.department("Sales")
+    agent = centre.agent("Asha", [sales])
+    connected = routing.route(
+        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA6"
+    )
+    waiting = routing.route(
+        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA7"
+    )
+    fake_twilio.refuse_next = (503, 20503, "Service Unavailable")
+    activities = _activities(seed.engine, http, **TWILIO_ENV)
+    release = _release(seed, connected.queue_entry_id, agent.id)
+    environment = ActivityEnvironment(client=temporal_env.client)
+
+    with pytest.raises(ApplicationError) as failed:
+        await environment.run(activities.release_agent, release)
+    assert failed.value.type == "OfferFailed" and not failed.value.non_retryable
+    assert centre.entry(waiting.queue_entry_id or "").status == "waiting"
+
+    await environment.run(activities.release_agent, release)  # Temporal's retry
+
+    entry = centre.entry(waiting.queue_entry_id or "")
+    assert (entry.status, entry.agent_id) == ("offered", agent.id)
+    assert centre.read_agent(agent.id).status == "busy"
+    [call] = fake_twilio.calls
+    assert call["to"] == agent.phone
 
 
 async def _signals(client: Client, workflow_id: str, *, expect: str) -> list[str]:
