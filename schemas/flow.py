@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.conditions import Condition
 
@@ -43,6 +43,9 @@ class SayConfig(_Config):
         return self
 
 
+FINISH_KEYS = "0123456789#*"
+
+
 class GatherConfig(_Config):
     prompt: str | None = None
     input: str = "dtmf"
@@ -56,12 +59,24 @@ class GatherConfig(_Config):
     language: str | None = None
     hints: str | None = None
 
-    @model_validator(mode="after")
-    def _input_kinds(self) -> GatherConfig:
-        kinds = self.input.split()
+    @field_validator("input")
+    @classmethod
+    def _input_kinds(cls, value: str) -> str:
+        """`dtmf`, `speech`, or both: `both`, or `dtmf speech` as Twilio writes it."""
+        kinds = value.split()
+        if kinds == ["both"]:
+            return "dtmf speech"
         if not kinds or any(k not in ("dtmf", "speech") for k in kinds):
-            raise ValueError("input must be `dtmf`, `speech` or `dtmf speech`")
-        return self
+            raise ValueError("input must be `dtmf`, `speech` or `both` (`dtmf speech`)")
+        return " ".join(kinds)
+
+    @field_validator("finish_on_key")
+    @classmethod
+    def _one_key(cls, value: str | None) -> str | None:
+        """Twilio ends the input at one key; empty: at none."""
+        if value and (len(value) != 1 or value not in FINISH_KEYS):
+            raise ValueError("finish_on_key must be one key (0-9, # or *), or empty for none")
+        return value
 
 
 class TransferConfig(_Config):

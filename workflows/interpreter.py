@@ -483,6 +483,8 @@ class FlowExecution:
             if digits is not None or speech is not None:
                 break
             if tries > node.config.max_retries:
+                # `call.digits` is what the caller entered at this gather: nothing.
+                session.digits = session.speech = None
                 return "timeout", {"timed_out": True, "attempts": tries}
         session.digits, session.speech = digits, speech
         if node.config.save_as:

@@ -326,3 +326,44 @@ async def test_a_ring_retried_after_the_call_ended_starts_nothing_and_changes_no
     assert unknown.status_code == 200 and "<Hangup" in unknown.text  # over: nothing to say
     again = await wait_for_status(api, tenant, execution_id, "completed")
     assert again["reason"] == done["reason"] and len(again["steps"]) == len(done["steps"])
+
+
+async def test_a_gather_that_times_out_leaves_no_earlier_input_in_call_digits(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, deploy: Deploy, phone: Phone
+) -> None:
+    _, number = await deploy(
+        {
+            "start": "first",
+            "nodes": [
+                {
+                    "id": "first",
+                    "type": "gather",
+                    "config": {"prompt": "Press a key.", "num_digits": 1},
+                    "transitions": {"input": "second"},
+                },
+                {
+                    "id": "second",
+                    "type": "gather",
+                    "config": {"prompt": "Enter your PIN, then star.", "finish_on_key": "*"},
+                    "transitions": {"input": "check", "timeout": "check"},
+                },
+                {
+                    "id": "check",
+                    "type": "condition",
+                    "config": {"when": {"var": "call.digits", "op": "is_empty"}},
+                    "transitions": {"true": "nothing", "false": "echo"},
+                },
+                {"id": "nothing", "type": "say", "config": {"text": "You entered nothing."}},
+                {"id": "echo", "type": "say", "config": {"text": "You entered {{ call.digits }}."}},
+            ],
+        }
+    )
+    call = phone(number)
+    await call.start()
+    pin = await call.press("1")
+    gather = pin.first("Gather")
+    assert gather is not None and gather.attrib["finishOnKey"] == "*"
+
+    done = await call.silence()
+
+    assert done.spoken() == ["You entered nothing."] and done.hangs_up

@@ -415,3 +415,29 @@ def test_examples_validate_without_errors(path: Path) -> None:
     assert report.errors == []
     assert document is not None
     assert len(document.nodes) == len(definition["nodes"])
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"), [("dtmf", "dtmf"), ("speech", "speech"), ("both", "dtmf speech")]
+)
+def test_a_gather_takes_dtmf_speech_or_both(given: str, sent: str) -> None:
+    raw = flow(node("g", "gather", {"prompt": "Say or press", "input": given}, input="done"), END)
+    report, document = validate_flow(raw)
+    assert report.valid and document is not None
+    assert document.nodes[0].config.model_dump()["input"] == sent
+
+
+@pytest.mark.parametrize(
+    ("config", "path"),
+    [
+        ({"input": "keys"}, "$.nodes[0].config.input"),
+        ({"finish_on_key": "##"}, "$.nodes[0].config.finish_on_key"),
+        ({"finish_on_key": "x"}, "$.nodes[0].config.finish_on_key"),
+    ],
+)
+def test_a_gathers_input_and_finishing_key_are_checked_at_their_paths(
+    config: dict[str, Any], path: str
+) -> None:
+    gather = node("g", "gather", {"prompt": "Press", **config}, input="done")
+    problem = only_error(flow(gather, END))
+    assert (problem.path, problem.code) == (path, "invalid_value")
