@@ -166,6 +166,26 @@ def deploy(
     return created
 
 
+def undeploy(engine: Engine, *, tenant_id: str, phone_number_id: str, environment: str) -> None:
+    """End the number's active deployment in `environment` (kept as history): the number
+    answers nothing there any more. NotFoundError when nothing is deployed there."""
+    with session_scope(engine) as session:
+        number = get_phone_number(session, tenant_id=tenant_id, phone_number_id=phone_number_id)
+        # The same row lock as deploy(): a concurrent deploy of the number waits for this.
+        session.exec(select(PhoneNumber).where(PhoneNumber.id == number.id).with_for_update())
+        ended = session.execute(
+            sa.update(Deployment)
+            .where(
+                col(Deployment.phone_number_id) == number.id,
+                col(Deployment.environment) == environment,
+                col(Deployment.replaced_at).is_(None),
+            )
+            .values(replaced_at=utcnow())
+        )
+        if ended.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFoundError(f"nothing is deployed to {number.number} in {environment}")
+
+
 def flow_deployments(session: Session, *, tenant_id: str, flow_id: str) -> list[Deployment]:
     """Every deployment of the flow, active and replaced, newest first."""
     query = select(Deployment).where(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
-from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.deps import EngineDep, ManagerKey, SessionDep, ViewerKey
 from schemas.triggers import E164
 from store import telephony
 from store.models import Deployment, PhoneNumber
@@ -136,6 +136,25 @@ def update_phone_number(
         tenant_id=key.tenant_id,
         phone_number_id=phone_number_id,
         changes=body.model_dump(exclude_unset=True),
+    )
+    return _out(session, [row])[0]
+
+
+@router.delete("/{phone_number_id}/deployments/{environment}")
+def undeploy(
+    phone_number_id: str,
+    environment: Literal["production", "staging"],
+    session: SessionDep,
+    engine: EngineDep,
+    key: ManagerKey,
+) -> PhoneNumberOut:
+    """Stop the number answering with a flow in `environment` (the deployment is kept in
+    the flow's history); 404 when nothing is deployed there. Calls already under way go on."""
+    telephony.undeploy(
+        engine, tenant_id=key.tenant_id, phone_number_id=phone_number_id, environment=environment
+    )
+    row = telephony.get_phone_number(
+        session, tenant_id=key.tenant_id, phone_number_id=phone_number_id
     )
     return _out(session, [row])[0]
 

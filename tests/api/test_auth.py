@@ -75,6 +75,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/phone-numbers/{phone_number_id}", "viewer"),
     ("PATCH", "/api/phone-numbers/{phone_number_id}", "manager"),
     ("DELETE", "/api/phone-numbers/{phone_number_id}", "manager"),
+    ("DELETE", "/api/phone-numbers/{phone_number_id}/deployments/{environment}", "manager"),
     ("GET", "/api/departments", "viewer"),
     ("POST", "/api/departments", "manager"),
     ("GET", "/api/departments/{department_id}", "viewer"),
@@ -134,6 +135,7 @@ def _concrete(path: str) -> str:
         agent_id="nope",
         campaign_id="nope",
         recording_id="nope",
+        environment="staging",
     )
 
 

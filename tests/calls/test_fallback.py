@@ -161,3 +161,13 @@ async def test_a_staging_call_runs_the_staging_flow_and_falls_back_to_stagings_f
     heard: list[str] = []  # `flowdeck call --environment staging` rings the same way
     await play(phone(number), [], ask=None, say=heard.append, environment="staging")
     assert heard == ["  flow says: Press 1 for your balance.", "  you hung up"]
+
+    # Undeployed from staging, the number answers nothing there; production is untouched.
+    [line] = (await api.get("/api/phone-numbers", headers=tenant.auth("viewer"))).json()
+    ended = await api.delete(
+        f"/api/phone-numbers/{line['id']}/deployments/staging", headers=tenant.auth("manager")
+    )
+    assert ended.status_code == 200, ended.text
+    gone = await phone(number).start(path="/webhooks/twilio/voice?environment=staging")
+    assert gone.spoken() == ["The number you have called is not in service. Goodbye."]
+    assert (await phone(number).start()).spoken() == ["This is production."]

@@ -242,3 +242,41 @@ async def test_a_key_first_used_to_deploy_keeps_working_afterwards(
 
     assert deployed.status_code == 201, deployed.text
     assert listed.status_code == 200, listed.text
+
+
+async def test_undeploying_stops_the_number_answering_and_keeps_the_history(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    flow = await make_flow(api, tenant, name="Menu")
+    line = await register(api, tenant)
+    for environment in ("production", "staging"):
+        deployed = await _deploy(
+            api, tenant, flow["id"], phone_numbers=[line["number"]], environment=environment
+        )
+        assert deployed.status_code == 201, deployed.text
+    manager = tenant.auth("manager")
+    url = f"/api/phone-numbers/{line['id']}/deployments"
+
+    assert (await api.delete(f"{url}/staging", headers=tenant.auth("viewer"))).status_code == 403
+    assert (
+        await api.delete(f"{url}/staging", headers=other_tenant.auth("manager"))
+    ).status_code == 404
+    assert paths(await api.delete(f"{url}/qa", headers=manager)) == ["$.path.environment"]
+    ended = await api.delete(f"{url}/staging", headers=manager)
+
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["deployments"]["staging"] is None
+    assert ended.json()["deployments"]["production"]["flow_id"] == flow["id"]
+    again = await api.delete(f"{url}/staging", headers=manager)
+    assert again.status_code == 404 and "nothing is deployed" in again.json()["error"]["message"]
+    history = await api.get(f"/api/flows/{flow['id']}/deployments", headers=tenant.auth("viewer"))
+    assert sorted((d["environment"], d["active"]) for d in history.json()) == [
+        ("production", True),
+        ("staging", False),
+    ]
+
+    # With production undeployed too, the number (and the flow) can be removed.
+    assert (await api.delete(f"{url}/production", headers=manager)).status_code == 200
+    removed = await api.delete(f"/api/phone-numbers/{line['id']}", headers=manager)
+    assert removed.status_code == 204, removed.text
+    assert (await api.delete(f"/api/flows/{flow['id']}", headers=manager)).status_code == 204
