@@ -38,6 +38,9 @@ from store.models import (
 WAITING, OFFERED, DONE = "waiting", "offered", "done"
 PENDING = "pending"
 """`QueuedCall.offer_call` of an offer whose agent's call is not placed yet."""
+MISSED_DIAL = frozenset({"no_answer"})
+"""The transfer outcome of a direct dial the agent did not answer (busy, no answer); a failed
+one may be ours or Twilio's doing (a refused redirect), not the agent's."""
 _BACK_IN_LINE: dict[str, Any] = {
     "status": WAITING,
     "agent_id": None,
@@ -343,10 +346,13 @@ def release(
     """End a transfer: its entry done with `outcome`, its agent available again (unless set
     offline meanwhile). Then the next waiting caller for that agent, claimed, if any.
 
+    An agent dialled straight (not through a queue) who did not answer (`no_answer`) is set
+    offline instead, as a missed queue offer is, and offered nothing.
     Releasing twice is harmless: an entry already done frees no agent a second time.
     """
     now = utcnow()
     freed: str | None = agent_id
+    missed = False
     with session_scope(engine) as session:
         conn = session.connection()
         entry = session.get(QueuedCall, queue_entry_id) if queue_entry_id else None
@@ -355,6 +361,8 @@ def release(
                 # An entry closed before (a retried release) freed its agent then, not now.
                 return None
             freed = entry.agent_id
+            dialled = entry.status == OFFERED and entry.offer_call is None
+            missed = dialled and outcome in MISSED_DIAL
         if freed is not None:  # the agent's row first, then the entry's (see the module doc)
             conn.execute(
                 sa.update(_agents)
@@ -363,7 +371,11 @@ def release(
                     _agents.c.tenant_id == tenant_id,
                     _agents.c.status == "busy",
                 )
-                .values(status="available", status_changed_at=now, updated_at=now)
+                .values(
+                    status="offline" if missed else "available",
+                    status_changed_at=now,
+                    updated_at=now,
+                )
             )
         if entry is not None:
             closed = conn.execute(
@@ -374,6 +386,8 @@ def release(
             if closed.rowcount != 1:
                 session.rollback()  # released concurrently: that release freed the agent
                 return None
+    if missed:
+        return None
     return next_offer(engine, tenant_id=tenant_id, agent_id=freed) if freed else None
 
 

@@ -128,7 +128,7 @@ async def test_an_available_agent_is_dialled_and_busy_until_the_call_ends(
     await _until_status(api, tenant, agent["id"], "available")
 
 
-async def test_an_agent_who_does_not_answer_leads_to_the_no_answer_port(
+async def test_an_agent_who_does_not_answer_leads_to_the_no_answer_port_and_goes_offline(
     api: httpx.AsyncClient,
     tenant: TenantKeys,
     worker: Worker,
@@ -136,6 +136,7 @@ async def test_an_agent_who_does_not_answer_leads_to_the_no_answer_port(
     phone: Phone,
     sales: dict[str, Any],
 ) -> None:
+    """As for a missed queue offer: the next caller is not dialled to the same empty desk."""
     await _set_status(api, tenant, sales["agent"]["id"], "available")
     _, number = await deploy(menu_flow())
     call = phone(number)
@@ -145,7 +146,13 @@ async def test_an_agent_who_does_not_answer_leads_to_the_no_answer_port(
     sorry = await call.dial_ends("no-answer")
 
     assert sorry.spoken() == ["Sorry, nobody could answer."] and sorry.hangs_up
-    await _until_status(api, tenant, sales["agent"]["id"], "available")
+    await _until_status(api, tenant, sales["agent"]["id"], "offline")
+    following = phone(number)
+    await following.start()
+    queued = await following.press("2")
+    assert queued.first("Enqueue") is not None  # nobody available now: the queue
+    await following.hang_up()
+    await wait_for_status(api, tenant, execution_id_for_call(following.call_sid), "completed")
 
 
 async def test_with_nobody_available_the_caller_queues_until_an_agent_is_free(

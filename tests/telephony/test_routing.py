@@ -434,6 +434,29 @@ def test_release_leaves_an_agent_set_offline_meanwhile_offline(
     assert centre.read_agent(agent.id).status == "offline"
 
 
+def test_an_agent_dialled_straight_who_did_not_answer_goes_offline(
+    centre: Centre, engine: Engine
+) -> None:
+    sales = centre.department("Sales")
+    agent = centre.agent("Asha", [sales])
+    dialled = _route(centre, "Sales")
+    assert dialled.action == "dial"
+    waiting = _route(centre, "Sales")
+
+    offer = routing.release(
+        engine,
+        tenant_id=centre.tenant_id,
+        agent_id=agent.id,
+        queue_entry_id=dialled.queue_entry_id,
+        outcome="no_answer",
+    )
+
+    assert offer is None  # not offered the caller who waits
+    assert centre.read_agent(agent.id).status == "offline"
+    assert centre.entry(dialled.queue_entry_id).outcome == "no_answer"
+    assert centre.entry(waiting.queue_entry_id).status == "waiting"
+
+
 def test_next_offer_respects_skills_and_departments(centre: Centre, engine: Engine) -> None:
     sales = centre.department("Sales")
     support = centre.department("Support")
