@@ -38,6 +38,8 @@ from store.models import (
 WAITING, OFFERED, DONE = "waiting", "offered", "done"
 PENDING = "pending"
 """`QueuedCall.offer_call` of an offer whose agent's call is not placed yet."""
+DIALLED_LINE = "dialled_line"
+"""The outcome of a transfer to a department's phone line (no agent was free to take it)."""
 MISSED_DIAL = frozenset({"no_answer"})
 """The transfer outcome of a direct dial the agent did not answer (busy, no answer); a failed
 one may be ours or Twilio's doing (a refused redirect), not the agent's."""
@@ -241,6 +243,9 @@ def _routed(session: Session, entry: QueuedCall, *, timeout_s: int, **extra: Any
         return Routed(
             action="enqueue", queue=entry.queue, position=position(session, entry), **common
         )
+    if entry.outcome == DIALLED_LINE and department is not None:
+        # The caller's own number is shown to the line (Twilio's default for a forwarded call).
+        return Routed(action="dial", number=department.phone_number, **common | {"caller_id": None})
     agent = session.get(Agent, entry.agent_id) if entry.agent_id else None
     if agent is None:
         raise RoutingError(
@@ -313,6 +318,9 @@ def route(
                 entry.status, entry.agent_id, entry.offered_at = OFFERED, candidate.id, now
                 break
         else:
+            if target.phone_number and not target.queue:
+                # A department that is a phone line, with no agent free: dial the line.
+                entry.status, entry.outcome, entry.ended_at = DONE, DIALLED_LINE, now
             entry.enqueued_at = enqueued_at or utcnow()  # stamped in queue order: no ties
         session.add(entry)
         session.flush()

@@ -21,9 +21,14 @@ router = APIRouter(prefix="/departments", tags=["departments"])
 class _DepartmentFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone_number: str | None = Field(default=None, description="E.164: dialled on transfer")
+    phone_number: str | None = Field(
+        default=None,
+        description="E.164: the department's line. With no queue, a transfer dials it when no "
+        "agent is free; agents dialled see it as the caller ID.",
+    )
     queue: str | None = Field(default=None, min_length=1, max_length=64)
-    """The Twilio queue callers wait in when no agent is available."""
+    """Callers wait in the department's queue when no agent is available (the name is a
+    label: Twilio's queue is named after the department, priority and skills)."""
     business_hours: BusinessHours | None = None
     overflow_department_id: str | None = Field(default=None, max_length=32)
     """A department of the tenant that takes the calls this one cannot."""

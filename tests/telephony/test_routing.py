@@ -171,7 +171,7 @@ def test_busy_offline_and_other_departments_agents_are_skipped(centre: Centre) -
 
 
 def test_nobody_available_queues_the_caller_with_its_context(centre: Centre) -> None:
-    billing = centre.department("Billing", queue=None, phone_number="+15550100001")
+    billing = centre.department("Billing", phone_number="+15550100001")
     sid = call_sid()
 
     routed = _route(
@@ -209,6 +209,32 @@ def test_callers_wait_in_twilio_queues_of_callers_alike_never_shared_by_tenants(
     assert queue(first, skills=["BILLING", "hindi"]) == skilled  # the same set, any case
     assert queue(first, skills=["billing"]) != skilled
     assert len(skilled) <= 64  # Twilio's limit on a queue's name
+
+
+def test_a_department_that_is_a_phone_line_is_dialled_when_no_agent_is_free(
+    centre: Centre, engine: Engine
+) -> None:
+    line = centre.department("Billing", queue=None, phone_number="+15550100009")
+    bo = centre.agent("Bo", [line], status="busy")
+
+    routed = _route(centre, "Billing", route_key="exec-1:transfer:1")
+
+    assert (routed.action, routed.number, routed.agent_id) == ("dial", "+15550100009", None)
+    assert routed.caller_id is None  # the line sees who is calling
+    entry = centre.entry(routed.queue_entry_id)
+    assert (entry.status, entry.outcome) == ("done", "dialled_line")
+    assert _route(centre, "Billing", route_key="exec-1:transfer:1") == routed  # a retry
+    released = routing.release(
+        engine,
+        tenant_id=centre.tenant_id,
+        agent_id=None,
+        queue_entry_id=routed.queue_entry_id,
+        outcome="connected",
+    )
+    assert released is None and centre.read_agent(bo.id).status == "busy"
+    # With an agent free, the agent takes the call before the line does.
+    free = centre.agent("Asha", [line])
+    assert _route(centre, "Billing").agent_id == free.id
 
 
 def test_queue_positions_follow_priority_then_arrival(centre: Centre) -> None:
