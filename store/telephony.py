@@ -9,7 +9,9 @@ environment even if that protocol were bypassed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,7 +20,17 @@ from sqlmodel import Session, col, select
 
 from store.db import session_scope
 from store.flows import ConflictError, InvalidInputError, NotFoundError, check_known
-from store.models import Agent, Department, Deployment, PhoneNumber, utcnow
+from store.models import (
+    Agent,
+    Department,
+    Deployment,
+    Execution,
+    ExecutionStep,
+    Flow,
+    PhoneNumber,
+    QueuedCall,
+    utcnow,
+)
 
 ENVIRONMENTS = ("production", "staging")
 AGENT_STATUSES = ("available", "busy", "offline")
@@ -364,3 +376,61 @@ def delete_agent(session: Session, *, tenant_id: str, agent_id: str) -> None:
     agent = get_agent(session, tenant_id=tenant_id, agent_id=agent_id)
     session.delete(agent)
     session.commit()
+
+
+# --- what an agent is doing --------------------------------------------------------------
+
+OPEN_STATUSES = ("pending", "running", "waiting")
+
+
+@dataclass(frozen=True)
+class AgentWork:
+    """An open execution the agent takes part in: a call it holds or is offered, or a human
+    task assigned to it that waits."""
+
+    execution: Execution
+    flow_name: str
+    kind: Literal["call", "task"]
+    node_id: str | None
+    call_sid: str | None
+    since: datetime | None
+
+
+def agent_work(session: Session, *, tenant_id: str, agent_id: str) -> list[AgentWork]:
+    """The agent's part in the tenant's open executions, oldest first (NotFoundError for an
+    agent of another tenant)."""
+    agent = get_agent(session, tenant_id=tenant_id, agent_id=agent_id)
+    opened = col(Execution.status).in_(OPEN_STATUSES)
+    calls = session.exec(
+        select(QueuedCall, Execution, Flow)
+        .join(Execution, col(Execution.id) == col(QueuedCall.execution_id))
+        .join(Flow, col(Flow.id) == col(Execution.flow_id))
+        .where(
+            QueuedCall.tenant_id == tenant_id,
+            QueuedCall.agent_id == agent.id,
+            QueuedCall.status == "offered",
+            opened,
+        )
+    ).all()
+    tasks = session.exec(
+        select(ExecutionStep, Execution, Flow)
+        .join(Execution, col(Execution.id) == col(ExecutionStep.execution_id))
+        .join(Flow, col(Flow.id) == col(Execution.flow_id))
+        .where(
+            ExecutionStep.tenant_id == tenant_id,
+            ExecutionStep.node_type == "human_task",
+            ExecutionStep.status == "waiting",
+            opened,
+        )
+    ).all()
+    work = [
+        AgentWork(execution, flow.name, "call", None, entry.call_sid, entry.offered_at)
+        for entry, execution, flow in calls
+    ]
+    names = {agent.id, agent.name}
+    work += [
+        AgentWork(execution, flow.name, "task", step.node_id, None, step.started_at)
+        for step, execution, flow in tasks
+        if (step.result or {}).get("assignee") in names
+    ]
+    return sorted(work, key=lambda w: (w.since or w.execution.created_at, w.execution.id))

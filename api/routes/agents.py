@@ -131,6 +131,44 @@ def read_agent(agent_id: str, session: SessionDep, key: ViewerKey) -> AgentOut:
     return AgentOut.model_validate(agent)
 
 
+class AgentWorkOut(BaseModel):
+    """An open execution the agent takes part in."""
+
+    execution_id: str
+    flow_id: str
+    flow_name: str
+    version: int
+    status: str
+    kind: Literal["call", "task"]
+    """`call`: a call the agent holds or is offered; `task`: a human task assigned to it."""
+    node_id: str | None
+    """The waiting human task's step."""
+    call_sid: str | None
+    """The caller's call."""
+    since: datetime | None
+
+
+@router.get("/{agent_id}/flows/active")
+def agent_active_flows(agent_id: str, session: SessionDep, key: ViewerKey) -> list[AgentWorkOut]:
+    """The open executions the agent takes part in now, oldest first: the calls it holds or
+    is offered, and the human tasks assigned to it (by id or name) that wait."""
+    work = telephony.agent_work(session, tenant_id=key.tenant_id, agent_id=agent_id)
+    return [
+        AgentWorkOut(
+            execution_id=w.execution.id,
+            flow_id=w.execution.flow_id,
+            flow_name=w.flow_name,
+            version=w.execution.version,
+            status=w.execution.status,
+            kind=w.kind,
+            node_id=w.node_id,
+            call_sid=w.call_sid,
+            since=w.since,
+        )
+        for w in work
+    ]
+
+
 _ROUTING_FIELDS = frozenset({"department_ids", "skills"})
 """Fields that may make an available agent the one a waiting caller needs."""
 

@@ -84,6 +84,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/agents", "viewer"),
     ("POST", "/api/agents", "manager"),
     ("GET", "/api/agents/{agent_id}", "viewer"),
+    ("GET", "/api/agents/{agent_id}/flows/active", "viewer"),
     ("PATCH", "/api/agents/{agent_id}", "manager"),
     ("DELETE", "/api/agents/{agent_id}", "manager"),
     ("POST", "/api/departments/route", "manager"),

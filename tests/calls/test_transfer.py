@@ -85,6 +85,14 @@ async def _set_status(
     return dict(response.json())
 
 
+async def _active_flows(
+    api: httpx.AsyncClient, tenant: TenantKeys, agent_id: str
+) -> list[dict[str, Any]]:
+    response = await api.get(f"/api/agents/{agent_id}/flows/active", headers=tenant.auth("viewer"))
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
 async def _until_status(
     api: httpx.AsyncClient, tenant: TenantKeys, agent_id: str, status: str
 ) -> None:
@@ -115,17 +123,21 @@ async def test_an_available_agent_is_dialled_and_busy_until_the_call_ends(
     assert [n.text for n in dial.iter("Number")] == [ASHA]
     assert dial.attrib["callerId"] == SALES_LINE and dial.attrib["timeout"] == "25"
     assert await _agent_status(api, tenant, agent["id"]) == "busy"
+    execution_id = execution_id_for_call(call.call_sid)
+    [on_call] = await _active_flows(api, tenant, agent["id"])
+    assert (on_call["execution_id"], on_call["kind"]) == (execution_id, "call")
+    assert (on_call["call_sid"], on_call["flow_name"]) == (call.call_sid, "Call flow")
 
     end = await call.dial_ends("completed", duration_s=240)
     assert end.verbs == ["Hangup"]
 
-    execution_id = execution_id_for_call(call.call_sid)
     execution = await wait_for_status(api, tenant, execution_id, "completed")
     transfer = next(s for s in execution["steps"] if s["node_id"] == "sales")
     assert transfer["port"] == "connected"
     assert transfer["result"]["agent_name"] == "Asha"
     assert transfer["result"]["department"] == "Sales"
     await _until_status(api, tenant, agent["id"], "available")
+    assert await _active_flows(api, tenant, agent["id"]) == []
 
 
 async def test_an_agent_who_does_not_answer_leads_to_the_no_answer_port_and_goes_offline(

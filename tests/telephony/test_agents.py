@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+from sqlalchemy.engine import Engine
 
-from tests.api.helpers import TenantKeys
+from store.db import session_scope
+from store.models import ExecutionStep
+from tests.api.helpers import TenantKeys, insert_execution, make_flow
 from tests.telephony.helpers import create, paths
 
 
@@ -120,3 +123,41 @@ async def test_agents_are_private_to_their_tenant_and_written_by_managers(
     assert status.status_code == 403
     read = await api.get(f"/api/agents/{agent['id']}", headers=viewer)
     assert read.json()["status"] == "offline"
+
+
+async def test_an_agents_active_flows_are_its_waiting_tasks_in_open_executions(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys, engine: Engine
+) -> None:
+    flow = await make_flow(api, tenant, name="Escalations")
+    asha = await create(api, tenant, "/api/agents", name="Asha", phone="+15550100021")
+
+    def task(status: str, assignee: str, step_status: str = "waiting") -> str:
+        execution_id = insert_execution(engine, tenant.id, flow["id"], status=status)
+        with session_scope(engine) as session:
+            session.add(
+                ExecutionStep(
+                    execution_id=execution_id, tenant_id=tenant.id, seq=1, node_id="review",
+                    node_type="human_task", status=step_status, result={"assignee": assignee},
+                )
+            )  # fmt: skip
+        return execution_id
+
+    by_name = task("waiting", "Asha")
+    by_id = task("waiting", asha["id"])
+    task("waiting", "role:support")  # someone else's
+    task("completed", "Asha", "skipped")  # over
+    task("cancelled", "Asha")  # over, its step left behind
+
+    response = await api.get(f"/api/agents/{asha['id']}/flows/active", headers=tenant.auth("agent"))
+
+    assert response.status_code == 200, response.text
+    active = response.json()
+    assert [(w["execution_id"], w["kind"], w["node_id"]) for w in active] == [
+        (by_name, "task", "review"),
+        (by_id, "task", "review"),
+    ]
+    assert all(w["flow_name"] == "Escalations" and w["status"] == "waiting" for w in active)
+    foreign = await api.get(
+        f"/api/agents/{asha['id']}/flows/active", headers=other_tenant.auth("viewer")
+    )
+    assert foreign.status_code == 404
