@@ -486,6 +486,9 @@ ACTION_TYPES = frozenset(
     {"ai_call", "sms", "whatsapp", "send_and_wait", "email", "http", "crm_update", "subflow", "tag"}
 )
 """Steps with a side effect: they run as activities and accept `error`, `retry`, `timeout_s`."""
+ERROR_PORT_TYPES = ACTION_TYPES | {"record"}
+"""Steps that accept an `error` transition: the action steps, and `record` (its recording is
+stored by an activity, which can fail)."""
 
 FIXED_PORTS: dict[str, tuple[str, ...]] = {
     "say": ("next",),
@@ -547,6 +550,6 @@ def ports_of(node: Node) -> tuple[str, ...]:
     if isinstance(node, AbSplitNode):
         return tuple(v.port for v in node.config.variants)
     ports = FIXED_PORTS[node.type]
-    if node.type in ACTION_TYPES and "error" not in ports:
+    if node.type in ERROR_PORT_TYPES and "error" not in ports:
         ports = (*ports, "error")
     return ports

@@ -521,10 +521,13 @@ class FlowExecution:
             "duration_s": turn.recording_duration_s,
             "call_sid": session.call.call_sid,
         }
-        output = await self._run_action(node, record, stored)
+        # Twilio keeps the recording whatever happens here: a recording Flowdeck could not
+        # store fails the step (its error in the timeline), not the caller's call.
+        output = await self._run_action(node, record, stored, failing_to="recorded")
         if isinstance(output, ActionOutput):
             self._state.steps[node.id] = output.result
             return output.port
+        self._state.steps[node.id] |= {**stored, "stored": False}
         return output
 
     async def _route(
@@ -709,8 +712,10 @@ class FlowExecution:
         config: dict[str, Any],
         *,
         context: dict[str, Any] | None = None,
+        failing_to: str | None = None,
     ) -> ActionOutput | str | None:
-        """Perform the step's activity; on failure, the port it leaves by (or None)."""
+        """Perform the step's activity; on failure, the port it leaves by (or None).
+        `failing_to`: the port a failure leaves by when the step has no failure transition."""
         self._open[record.seq] = record
         action = ActionInput(
             execution_id=self._in.execution_id,
@@ -731,7 +736,7 @@ class FlowExecution:
         except (ActivityError, ApplicationError) as exc:
             # a local activity's failure arrives unwrapped, as the ApplicationError itself
             self._open.pop(record.seq, None)
-            return self._action_failed(node, record, cause(exc))
+            return self._action_failed(node, record, cause(exc), failing_to=failing_to)
         self._open.pop(record.seq, None)
         return output
 
@@ -836,10 +841,12 @@ class FlowExecution:
         )
         return output
 
-    def _action_failed(self, node: Node, record: StepRecord, error: str) -> str | None:
+    def _action_failed(
+        self, node: Node, record: StepRecord, error: str, *, failing_to: str | None = None
+    ) -> str | None:
         """Record the failure and leave by the failure port, or fail the branch."""
         self._state.steps[node.id] = {"error": error}
-        port = failure_port(node)
+        port = failure_port(node) or failing_to
         self._finish(record, StepStatus.failed, port=port, error=error)
         if port is None:
             raise StepFailed(node.id, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from schemas.call import execution_id_for_call
 from tests.api.helpers import TenantKeys, wait_for_status
 from tests.calls.conftest import Deploy, SaveHistory
 
+THANKS = "Thank you, we will call you back."
 AUDIO = b"RIFF....WAVEfmt " + bytes(range(256)) * 8
 VOICEMAIL_FLOW: dict[str, Any] = {
     "start": "closed",
@@ -26,7 +28,7 @@ VOICEMAIL_FLOW: dict[str, Any] = {
             "config": {"prompt": "Please leave a message after the beep.", "max_length_s": 60},
             "transitions": {"recorded": "thanks", "no_audio": "bye"},
         },
-        {"id": "thanks", "type": "say", "config": {"text": "Thank you, we will call you back."}},
+        {"id": "thanks", "type": "say", "config": {"text": THANKS}},
         {"id": "bye", "type": "say", "config": {"text": "We did not hear anything. Goodbye."}},
     ],
 }
@@ -139,3 +141,34 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_leaves_it(
     [recording] = listed.json()
     assert recording["duration_s"] == 25
     await save_history(execution_id, "call_voicemail_after_hangup")
+
+
+@pytest.mark.parametrize("with_error_port", [False, True])
+async def test_a_recording_that_cannot_be_stored_fails_the_step_not_the_call(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+    with_error_port: bool,
+) -> None:
+    httpserver.expect_request("/Recordings/RE0003.wav").respond_with_data("no", status=403)
+    flow: dict[str, Any] = json.loads(json.dumps(VOICEMAIL_FLOW))
+    if with_error_port:
+        flow["nodes"][0]["transitions"]["error"] = "bye"
+    _, number = await deploy(flow)
+    call = phone(number)
+    await call.start()
+
+    done = await call.record(httpserver.url_for("/Recordings/RE0003"), 9, "RE0003")
+
+    expected = "We did not hear anything. Goodbye." if with_error_port else THANKS
+    assert done.spoken() == [expected] and done.hangs_up
+    execution_id = execution_id_for_call(call.call_sid)
+    execution = await wait_for_status(api, tenant, execution_id, "completed")
+    step = execution["steps"][0]
+    assert (step["node_id"], step["status"]) == ("closed", "failed")
+    assert step["port"] == ("error" if with_error_port else "recorded")
+    assert "403" in step["error"]
+    assert execution["context"]["steps"]["closed"]["recording_sid"] == "RE0003"
