@@ -128,6 +128,9 @@ class ExecutionInput(BaseModel):
     """The call's deployment has a fallback flow: a failure mid-call hands the call to it."""
     dial: OutboundCall | None = None
     """A call to place before the first step; the flow runs on it once answered."""
+    call_time_limit_s: float = 15000.0
+    """A live call with no final status this long after it began is taken as over
+    (Settings.call_time_limit_s)."""
     resume: ResumeState | None = None
 
 

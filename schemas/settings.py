@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     `template` may also be the Content SID itself."""
     twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
     """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
+    call_time_limit_s: float = Field(default=15000.0, gt=0, alias="FLOWDECK_CALL_TIME_LIMIT_S")
+    """A live call that sent no final status this long after it began is taken as over, as if
+    the caller hung up: Twilio ends calls after 4 hours unless told otherwise, and a lost or
+    unconfigured status callback would leave its execution waiting for ever."""
     offer_sweep_s: float = Field(default=30.0, ge=0, alias="FLOWDECK_OFFER_SWEEP_S")
     """How often the API looks for queue offers whose call to the agent was never placed
     (their dispatch died after the claim) and puts their callers back in line; 0: never."""

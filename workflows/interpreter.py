@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_RELEASE_AGENT,
         SIGNAL_CALL_ROUTED,
         UPDATE_CALL_TURN,
+        CallInfo,
         CallRoutedSignal,
         CallTurn,
         Fallback,
@@ -134,6 +135,10 @@ SESSION_WAIT_S = 30.0
 (Twilio's status callback and its request for TwiML race each other)."""
 RECORDING_AFTER_HANGUP_S = 30.0
 """How long a `record` step whose caller hung up waits for the recording Twilio still posts."""
+PATCH_CALL_TIME_LIMIT = "call-time-limit"
+"""Executions started before calls had a time limit replay without its timer."""
+NO_FINAL_STATUS = "no-final-status"
+"""The call status of a call whose time limit passed without Twilio's final status."""
 OUTBOUND_CALL = "outbound_call"
 """The timeline's name for the call a run with `call` places before its first step."""
 
@@ -149,6 +154,8 @@ class FlowExecution:
         self._tasks: dict[str, PendingTask] = {}
         self._cancel: CancelRequest | None = None
         self._main: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        """Watches the live call's time limit (a task keeps no strong reference to itself)."""
         self._current: str | None = None
         self._status = ExecutionStatus.pending
         self._calls: dict[str, CallStatusSignal] = {}
@@ -194,6 +201,26 @@ class FlowExecution:
         ):
             session.hung_up = (signal.status, signal.duration_s)
 
+    def _open_session(self, call: CallInfo) -> CallSession:
+        """The live call's session, watched until the call's time limit."""
+        session = self._session = CallSession(call=call)
+        if workflow.patched(PATCH_CALL_TIME_LIMIT):
+            self._watch = asyncio.create_task(self._watch_call(session))
+        return session
+
+    async def _watch_call(self, session: CallSession) -> None:
+        """Twilio ends every call within its time limit (4 h unless told otherwise). A call
+        with no final status by then is over, its status callback lost or never configured:
+        the execution ends as for a hang-up instead of waiting for the call for ever."""
+        await workflow.wait_condition(lambda: self._input is not None)
+        try:
+            await workflow.wait_condition(
+                lambda: session.hung_up is not None or session.ended or self._done,
+                timeout=self._in.call_time_limit_s,
+            )
+        except TimeoutError:
+            session.hung_up = (NO_FINAL_STATUS, None)
+
     @workflow.signal(name=SIGNAL_CALL_ROUTED)
     def call_routed(self, signal: CallRoutedSignal) -> None:
         self._routed[signal.queue_entry_id] = signal
@@ -207,7 +234,7 @@ class FlowExecution:
         """
         session = self._session
         if session is None or session.call.call_sid != turn.call.call_sid:
-            session = self._session = CallSession(call=turn.call)
+            session = self._open_session(turn.call)
         session.turns.setdefault(turn.turn, turn)
         await workflow.wait_condition(lambda: len(session.answers) > turn.turn or self._done)
         if len(session.answers) <= turn.turn:
@@ -276,7 +303,7 @@ class FlowExecution:
         self._input = data
         self._nodes = data.definition.by_id()
         if data.call is not None and self._session is None:
-            self._session = CallSession(call=data.call)
+            self._open_session(data.call)
         start = self._restore(data)
         self._status = ExecutionStatus.running
         status, reason = ExecutionStatus.completed, None
@@ -627,7 +654,7 @@ class FlowExecution:
                 started_at=now,
                 ended_at=now,
                 result={
-                    "by": "caller",
+                    "by": "time_limit" if hangup.status == NO_FINAL_STATUS else "caller",
                     "call_status": hangup.status,
                     "duration_s": hangup.duration_s,
                 },

@@ -156,6 +156,7 @@ def prepare_inbound(
     form: Mapping[str, str],
     environment: str,
     local_steps: list[str],
+    call_time_limit_s: float,
     after_failure: bool = False,
 ) -> Answering:
     """The execution row an inbound call runs as (created once per CallSid) and its input.
@@ -216,6 +217,7 @@ def prepare_inbound(
             business_hours=BusinessHours.model_validate(hours) if hours else None,
             contact_id=contact.get("id"),
             local_steps=local_steps,
+            call_time_limit_s=call_time_limit_s,
             call=call,
             fallback_on_failure=deployment.fallback_flow_id is not None and not fallback,
         )
@@ -363,6 +365,7 @@ async def answer_inbound(
         form=form,
         environment=environment,
         local_steps=settings.local_action_types(),
+        call_time_limit_s=settings.call_time_limit_s,
         after_failure=after_failure,
     )
     if answering.message is not None:

@@ -179,6 +179,7 @@ async def start_run(
         campaign_id=campaign_id,
     )
     workflow_input.local_steps = settings.local_action_types()
+    workflow_input.call_time_limit_s = settings.call_time_limit_s
     workflow_input.dial = dial
     try:
         await client.start_workflow(

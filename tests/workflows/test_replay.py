@@ -26,6 +26,7 @@ EXPECTED = {
     "call_outbound_machine",
     "call_queue_transfer",
     "call_slow_lookup_hold",
+    "call_time_limit",
     "call_voicemail",
     "call_voicemail_after_hangup",
     "cancel_during_wait",
