@@ -518,7 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:
-    """Signed with TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL, exactly as Twilio would sign."""
+    """Signed with TWILIO_AUTH_TOKEN, exactly as Twilio would sign, for the URLs under
+    PUBLIC_BASE_URL; unset, under `--api` (as `flowdeck dev --port P` serves and checks
+    http://localhost:P)."""
     import httpx
 
     from callsim import SimulatedCall, play
@@ -526,6 +528,8 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     if settings.twilio_auth_token is None:
         raise StartupError("set TWILIO_AUTH_TOKEN (any value, the same as the server's)")
     token = settings.twilio_auth_token.get_secret_value()
+    explicit = "public_base_url" in settings.model_fields_set
+    public_url = settings.public_base_url if explicit else args.api
 
     async def ask(prompt: str) -> str:
         return await asyncio.to_thread(input, prompt)
@@ -539,7 +543,7 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
             call = SimulatedCall(
                 client=client,
                 auth_token=token,
-                public_url=settings.public_base_url,
+                public_url=public_url,
                 to=args.number,
                 from_=args.caller,
             )

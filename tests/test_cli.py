@@ -285,13 +285,12 @@ def test_worker_refuses_to_start_without_a_temporal_address(tmp_path: Path) -> N
 
 
 async def test_flowdeck_call_plays_twilio_against_the_running_product(workdir: Path) -> None:
-    """The issue-4 trial as a new user makes it: `flowdeck dev`, a menu flow deployed to a
-    number, `flowdeck call` presses 2 and hangs up; the execution is completed with hangup."""
+    """The issue-4 trial as a new user makes it: `flowdeck dev --port P`, a menu flow
+    deployed to a number, `flowdeck call --api http://localhost:P` presses 2 and hangs up;
+    the execution is completed with hangup. Only the auth token is configured: both sides
+    take the public URL from the port."""
     ports = Ports()
-    twilio = {
-        "TWILIO_AUTH_TOKEN": "local-trial",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
-    }
+    twilio = {"TWILIO_AUTH_TOKEN": "local-trial"}
     run = DevRun.start(workdir, ports, **twilio)
     try:
         key = {"Authorization": f"Bearer {run.wait_for_admin_key()}"}
@@ -338,7 +337,7 @@ async def test_flowdeck_call_plays_twilio_against_the_running_product(workdir: P
                 "call",
                 "+15550123456",
                 "--api",
-                run.base_url,
+                f"http://localhost:{ports.api}",
                 "--step",
                 "press:2",
                 "--no-input",
