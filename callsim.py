@@ -251,7 +251,7 @@ async def play(
             "Gather": "keys (press:<digits>, say:<words>, silence)",
             "Dial": f"dialling {' '.join(t.text or '' for t in verb)} "
             "(dial:completed|no-answer|busy|failed)",
-            "Enqueue": f"waiting in queue {verb.text} (queue:bridged when an agent picks up)",
+            "Enqueue": "waiting in the queue (queue:bridged when an agent picks up)",
             "Record": "recording (record:<audio url>, silence)",
         }[verb.tag]
         step = (await next_step(f"{hint}, or hangup> ")).strip()

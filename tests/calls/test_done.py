@@ -5,13 +5,17 @@ completed with `hangup` in its timeline and in Temporal."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from callsim import SimulatedCall, play
 from schemas.call import execution_id_for_call
+from schemas.execution import SIGNAL_CALL_STATUS
 from tests.api.helpers import TenantKeys, wait_for_status
 from tests.calls.conftest import AUTH_TOKEN, CALLER, PUBLIC_URL, Deploy
 from tests.calls.test_transfer import ASHA, menu_flow, offers_to
@@ -42,7 +46,7 @@ async def test_call_press_2_wait_in_the_sales_queue_then_hang_up(
 
     async def caller(prompt: str) -> str:
         """In the queue: the agent becomes available, is offered the call; then hang up."""
-        assert prompt.startswith("waiting in queue"), prompt
+        assert prompt.startswith("waiting in the queue"), prompt
         freed = await api.patch(
             f"/api/agents/{asha.json()['id']}", json={"status": "available"}, headers=manager
         )
@@ -65,5 +69,23 @@ async def test_call_press_2_wait_in_the_sales_queue_then_hang_up(
     assert execution["reason"] == "hangup"
     assert [s["node_type"] for s in execution["steps"]][-1] == "hangup"
     assert execution["workflow_id"] in execution["temporal_url"]
-    described = await temporal_env.client.get_workflow_handle(execution["workflow_id"]).describe()
+    handle = temporal_env.client.get_workflow_handle(execution["workflow_id"])
+    described = await handle.describe()
     assert described.status == WorkflowExecutionStatus.COMPLETED
+    # What the Web UI shows of the run: its result, and the hang-up arriving as a signal.
+    result = await handle.result()
+    assert (result["status"], result["reason"]) == ("completed", "hangup")
+    history = await handle.fetch_history()
+    signals = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+    assert SIGNAL_CALL_STATUS in signals
+    # The agent who was being offered the call is free again.
+    for _ in range(100):
+        agent = await api.get(f"/api/agents/{asha.json()['id']}", headers=tenant.auth("viewer"))
+        if agent.json()["status"] == "available":
+            break
+        await asyncio.sleep(0.05)
+    assert agent.json()["status"] == "available"
