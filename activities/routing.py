@@ -83,6 +83,7 @@ async def route_transfer(ctx: StepContext) -> ActionOutput:
             call_sid=str(call_sid),
             context=stored,
             timeout_s=config.timeout_s,
+            priority=config.priority,
             route_key=ctx.data.idempotency_key,
         )
     except routing.RoutingError as exc:

@@ -85,6 +85,8 @@ class TransferConfig(_Config):
     number: str | None = None
     skills: list[str] = Field(default_factory=list)
     timeout_s: int = Field(default=30, ge=1, le=600)
+    priority: int = Field(default=5, ge=0, le=100)
+    """In the department's queue, lower is served first (as `POST /api/departments/route`)."""
 
     @model_validator(mode="after")
     def _one_target(self) -> TransferConfig:

@@ -128,6 +128,22 @@ async def test_a_transfer_with_nobody_free_queues_the_caller(
     assert (output.result["queue"], output.result["position"]) == (f"fd-{sales.id}-p5", 1)
 
 
+async def test_a_transfer_with_a_priority_is_served_before_earlier_callers(
+    seed: Seed, centre: Centre, http: httpx.AsyncClient
+) -> None:
+    sales = centre.department("Sales")
+    centre.agent("Busy", [sales], status="busy")
+    earlier = _transfer(seed, {"department": "Sales"}, sid=call_sid())
+    vip = _transfer(seed, {"department": "Sales", "priority": 1}, sid=call_sid(), seq=2)
+
+    first = await _perform(seed.engine, http, earlier)
+    urgent = await _perform(seed.engine, http, vip)
+
+    assert (first.result["position"], urgent.result["position"]) == (1, 1)
+    assert urgent.result["queue"] == f"fd-{sales.id}-p1"
+    assert centre.entry(urgent.result["queue_entry_id"]).priority == 1
+
+
 async def test_a_retried_transfer_step_routes_once(
     seed: Seed, centre: Centre, http: httpx.AsyncClient
 ) -> None:
