@@ -190,6 +190,15 @@ def prepare_inbound(
         tenant_id = deployment.tenant_id
         try:
             flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+            if not flow.enabled and existing is None:
+                # Disabled: it answers no call (a trigger, like any other); the fallback may.
+                log.info("call.flow_disabled", flow_id=flow_id)
+                if fallback or deployment.fallback_flow_id is None:
+                    return Answering(message=UNAVAILABLE)
+                flow_id, version, fallback = deployment.fallback_flow_id, None, True
+                flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+                if not flow.enabled:
+                    return Answering(message=UNAVAILABLE)
             pinned = version_to_run(session, flow=flow, number=version, test=False)
         except (NotFoundError, ConflictError) as exc:
             log.warning("call.flow_unavailable", flow_id=flow_id, error=str(exc))

@@ -171,3 +171,34 @@ async def test_a_staging_call_runs_the_staging_flow_and_falls_back_to_stagings_f
     gone = await phone(number).start(path="/webhooks/twilio/voice?environment=staging")
     assert gone.spoken() == ["The number you have called is not in service. Goodbye."]
     assert (await phone(number).start()).spoken() == ["This is production."]
+
+
+async def test_a_disabled_flow_answers_no_call_and_its_fallback_takes_them(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    closed = await make_flow(api, tenant, _saying("We are closed for training."), name="Closed")
+    main, number = await deploy(_saying("Welcome to Acme."), fallback_flow_id=closed["id"])
+    manager = tenant.auth("manager")
+
+    async def enable(flow: dict[str, Any], enabled: bool) -> None:
+        response = await api.patch(
+            f"/api/flows/{flow['id']}", json={"enabled": enabled}, headers=manager
+        )
+        assert response.status_code == 200, response.text
+
+    async def heard() -> list[str]:
+        return (await phone(number).start()).spoken()
+
+    assert await heard() == ["Welcome to Acme."]
+    await enable(main, False)
+    assert await heard() == ["We are closed for training."]
+    await enable(closed, False)
+    assert await heard() == [
+        "We are sorry, we cannot take your call right now. Please try again later."
+    ]
+    await enable(main, True)
+    assert await heard() == ["Welcome to Acme."]
