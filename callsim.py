@@ -148,6 +148,14 @@ class SimulatedCall:
         extra = {"AnsweredBy": answered_by} if answered_by else None
         return await self._follow(await self.post(self.public_url.rstrip("/") + path, extra))
 
+    async def redirect(self) -> Twiml:
+        """Twilio has played the answer and follows its `<Redirect>` (when not following
+        redirects by itself, `follow_redirects=False`)."""
+        redirect = self.twiml.first("Redirect") if self.twiml is not None else None
+        if redirect is None:
+            raise AssertionError("the call's answer has no <Redirect>")
+        return await self._follow(await self.post((redirect.text or "").strip()))
+
     def _action(self, tag: str) -> str:
         if self.twiml is None or self.twiml.waiting_on is None:
             raise AssertionError("the call is not waiting on anything")

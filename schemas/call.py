@@ -39,6 +39,7 @@ TurnEvent = Literal[
     "dial",  # a <Dial> action: DialCallStatus
     "queue",  # an <Enqueue> action: QueueResult, QueueTime
     "hold",  # the redirect of a hold answer: ask again for the same turn
+    "continue",  # the redirect after what the call heard before a step that takes time
 ]
 
 

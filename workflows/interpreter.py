@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Fallback,
         Hangup,
         OutboundCall,
+        Redirect,
         ReleaseAgent,
         Routed,
         TurnAnswer,
@@ -135,8 +136,15 @@ SESSION_WAIT_S = 30.0
 (Twilio's status callback and its request for TwiML race each other)."""
 RECORDING_AFTER_HANGUP_S = 30.0
 """How long a `record` step whose caller hung up waits for the recording Twilio still posts."""
+# Changes to what a call's workflow does, each behind `workflow.patched`: executions started
+# before one replay as they ran (tests/histories holds runs from before and after).
 PATCH_CALL_TIME_LIMIT = "call-time-limit"
-"""Executions started before calls had a time limit replay without its timer."""
+PATCH_RECORDING_AFTER_HANGUP = "recording-after-hangup"
+PATCH_CLEAR_INPUT_ON_TIMEOUT = "clear-input-on-timeout"
+PATCH_SPEAK_FIRST = "speak-before-slow-steps"
+TAKES_TIME = frozenset({*ACTION_TYPES, "wait", "wait_for", "human_task"} - {"tag"})
+"""Steps that are not done at once (`tag` is: a local write): what the call heard before them
+goes out first."""
 NO_FINAL_STATUS = "no-final-status"
 """The call status of a call whose time limit passed without Twilio's final status."""
 OUTBOUND_CALL = "outbound_call"
@@ -413,6 +421,8 @@ class FlowExecution:
     async def _step(self, node: Node, scope: Scope) -> str | None:
         if node.type in VOICE_TYPES:
             return await self._voice(node, scope)
+        if node.type in TAKES_TIME:
+            self._speak_first()
         if isinstance(node, EndNode):
             record = self._begin(node)
             self._finish(record, StepStatus.success)
@@ -477,6 +487,19 @@ class FlowExecution:
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
 
+    def _speak_first(self) -> None:
+        """Before a step that takes time (an action, a wait, a task, a subflow), the live call
+        hears what the flow said so far at once, then comes back (a redirect) for what
+        follows: "One moment, I am looking up your order" is heard before the lookup, not
+        after it. The step runs meanwhile; the redirect waits for the next answer."""
+        session = self._session
+        if session is None or not session.verbs or session.ended or session.hung_up:
+            return
+        if not workflow.patched(PATCH_SPEAK_FIRST):
+            return
+        session.verbs.append(Redirect(turn=session.next_turn, event="continue"))
+        session.answer()
+
     async def _exchange(self, session: CallSession, *, after_hangup_s: float = 0) -> CallTurn:
         """Send what the call has gathered as the next answer; the caller's next turn.
 
@@ -486,7 +509,11 @@ class FlowExecution:
         self._told[f"{session.call.call_sid}:{len(session.answers)}"] = self._take_pending()
         turn = session.answer()
         await workflow.wait_condition(lambda: turn in session.turns or session.hung_up is not None)
-        if turn not in session.turns and after_hangup_s:
+        if (
+            turn not in session.turns
+            and after_hangup_s
+            and workflow.patched(PATCH_RECORDING_AFTER_HANGUP)
+        ):
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: turn in session.turns, timeout=after_hangup_s)
         got = session.turns.get(turn)
@@ -510,8 +537,9 @@ class FlowExecution:
             if digits is not None or speech is not None:
                 break
             if tries > node.config.max_retries:
-                # `call.digits` is what the caller entered at this gather: nothing.
-                session.digits = session.speech = None
+                if workflow.patched(PATCH_CLEAR_INPUT_ON_TIMEOUT):
+                    # `call.digits` is what the caller entered at this gather: nothing.
+                    session.digits = session.speech = None
                 return "timeout", {"timed_out": True, "attempts": tries}
         session.digits, session.speech = digits, speech
         if node.config.save_as:

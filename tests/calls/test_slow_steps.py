@@ -107,3 +107,54 @@ async def test_a_slow_lookup_plays_a_hold_message_and_redirects_until_done(
     execution_id = execution_id_for_call(call.call_sid)
     await wait_for_status(api, tenant, execution_id, "completed")
     await save_history(execution_id, "call_slow_lookup_hold")
+
+
+async def test_what_the_flow_says_before_a_slow_step_is_heard_before_it_runs(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+    save_history: SaveHistory,
+) -> None:
+    started: list[float] = []
+
+    def slow_crm(request: Request) -> Response:
+        started.append(time.monotonic())
+        time.sleep(LOOKUP_DELAY_S)
+        return Response('{"name": "Ann", "vip": false}', content_type="application/json")
+
+    httpserver.expect_request("/customers").respond_with_handler(slow_crm)
+    flow = _account_flow(httpserver.url_for("/customers"))
+    flow["nodes"][0]["transitions"] = {"input": "moment"}
+    flow["nodes"].append(
+        {
+            "id": "moment",
+            "type": "say",
+            "config": {"text": "One moment, I am looking up your account."},
+            "transitions": {"next": "lookup"},
+        }
+    )
+    _, number = await deploy(flow)
+    call = phone(number)
+    call.follow_redirects = False
+    await call.start()
+
+    pressed = time.monotonic()
+    first = await call.press("4711")
+
+    # At once, before the lookup is done: what was said, and a redirect for what follows.
+    assert time.monotonic() - pressed < LOOKUP_DELAY_S
+    assert first.spoken() == ["One moment, I am looking up your account."]
+    assert first.verbs == ["Say", "Redirect"]
+    redirect = first.first("Redirect")
+    assert redirect is not None and "event=continue" in (redirect.text or "")
+    call.follow_redirects = True  # through the holds, if the lookup is still running
+    rest = await call.redirect()
+
+    assert rest.spoken()[-1] == "Hello Ann." and rest.hangs_up
+    assert len(started) == 1
+    execution_id = execution_id_for_call(call.call_sid)
+    await wait_for_status(api, tenant, execution_id, "completed")
+    await save_history(execution_id, "call_say_before_slow_step")

@@ -25,6 +25,7 @@ EXPECTED = {
     "call_outbound_ai_call",
     "call_outbound_machine",
     "call_queue_transfer",
+    "call_say_before_slow_step",
     "call_slow_lookup_hold",
     "call_time_limit",
     "call_voicemail",
