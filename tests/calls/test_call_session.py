@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 from temporalio.worker import Worker
@@ -367,3 +368,26 @@ async def test_a_gather_that_times_out_leaves_no_earlier_input_in_call_digits(
     done = await call.silence()
 
     assert done.spoken() == ["You entered nothing."] and done.hangs_up
+
+
+@pytest.mark.parametrize(("key", "said"), [("1", "Sales it is."), ("3", "Billing it is.")])
+async def test_each_menu_choice_leads_where_it_says(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Phone,
+    key: str,
+    said: str,
+) -> None:
+    _, number = await deploy(MENU_FLOW)
+    call = phone(number)
+    await call.start()
+
+    answer = await call.press(key)
+
+    assert answer.spoken() == [said] and answer.hangs_up
+    execution = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid), "completed"
+    )
+    assert execution["context"]["vars"]["choice"] == key

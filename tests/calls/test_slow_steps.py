@@ -158,3 +158,61 @@ async def test_what_the_flow_says_before_a_slow_step_is_heard_before_it_runs(
     execution_id = execution_id_for_call(call.call_sid)
     await wait_for_status(api, tenant, execution_id, "completed")
     await save_history(execution_id, "call_say_before_slow_step")
+
+
+async def test_a_crm_update_runs_inside_a_call_with_what_the_caller_entered(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+    httpserver: HTTPServer,
+) -> None:
+    updates: list[dict[str, Any]] = []
+
+    def bitrix(request: Request) -> Response:
+        updates.append(request.get_json())
+        return Response('{"result": true}', content_type="application/json")
+
+    httpserver.expect_request("/rest/1/abc/crm.lead.update.json").respond_with_handler(bitrix)
+    _, number = await deploy(
+        {
+            "start": "rate",
+            "nodes": [
+                {
+                    "id": "rate",
+                    "type": "gather",
+                    "config": {"prompt": "Rate us from 1 to 5.", "num_digits": 1},
+                    "transitions": {"input": "crm"},
+                },
+                {
+                    "id": "crm",
+                    "type": "crm_update",
+                    "config": {
+                        "webhook_url": httpserver.url_for("/rest/1/abc/"),
+                        "entity": "lead",
+                        "id": "4711",
+                        "fields": {"UF_RATING": "{{ call.digits }}", "PHONE": "{{ call.from }}"},
+                    },
+                    "transitions": {"success": "thanks", "error": "sorry"},
+                },
+                {"id": "thanks", "type": "say", "config": {"text": "Thank you."}},
+                {"id": "sorry", "type": "say", "config": {"text": "Sorry, we could not save it."}},
+            ],
+        }
+    )
+    call = phone(number)
+    await call.start()
+
+    done = await call.press("5")
+
+    assert done.spoken() == ["Thank you."] and done.hangs_up
+    assert updates == [{"id": "4711", "fields": {"UF_RATING": "5", "PHONE": call.from_}}]
+    execution = await wait_for_status(
+        api, tenant, execution_id_for_call(call.call_sid), "completed"
+    )
+    assert [(s["node_id"], s["port"]) for s in execution["steps"]] == [
+        ("rate", "input"),
+        ("crm", "success"),
+        ("thanks", "next"),
+    ]
