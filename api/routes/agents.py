@@ -7,13 +7,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.routes.phone_numbers import check_e164
 from api.services import routing
-from api.services.routing import TwilioHttpDep
+from api.services.routing import TwilioHttp, TwilioHttpDep
+from schemas.settings import Settings
 from store import telephony
+from store.models import Agent
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 Status = Literal["available", "busy", "offline"]
@@ -112,17 +116,36 @@ async def create_agent(
         telephony.create_agent, session, tenant_id=key.tenant_id, fields=body.given()
     )
     if agent.status == "available":
-        offer = await routing.offer_waiting(
-            engine=engine,
-            settings=settings,
-            http=http,
-            temporal=await routing.temporal_or_none(request),
-            tenant_id=key.tenant_id,
-            agent_id=agent.id,
-        )
-        if offer is not None:
-            await run_in_threadpool(session.refresh, agent)
+        await _offer_a_caller(
+            agent, freed=False, request=request, session=session, engine=engine,
+            settings=settings, http=http,
+        )  # fmt: skip
     return AgentOut.model_validate(agent)
+
+
+async def _offer_a_caller(
+    agent: Agent,
+    *,
+    freed: bool,
+    request: Request,
+    session: Session,
+    engine: Engine,
+    settings: Settings,
+    http: TwilioHttp,
+) -> None:
+    """Offer the available agent a waiting caller it can take (`freed`: it says it is free
+    again, so its open offers end first); its row is read again when it took one."""
+    offer_to = routing.agent_available if freed else routing.offer_waiting
+    offer = await offer_to(
+        engine=engine,
+        settings=settings,
+        http=http,
+        temporal=await routing.temporal_or_none(request),
+        tenant_id=agent.tenant_id,
+        agent_id=agent.id,
+    )
+    if offer is not None:
+        await run_in_threadpool(session.refresh, agent)
 
 
 @router.get("/{agent_id}")
@@ -195,20 +218,12 @@ async def update_agent(
         agent_id=agent_id,
         changes=changes,
     )
-    offer_to = routing.agent_available if body.status == "available" else None
-    if offer_to is None and agent.status == "available" and _ROUTING_FIELDS & changes.keys():
-        offer_to = routing.offer_waiting
-    if offer_to is not None:
-        offer = await offer_to(
-            engine=engine,
-            settings=settings,
-            http=http,
-            temporal=await routing.temporal_or_none(request),
-            tenant_id=key.tenant_id,
-            agent_id=agent.id,
-        )
-        if offer is not None:
-            await run_in_threadpool(session.refresh, agent)
+    freed = body.status == "available"
+    if freed or (agent.status == "available" and _ROUTING_FIELDS & changes.keys()):
+        await _offer_a_caller(
+            agent, freed=freed, request=request, session=session, engine=engine,
+            settings=settings, http=http,
+        )  # fmt: skip
     return AgentOut.model_validate(agent)
 
 
