@@ -23,12 +23,12 @@ from temporalio.worker import Worker
 
 from activities import FlowActivities
 from activities import routing as dispatch
-from schemas.call import ACTIVITY_RELEASE_AGENT, SIGNAL_CALL_ROUTED, ReleaseAgent
+from schemas.call import ACTIVITY_RELEASE_AGENT, SIGNAL_CALL_ROUTED, ReleaseAgent, Routed
 from schemas.execution import ActionInput
 from schemas.settings import Settings
 from store import routing
 from store.db import session_scope
-from store.models import Execution, OutboxMessage
+from store.models import Agent, Execution, OutboxMessage
 from tests.activities.conftest import Seed, seed_tenant
 from tests.api.helpers import LONG_WAIT, TenantKeys, make_flow, waiting_flow
 from tests.channels.conftest import (
@@ -287,6 +287,18 @@ async def test_through_twilio_the_agent_is_called_with_dial_queue_twiml(
     assert centre.entry(waiting.queue_entry_id or "").agent_id == agent.id
 
 
+def _on_a_call_with_one_waiting(seed: Seed, centre: Centre) -> tuple[Agent, Routed, Routed]:
+    """Asha, Sales' one agent, on a transfer (connected), and a caller waiting behind it."""
+    sales = centre.department("Sales")
+    agent = centre.agent("Asha", [sales])
+    route = {"tenant_id": seed.tenant_id, "department": "Sales", "execution_id": None}
+    connected, waiting = [
+        routing.route(seed.engine, call_sid=call_sid(), **route) for _ in range(2)
+    ]
+    assert (connected.action, waiting.action) == ("dial", "enqueue")
+    return agent, connected, waiting
+
+
 async def test_a_refused_agent_call_puts_the_caller_back_in_the_queue(
     seed: Seed,
     centre: Centre,
@@ -296,14 +308,7 @@ async def test_a_refused_agent_call_puts_the_caller_back_in_the_queue(
 ) -> None:
     """The release itself succeeds: the next caller's refused offer must not fail the
     execution whose transfer just ended."""
-    sales = centre.department("Sales")
-    agent = centre.agent("Asha", [sales])
-    connected = routing.route(
-        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA4"
-    )
-    waiting = routing.route(
-        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA5"
-    )
+    agent, connected, waiting = _on_a_call_with_one_waiting(seed, centre)
     fake_twilio.refuse_next = (400, 21211, "The 'To' number is not a valid phone number.")
     activities = _activities(seed.engine, http, **TWILIO_ENV)
 
@@ -325,14 +330,7 @@ async def test_a_release_retried_after_twilio_failed_offers_the_next_caller_agai
     fake_twilio: FakeTwilio,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    sales = centre.department("Sales")
-    agent = centre.agent("Asha", [sales])
-    connected = routing.route(
-        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA6"
-    )
-    waiting = routing.route(
-        seed.engine, tenant_id=seed.tenant_id, department="Sales", execution_id=None, call_sid="CA7"
-    )
+    agent, connected, waiting = _on_a_call_with_one_waiting(seed, centre)
     fake_twilio.refuse_next = (503, 20503, "Service Unavailable")
     activities = _activities(seed.engine, http, **TWILIO_ENV)
     release = _release(seed, connected.queue_entry_id, agent.id)
