@@ -1,4 +1,4 @@
-"""Evaluating conditions (`schemas.conditions`) against an execution's context.
+r"""Evaluating conditions (`schemas.conditions`) against an execution's context.
 
 Rules, shared by `condition`, `split`, loop `while` and the dry run:
 
@@ -15,8 +15,14 @@ Rules, shared by `condition`, `split`, loop `while` and the dry run:
   `is_empty`, `ne`, `not_contains` and `not_in` hold. `exists` holds when the variable is
   present and not null; `is_empty` also holds for null, `""` (or blanks), `[]` and `{}`.
 - `in`/`not_in` take a list, or a string of comma-separated items.
-- `regex` uses `re.search`; a pattern that does not compile makes it false (validation
-  rejects such flows before they run).
+- `regex` searches the text anywhere in it (as `re.search`), with RE2, whose time grows with
+  the text and never explodes (`^(a+)+$` cannot freeze the worker). Python's syntax and
+  inline flags (`(?i)`, `(?m)`, `(?s)`) work, `\d`, `\w` and `\s` match Unicode as in Python;
+  what RE2 cannot run (backreferences, lookarounds, `(?x)`) is refused at validation, and such
+  a pattern that still reaches a run (a flow saved before) fails its step with `RegexError`
+  rather than quietly never matching. A pattern that is no regex at all makes it false.
+  Two differences remain: `\b` knows ASCII word characters only, and `$` (without `(?m)`)
+  matches only at the very end, not also before a final newline.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
+import re2
+
 from schemas.conditions import AllOf, AnyOf, Comparison, Condition, NotOf
 from schemas.flow import SplitCase
 
-__all__ = ["ELSE_PORT", "choose_case", "evaluate", "regex_error", "resolve"]
+__all__ = ["ELSE_PORT", "RegexError", "choose_case", "evaluate", "regex_error", "resolve"]
 
 ELSE_PORT = "else"
 
@@ -210,20 +218,114 @@ def _in(actual: Any, expected: Any) -> bool:
     return any(_equal(actual, item) for item in expected)
 
 
+class RegexError(ValueError):
+    """A `regex` condition whose pattern RE2 cannot run: its step fails with this."""
+
+    def __init__(self, pattern: str, reason: str) -> None:
+        super().__init__(f"regex {pattern!r} cannot be used: {reason}")
+        self.reason = reason
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would print every refused pattern on stderr
+
+# Python's classes of characters are Unicode; RE2's are ASCII. Outside a class `[…]`, then
+# inside one (None: kept as RE2 has it, a negation cannot be put inside a class).
+_SPACE = r"\t-\r\x{1c}-\x{20}\x{85}\p{Z}"  # what str.isspace() holds
+_CLASSES: dict[str, tuple[str, str | None]] = {
+    "d": (r"\p{Nd}", r"\p{Nd}"),
+    "D": (r"\P{Nd}", r"\P{Nd}"),
+    "w": (r"[\p{L}\p{N}_]", r"\p{L}\p{N}_"),
+    "W": (r"[^\p{L}\p{N}_]", None),
+    "s": (f"[{_SPACE}]", _SPACE),
+    "S": (f"[^{_SPACE}]", None),
+    "Z": (r"\z", None),
+}
+
+
+def _translate_escape(escape: str, *, in_class: bool) -> str:
+    """One backslash escape of Python's syntax in RE2's."""
+    letter = escape[1]
+    if letter in _CLASSES:
+        outside, inside = _CLASSES[letter]
+        replacement = inside if in_class else outside
+        return replacement if replacement is not None else escape
+    if letter in "uU":  # \u00e9, \U0001F600: RE2 writes \x{…}
+        return f"\\x{{{escape[2:]}}}"
+    return escape
+
+
+_ESCAPE_LENGTH = {"u": 6, "U": 10}
+
+
+def _python_to_re2(pattern: str) -> str:
+    """`pattern` (Python's syntax) for RE2, its classes of characters Unicode as in Python."""
+    out: list[str] = []
+    position, in_class = 0, False
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "\\" and position + 1 < len(pattern):
+            length = _ESCAPE_LENGTH.get(pattern[position + 1], 2)
+            escape = pattern[position : position + length]
+            out.append(_translate_escape(escape, in_class=in_class))
+            position += len(escape)
+            continue
+        if in_class and char == "[" and pattern.startswith("[:", position):
+            end = pattern.find(":]", position + 2)
+            if end != -1:  # [[:alpha:]]: its ] does not close the class
+                out.append(pattern[position : end + 2])
+                position = end + 2
+                continue
+        if not in_class and char == "[":
+            opening = "[^" if pattern.startswith("[^", position) else "["
+            if pattern.startswith("]", position + len(opening)):
+                opening += "]"  # a ] first in a class is itself
+            out.append(opening)
+            position += len(opening)
+            in_class = True
+            continue
+        if in_class and char == "]":
+            in_class = False
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
 @lru_cache(maxsize=512)
-def _pattern(source: str) -> re.Pattern[str] | None:
+def _pattern(source: str) -> Any:
+    """The compiled pattern; raises RegexError with RE2's reason when it cannot be run."""
     try:
-        return re.compile(source)
-    except re.error:
-        return None
+        return re2.compile(_python_to_re2(source), _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise RegexError(source, str(reason)) from None
+
+
+def _is_python_regex(source: str) -> bool:
+    """Whether Python's `re` compiles it (compiling is quick; matching is what explodes)."""
+    try:
+        re.compile(source)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return True
 
 
 def _regex(actual: Any, expected: Any) -> bool:
     text = _text(actual)
     if text is None or not isinstance(expected, str):
         return False
-    pattern = _pattern(expected)
-    return pattern is not None and pattern.search(text) is not None
+    try:
+        pattern = _pattern(expected)
+    except RegexError:
+        if _is_python_regex(expected):
+            raise  # it ran before RE2: failing the step says so, never matching would not
+        return False
+    try:
+        return pattern.search(text) is not None
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 (RE2's text) cannot hold
+        return False
 
 
 def _moment(value: Any) -> datetime | None:
@@ -271,9 +373,9 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why `pattern` does not compile, or None; validation reports it at the flow's path."""
+    """Why RE2 cannot run `pattern`, or None; validation reports it at the flow's path."""
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return str(exc)
+        _pattern(pattern)
+    except RegexError as exc:
+        return exc.reason
     return None

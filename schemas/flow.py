@@ -7,24 +7,47 @@ Each step type has its own `config` model that forbids unknown keys, and a fixed
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.conditions import Condition
 
+# Upper bounds of numbers in configs. The interpreter turns them into Python timedeltas and
+# Temporal timers and timeouts; without a bound, `days: 1e12` overflows a timedelta inside the
+# workflow and wedges the execution instead of being refused at validation.
+YEAR_S = 365 * 86400
+MAX_WAIT_S = 10 * YEAR_S
+"""A `wait` lasts at most 10 years (each unit, and all of them together)."""
+MAX_TIMEOUT_S = YEAR_S
+"""Timeouts (of a step's attempt, a reply, an event, a human task) are at most a year."""
+MAX_RETRY_DELAY_S = 86400
+"""Retries are at most a day apart."""
+
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class RetryPolicy(_Config):
     """How often an action step is tried before its failure goes to the `error` port."""
 
     max_attempts: int = Field(default=3, ge=1, le=100)
-    delay_s: float = Field(default=1.0, ge=0)
-    backoff: float = Field(default=2.0, ge=1)
-    max_delay_s: float | None = Field(default=None, gt=0)
+    """At most 100 tries."""
+    delay_s: float = Field(default=1.0, ge=0, le=MAX_RETRY_DELAY_S)
+    """Before the second try; at most a day."""
+    backoff: float = Field(default=2.0, ge=1, le=10)
+    """Each delay is the one before times this (1 to 10)."""
+    max_delay_s: float | None = Field(default=None, gt=0, le=MAX_RETRY_DELAY_S)
+    """No delay grows past this; at most a day, and not under `delay_s`."""
+
+    @model_validator(mode="after")
+    def _delays_in_order(self) -> RetryPolicy:
+        # Temporal refuses a policy whose longest interval is below its first (at least 1 ms).
+        if self.max_delay_s is not None and self.max_delay_s < max(self.delay_s, 0.001):
+            raise ValueError("max_delay_s must be at least delay_s (and 0.001)")
+        return self
 
 
 # --- voice steps -------------------------------------------------------------------------
@@ -138,7 +161,8 @@ class SendAndWaitConfig(_Config):
     body: str | None = None
     template: str | None = None
     params: dict[str, str] = Field(default_factory=dict)
-    timeout_s: int = Field(default=3600, ge=1)
+    timeout_s: int = Field(default=3600, ge=1, le=MAX_TIMEOUT_S)
+    """How long to wait for the reply; at most a year."""
 
     @model_validator(mode="after")
     def _body_or_template(self) -> SendAndWaitConfig:
@@ -187,7 +211,8 @@ class CrmUpdateConfig(_Config):
 
 class SubflowConfig(_Config):
     flow_id: str
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    """A version number, as the database stores it (a 32-bit integer)."""
     input: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -204,7 +229,8 @@ class HumanTaskConfig(_Config):
     title: str
     description: str | None = None
     fields: list[FormField] = Field(default_factory=list)
-    timeout_s: int | None = Field(default=None, ge=1)
+    timeout_s: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_S)
+    """How long the task waits for an agent; at most a year."""
 
 
 class TagConfig(_Config):
@@ -229,10 +255,12 @@ class ConditionConfig(_Config):
 
 
 class WaitConfig(_Config):
-    seconds: float | None = Field(default=None, ge=0)
-    minutes: float | None = Field(default=None, ge=0)
-    hours: float | None = Field(default=None, ge=0)
-    days: float | None = Field(default=None, ge=0)
+    """A duration (its units add up; 10 years at most), `until` or `until_open`."""
+
+    seconds: float | None = Field(default=None, ge=0, le=MAX_WAIT_S)
+    minutes: float | None = Field(default=None, ge=0, le=MAX_WAIT_S // 60)
+    hours: float | None = Field(default=None, ge=0, le=MAX_WAIT_S // 3600)
+    days: float | None = Field(default=None, ge=0, le=MAX_WAIT_S // 86400)
     until: str | None = None
     until_open: bool = False
 
@@ -242,7 +270,14 @@ class WaitConfig(_Config):
         modes = sum([duration, self.until is not None, self.until_open])
         if modes != 1:
             raise ValueError("wait needs exactly one of a duration, `until` or `until_open`")
+        if self.duration_s() > MAX_WAIT_S:
+            raise ValueError("a wait lasts at most 10 years (3650 days)")
         return self
+
+    def is_instant(self) -> bool:
+        """A literal duration that comes to no time at all: the interpreter starts no timer."""
+        has_duration = self.until is None and not self.until_open
+        return has_duration and timedelta(seconds=self.duration_s()) <= timedelta(0)
 
     def duration_s(self) -> float:
         return (
@@ -255,7 +290,8 @@ class WaitConfig(_Config):
 
 class WaitForConfig(_Config):
     event: str = Field(min_length=1)
-    timeout_s: int | None = Field(default=None, ge=1)
+    timeout_s: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_S)
+    """How long to wait for the event; at most a year."""
 
 
 class SetConfig(_Config):
@@ -264,7 +300,7 @@ class SetConfig(_Config):
 
 class AbVariant(_Config):
     port: str = Field(min_length=1)
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, le=1_000_000)
 
 
 class AbSplitConfig(_Config):
@@ -275,8 +311,26 @@ class LoopConfig(_Config):
     for_each: str | list[Any] | None = None
     item_as: str = "item"
     count: int | str | None = None
+    """A number of iterations (a loop never runs more than `max_iterations`, itself ≤ 1000),
+    or a template giving one."""
     while_: Condition | None = Field(default=None, alias="while")
     max_iterations: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("count")
+    @classmethod
+    def _count_in_range(cls, value: int | str | None) -> int | str | None:
+        """A number from 0 to 1000 (written as a number or as text), or a template."""
+        number = value
+        if isinstance(value, str):
+            if "{{" in value or "{%" in value:
+                return value
+            try:
+                number = int(value.strip())
+            except ValueError:
+                raise ValueError("count must be a number or a template giving one") from None
+        if isinstance(number, int) and not 0 <= number <= 1000:
+            raise ValueError("count must be between 0 and 1000")
+        return value
 
     @model_validator(mode="after")
     def _one_mode(self) -> LoopConfig:
@@ -300,13 +354,14 @@ class EndConfig(_Config):
 
 
 class _NodeBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     name: str | None = None
     transitions: dict[str, str] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
+    """How long one attempt of an action step may take; at most a year."""
     continue_on_error: bool = False
     position: dict[str, float] | None = None
 

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.validation import FlowLimits
+
 DATA_DIR = Path(".data")
 
 
@@ -92,6 +94,17 @@ class Settings(BaseSettings):
 
     http_allowlist: str = Field(default="", alias="FLOWDECK_HTTP_ALLOWLIST")
     """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""
+    max_nodes: int = Field(default=2000, ge=1, alias="FLOWDECK_MAX_NODES")
+    """Most nodes a flow may have. A node is 150-300 bytes of JSON, so 2,000 of them come near
+    the definition's size limit; validating 2,000 takes well under a second, and a flow that
+    big is better split into subflows anyway (the dashboard is measured at 300 nodes)."""
+    max_definition_bytes: int = Field(
+        default=512 * 1024, ge=1024, le=1536 * 1024, alias="FLOWDECK_MAX_DEFINITION_BYTES"
+    )
+    """Most bytes of JSON a flow's definition may have. It travels inside every execution's
+    workflow input (with defaults filled in, the contact and the variables), and Temporal
+    refuses payloads over 2 MB and gRPC messages over 4 MB: a flow over it would be saved,
+    then fail every run."""
     admin_key: SecretStr | None = Field(default=None, alias="FLOWDECK_ADMIN_KEY")
     key_cache_s: float = Field(default=5.0, ge=0, le=60, alias="FLOWDECK_KEY_CACHE_S")
     """How long the API remembers a live key (no database read to authenticate meanwhile):
@@ -110,6 +123,10 @@ class Settings(BaseSettings):
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs a PostgreSQL DATABASE_URL")
         return self
+
+    def flow_limits(self) -> FlowLimits:
+        """How big a flow may be, as validation checks it."""
+        return FlowLimits(max_nodes=self.max_nodes, max_definition_bytes=self.max_definition_bytes)
 
     def local_action_types(self) -> list[str]:
         """Action steps quick enough to run as local activities: sandbox sends and tags.

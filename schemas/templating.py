@@ -6,19 +6,33 @@ mappings only, never their methods: `{{ steps.x.body.items }}` is the `items` ke
 missing key is missing rather than a bound `dict.items` shown to a customer (iterate a
 mapping with the `items` filter: `{% for k, v in contact.custom | items %}`).
 
+Every render has a budget (`schemas.template_budget`): a template that loops, calls or grows
+without end fails its step with "template exceeds its budget of …" instead of hanging the
+execution.
+
 Pure functions over plain data, safe to call inside a Temporal workflow (passed through).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any, NoReturn
+from collections.abc import Generator, Iterable, Mapping
+from functools import lru_cache, update_wrapper
+from typing import Any, NoReturn, cast
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    nodes,
+)
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
+
+from schemas import template_budget as budget
 
 __all__ = [
     "TemplateRenderError",
@@ -104,7 +118,62 @@ class _PathUndefined(StrictUndefined):
 
 
 class _FlowEnvironment(SandboxedEnvironment):
-    """The sandbox, with mapping lookups by key only (see the module docstring)."""
+    """The sandbox, with mapping lookups by key only (see the module docstring), and a budget
+    (`schemas.template_budget`) on loops, calls, operators and sizes."""
+
+    intercepted_binops = frozenset({"+", "*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = {k: budget.metered_filter(k, f) for k, f in self.filters.items()}
+        self.tests = {k: budget.metered_filter(k, f) for k, f in self.tests.items()}
+        self.globals.pop("lipsum", None)  # lipsum(10**9) writes for ever
+        self.globals["range"] = budget.bounded_range
+        for name, helper in budget.HELPERS.items():
+            setattr(self, name, helper)
+
+    def _generate(
+        self,
+        source: nodes.Template,
+        name: str | None,
+        filename: str | None,
+        defer_init: bool = False,
+    ) -> str:
+        """Compile `source` with its loops, outputs, `~` and `in` counted."""
+        source = budget.Metering().visit(source)
+        source.set_environment(self)
+        return super()._generate(source, name, filename, defer_init)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        budget.check_binop(operator, left, right)
+        result = super().call_binop(context, operator, left, right)
+        return budget.sized(result)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        # Jinja adds the loop's and block's variables for `Context.call`; they are no arguments.
+        given = {k: v for k, v in kwargs.items() if k not in ("_loop_vars", "_block_vars")}
+        if getattr(__obj, "__func__", __obj) in _HELPER_FUNCTIONS:
+            return __obj(*args, **given)
+        with budget.call_counted(__obj, args, given):
+            result = super().call(__context, __obj, *args, **kwargs)
+        return budget.after_call(__obj, result)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """`str.format` as the sandbox has it, its widths checked first."""
+        formatter = super().wrap_str_format(value)
+        if formatter is None:
+            return None
+        source: str = value.__self__
+        by_map = value.__name__ == "format_map"
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            values: Iterable[Any] = (*args, *kwargs.values())
+            if by_map and args and isinstance(args[0], Mapping):
+                values = args[0].values()
+            budget.check_brace_format(source, values)
+            return formatter(*args, **kwargs)
+
+        return update_wrapper(checked, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Mapping):
@@ -134,6 +203,7 @@ def _environment(*, autoescape: bool) -> _FlowEnvironment:
 
 _TEXT_ENV = _environment(autoescape=False)
 _HTML_ENV = _environment(autoescape=True)
+_HELPER_FUNCTIONS = frozenset(budget.HELPERS.values())
 
 
 def has_template(text: str) -> bool:
@@ -200,12 +270,31 @@ def _failure(exc: Exception, *, template: str, context: Mapping[str, Any]) -> Te
         return TemplateRenderError(
             f"template does not parse: {_syntax_message(exc)} in {template!r}", template=template
         )
+    if isinstance(exc, budget.TemplateBudgetError):
+        return TemplateRenderError(f"{exc}: {_shortened(template)}", template=template)
+    if isinstance(exc, RecursionError):
+        return TemplateRenderError(
+            f"template nests too deeply: {_shortened(template)}", template=template
+        )
     return TemplateRenderError(f"{exc} in template {template!r}", template=template)
 
 
-# What a template can raise while rendering user data: Jinja's own errors and the ordinary
-# errors of the operations it performs (`{{ 1 / 0 }}`, `{{ "a" + 1 }}`).
-_RENDER_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)
+def _shortened(template: str, limit: int = 200) -> str:
+    text = template if len(template) <= limit else template[: limit - 1] + "…"
+    return repr(text)
+
+
+# What a template can raise while rendering user data: Jinja's own errors (the budget's among
+# them), the ordinary errors of the operations it performs (`{{ 1 / 0 }}`, `{{ "a" + 1 }}`),
+# and a template nested past Python's recursion limit.
+_RENDER_ERRORS = (
+    TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    RecursionError,
+)
 
 
 def render(template: str, context: Mapping[str, Any], *, autoescape: bool = False) -> str:
@@ -213,9 +302,29 @@ def render(template: str, context: Mapping[str, Any], *, autoescape: bool = Fals
     if not has_template(template):
         return template
     try:
-        return _compile(template, autoescape).render(context)
+        with budget.metered():
+            return _render_text(_compile(template, autoescape), context)
     except _RENDER_ERRORS as exc:
         raise _failure(exc, template=template, context=context) from exc
+
+
+def _render_text(compiled: Template, context: Mapping[str, Any]) -> str:
+    """The output, piece by piece, stopped as soon as it is longer than the budget allows."""
+    pieces: list[str] = []
+    length = 0
+    chunks = cast(Generator[str, None, None], compiled.generate(context))
+    try:
+        for chunk in chunks:
+            length += len(chunk)
+            if length > budget.BUDGET.max_size:
+                raise budget.TemplateBudgetError(
+                    "template exceeds its budget: an output of more than "
+                    f"{budget.BUDGET.max_size:,} characters"
+                )
+            pieces.append(chunk)
+    finally:
+        chunks.close()
+    return "".join(pieces)
 
 
 def _single_expression(template: str) -> str | None:
@@ -231,7 +340,8 @@ def _single_expression(template: str) -> str | None:
 
 def _render_native(template: str, expression: str, context: Mapping[str, Any]) -> Any:
     try:
-        value = _compile_expression(expression)(**context)
+        with budget.metered():
+            value = _compile_expression(expression)(**context)
         if isinstance(value, _PathUndefined):
             value._fail_with_undefined_error()
     except _RENDER_ERRORS as exc:
@@ -244,8 +354,14 @@ def render_value(value: Any, context: Mapping[str, Any], *, native: bool = True)
 
     With `native`, a string that is exactly one `{{ expr }}` gives the expression's own value
     (a list for a loop's `for_each`, a number), not its text; without it every string renders
-    to a string (for config fields typed `str`). Mapping keys are never rendered.
+    to a string (for config fields typed `str`). Mapping keys are never rendered. All the
+    strings inside share one render's budget.
     """
+    with budget.metered():
+        return _render_value(value, context, native=native)
+
+
+def _render_value(value: Any, context: Mapping[str, Any], *, native: bool) -> Any:
     if isinstance(value, str):
         if not has_template(value):
             return value
@@ -254,9 +370,9 @@ def render_value(value: Any, context: Mapping[str, Any], *, native: bool = True)
             return _render_native(value, expression, context)
         return render(value, context)
     if isinstance(value, Mapping):
-        return {key: render_value(item, context, native=native) for key, item in value.items()}
+        return {key: _render_value(item, context, native=native) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [render_value(item, context, native=native) for item in value]
+        return [_render_value(item, context, native=native) for item in value]
     return value
 
 
@@ -265,14 +381,29 @@ def _syntax_message(exc: TemplateSyntaxError) -> str:
     return f"line {exc.lineno}: {message}" if exc.lineno and exc.lineno > 1 else message
 
 
+@lru_cache(maxsize=4096)
 def template_syntax_error(template: str) -> str | None:
-    """Why `template` does not parse (or names an unknown filter/test), or None when it does."""
+    """Why `template` does not parse (or names an unknown filter/test), or None when it does.
+
+    Parsed only, not compiled: compiling costs five times as much, and validation checks
+    every string of a flow (the same ones again at each save and publish).
+    """
     if not has_template(template):
         return None
     try:
-        _compile(template, False)
+        tree = _TEXT_ENV.parse(template)
     except TemplateSyntaxError as exc:
         return _syntax_message(exc)
     except TemplateError as exc:
         return str(exc)
+    except RecursionError:
+        return "the template nests too deeply"
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = (
+            ("filter", _TEXT_ENV.filters)
+            if isinstance(node, nodes.Filter)
+            else ("test", _TEXT_ENV.tests)
+        )
+        if node.name not in known:
+            return f"no {kind} named {node.name!r}"
     return None

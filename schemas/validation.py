@@ -6,9 +6,11 @@ author wrote: `$.nodes[2].config.params.1`, `$.nodes[0].transitions.missed`, `$.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -25,11 +27,21 @@ from schemas.flow import (
     ParallelNode,
     SplitNode,
     SubflowNode,
+    WaitNode,
     ports_of,
 )
 from schemas.templating import template_syntax_error
 
-__all__ = ["PAUSING_TYPES", "Problem", "ValidationReport", "flow_json_schema", "validate_flow"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "PAUSING_TYPES",
+    "FlowLimits",
+    "Problem",
+    "ValidationReport",
+    "definition_size",
+    "flow_json_schema",
+    "validate_flow",
+]
 
 PAUSING_TYPES = frozenset({"wait", "wait_for", "gather", "human_task", "send_and_wait", "ai_call"})
 """Steps that wait for time or for someone: a cycle through one of them is not a busy loop."""
@@ -41,6 +53,32 @@ NODE_TYPES: tuple[str, ...] = tuple(
 _NODE = TypeAdapter[Node](Node)
 _CONDITION_MEMBERS = {"Comparison", "AllOf", "AnyOf", "NotOf"}
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+@dataclass(frozen=True)
+class FlowLimits:
+    """How big a flow may be (`FLOWDECK_MAX_NODES`, `FLOWDECK_MAX_DEFINITION_BYTES`).
+
+    The definition travels inside every execution's workflow input (and again at each
+    continue-as-new), where Temporal refuses payloads over 2 MB and gRPC messages over 4 MB.
+    """
+
+    max_nodes: int = 2000
+    max_definition_bytes: int = 512 * 1024
+    max_depth: int = 64
+    """Objects and lists inside one another, from the document's top: a condition may nest
+    some 30 `all`/`any` deep, a body as deep as any API needs; the checks and the renders that
+    walk them never come near Python's recursion limit."""
+
+
+DEFAULT_LIMITS = FlowLimits()
+"""The settings' defaults (`FLOWDECK_MAX_NODES`, `FLOWDECK_MAX_DEFINITION_BYTES`)."""
+
+
+def definition_size(raw: Any) -> int:
+    """The definition's size in bytes as compact UTF-8 JSON, as it is stored and sent."""
+    text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class Problem(BaseModel):
@@ -64,13 +102,17 @@ def flow_json_schema() -> dict[str, Any]:
 
 
 def validate_flow(
-    raw: Any, *, live_call: bool = False
+    raw: Any, *, live_call: bool = False, limits: FlowLimits = DEFAULT_LIMITS
 ) -> tuple[ValidationReport, FlowDocument | None]:
     """Check `raw`; the parsed document comes back only when there is no error.
 
     `live_call`: the flow is started by a call, so voice steps have one (no warning).
+    Every check costs time in proportion to the document's size; a document over `limits`
+    is refused before any of them runs.
     """
     problems = _Problems()
+    if _over_limits(raw, limits, problems):
+        return _report(problems), None
     document: FlowDocument | None = None
     nodes: dict[int, Node] = {}
     try:
@@ -85,10 +127,60 @@ def validate_flow(
         for index, raw_node in enumerate(raw_nodes):
             if isinstance(raw_node, Mapping):
                 _check_strings(raw_node.get("config"), f"$.nodes[{index}].config", problems)
+    report = _report(problems)
+    return report, (document if report.valid else None)
+
+
+def _report(problems: _Problems) -> ValidationReport:
     errors = [p for p in problems.items if p.severity == "error"]
     warnings = [p for p in problems.items if p.severity == "warning"]
-    report = ValidationReport(valid=not errors, errors=errors, warnings=warnings)
-    return report, (document if not errors else None)
+    return ValidationReport(valid=not errors, errors=errors, warnings=warnings)
+
+
+def _too_deep(raw: Any, limit: int) -> str | None:
+    """The path of the first value nested deeper than `limit`, if any (no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(raw, "$", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, Mapping):
+            items: Iterator[tuple[Any, Any]] = iter(value.items())
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        if depth >= limit:
+            return path
+        stack.extend((item, f"{path}{_key(key)}", depth + 1) for key, item in items)
+    return None
+
+
+def _over_limits(raw: Any, limits: FlowLimits, problems: _Problems) -> bool:
+    deep = _too_deep(raw, limits.max_depth)
+    if deep is not None:
+        problems.error(
+            deep, "too_deep", f"nested more than {limits.max_depth} objects or lists deep"
+        )
+        return True
+    size = definition_size(raw)
+    if size > limits.max_definition_bytes:
+        problems.error(
+            "$",
+            "too_large",
+            f"the definition is {size:,} bytes of JSON, over the limit of "
+            f"{limits.max_definition_bytes:,} (FLOWDECK_MAX_DEFINITION_BYTES): it travels with "
+            "every execution, and Temporal refuses inputs over 2 MB",
+        )
+        return True
+    nodes = _raw_nodes(raw)
+    if nodes is not None and len(nodes) > limits.max_nodes:
+        problems.error(
+            "$.nodes",
+            "too_many_nodes",
+            f"the flow has {len(nodes):,} nodes, over the limit of {limits.max_nodes:,} "
+            "(FLOWDECK_MAX_NODES): split it into subflows",
+        )
+        return True
+    return False
 
 
 class _Problems:
@@ -342,95 +434,134 @@ def _check_reachable(
             )
 
 
+def _pauses(node: Node) -> bool:
+    """Whether running `node` gives the workflow a rest: a timer, a signal, a reply.
+
+    A `wait` with a literal duration that comes to nothing (0 in every unit) starts no timer:
+    a cycle through it would spin in one workflow task. `until` and `until_open` count as
+    pausing: their length is known only at run time.
+    """
+    if isinstance(node, WaitNode):
+        return not node.config.is_instant()
+    return node.type in PAUSING_TYPES
+
+
 def _busy_successors(by_id: Mapping[str, tuple[int, Node]]) -> dict[str, list[str]]:
     """The graph with pausing steps and loop bodies taken out: what remains cannot pause."""
-    graph: dict[str, list[str]] = {}
-    for node_id, (_, node) in by_id.items():
-        if node.type in PAUSING_TYPES:
-            continue
-        graph[node_id] = [
+    busy = {node_id for node_id, (_, node) in by_id.items() if not _pauses(node)}
+    return {
+        node_id: [
             target
-            for port, target in _edges(node)
-            if target in by_id
-            and by_id[target][1].type not in PAUSING_TYPES
-            and not (isinstance(node, LoopNode) and port == "body")
+            for port, target in _edges(by_id[node_id][1])
+            if target in busy and not (isinstance(by_id[node_id][1], LoopNode) and port == "body")
         ]
-    return graph
+        for node_id in busy
+    }
 
 
-def _prune_acyclic(graph: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    """Drop nodes that lead into no cycle, so a flow without loops costs no search."""
-    remaining = {node_id: set(targets) for node_id, targets in graph.items()}
-    sources: dict[str, set[str]] = {node_id: set() for node_id in graph}
-    for node_id, targets in remaining.items():
-        for target in targets:
-            sources[target].add(node_id)
-    leaves = [node_id for node_id, targets in remaining.items() if not targets]
-    while leaves:
-        leaf = leaves.pop()
-        del remaining[leaf]
-        for source in sources[leaf]:
-            targets = remaining[source]
-            targets.discard(leaf)
-            if not targets:
-                leaves.append(source)
-    return {node_id: [t for t in graph[node_id] if t in remaining] for node_id in remaining}
+def _strong_components(graph: Mapping[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, without recursion: O(nodes + edges)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            current, targets = work[-1]
+            target = next(targets, None)
+            if target is not None:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(graph[target])))
+                elif target in on_stack:
+                    low[current] = min(low[current], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[current])
+            if low[current] == index[current]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == current:
+                        break
+                components.append(component)
+    return components
 
 
-def _reach(graph: Mapping[str, list[str]], origin: str) -> dict[str, str]:
-    """Every node reachable from `origin`'s successors, with the node it was reached from."""
+def _shortest_cycle(graph: Mapping[str, list[str]], origin: str, within: set[str]) -> list[str]:
+    """`origin → … → origin` by the fewest steps, searched inside its component only."""
     parents: dict[str, str] = {}
     queue = deque([origin])
-    while queue:
+    while queue and origin not in parents:
         current = queue.popleft()
         for target in graph[current]:
-            if target not in parents:
+            if target in within and target not in parents:
                 parents[target] = current
                 queue.append(target)
-    return parents
+    backwards = [origin]
+    while (previous := parents[backwards[-1]]) != origin:
+        backwards.append(previous)
+    return [origin, *reversed(backwards[1:]), origin]
 
 
 def _check_cycles(by_id: Mapping[str, tuple[int, Node]], problems: _Problems) -> None:
-    graph = _prune_acyclic(_busy_successors(by_id))
-    reach = {node_id: _reach(graph, node_id) for node_id in graph}
-    reported: set[str] = set()
-    for node_id in sorted(graph, key=lambda n: by_id[n][0]):
-        if node_id in reported or node_id not in reach[node_id]:
-            continue
-        reported |= {other for other in reach[node_id] if node_id in reach[other]}
-        cycle = [node_id]
-        while (previous := reach[node_id][cycle[-1]]) != node_id:
-            cycle.append(previous)
-        path = [node_id, *reversed(cycle[1:]), node_id]
+    """One problem per busy cycle (strongly connected component), at its first node."""
+    graph = _busy_successors(by_id)
+    found = []
+    for component in _strong_components(graph):
+        first = min(component, key=lambda n: by_id[n][0])
+        if len(component) > 1 or first in graph[first]:
+            found.append((by_id[first][0], first, set(component)))
+    for position, node_id, members in sorted(found, key=lambda f: f[0]):
+        path = _shortest_cycle(graph, node_id, members)
         if len(path) > 12:
             path = [*path[:10], "…", node_id]
         names = " → ".join(path)
         problems.error(
-            f"$.nodes[{by_id[node_id][0]}]",
+            f"$.nodes[{position}]",
             "unbounded_cycle",
-            f"the cycle {names} passes through no {', '.join(sorted(PAUSING_TYPES))} step and "
-            "no loop body: it would run forever without pausing",
+            f"the cycle {names} passes through no {', '.join(sorted(PAUSING_TYPES))} step "
+            "(a wait of no length does not count) and no loop body: it would run forever "
+            "without pausing",
         )
 
 
 # --- strings: templates and regexes -------------------------------------------------------
 
 
-def _check_strings(value: Any, path: str, problems: _Problems, *, condition: bool = False) -> None:
+def _check_strings(value: Any, path: str, problems: _Problems) -> None:
     """Templates must parse (outside conditions, whose values are literal); regexes compile."""
-    if isinstance(value, Mapping):
-        if condition and value.get("op") == "regex" and "var" in value:
-            _check_regex(value.get("value"), f"{path}.value", problems)
-        for key, item in value.items():
-            inner = condition or key in ("when", "while")
-            _check_strings(item, f"{path}{_key(key)}", problems, condition=inner)
-    elif isinstance(value, list):
-        for k, item in enumerate(value):
-            _check_strings(item, f"{path}[{k}]", problems, condition=condition)
-    elif isinstance(value, str) and not condition:
-        reason = template_syntax_error(value)
-        if reason is not None:
-            problems.error(path, "template_syntax", f"template does not parse: {reason}")
+    stack: list[tuple[Any, str, bool]] = [(value, path, False)]
+    while stack:
+        value, path, condition = stack.pop()
+        if isinstance(value, Mapping):
+            if condition and value.get("op") == "regex" and "var" in value:
+                _check_regex(value.get("value"), f"{path}.value", problems)
+            stack.extend(
+                (item, f"{path}{_key(key)}", condition or key in ("when", "while"))
+                for key, item in reversed(list(value.items()))
+            )
+        elif isinstance(value, list):
+            stack.extend(
+                (item, f"{path}[{k}]", condition) for k, item in reversed(list(enumerate(value)))
+            )
+        elif isinstance(value, str) and not condition:
+            reason = template_syntax_error(value)
+            if reason is not None:
+                problems.error(path, "template_syntax", f"template does not parse: {reason}")
 
 
 def _check_regex(pattern: Any, path: str, problems: _Problems) -> None:
@@ -439,4 +570,9 @@ def _check_regex(pattern: Any, path: str, problems: _Problems) -> None:
         return
     reason = regex_error(pattern)
     if reason is not None:
-        problems.error(path, "invalid_regex", f"regex does not compile: {reason}")
+        problems.error(
+            path,
+            "invalid_regex",
+            f"regex cannot be used: {reason} (regexes run on RE2, in time linear in the text: "
+            "no backreferences, lookarounds or (?x))",
+        )

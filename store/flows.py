@@ -16,7 +16,13 @@ from sqlmodel import Session, col, func, select
 
 from schemas.api_errors import invalid_flow_response
 from schemas.flow import FlowDocument
-from schemas.validation import Problem, ValidationReport, validate_flow
+from schemas.validation import (
+    DEFAULT_LIMITS,
+    FlowLimits,
+    Problem,
+    ValidationReport,
+    validate_flow,
+)
 from store.events import record_event
 from store.models import Deployment, Flow, FlowVersion, Tenant, utcnow
 
@@ -94,17 +100,30 @@ def problem_detail(problem: Problem, *, at: str) -> dict[str, Any]:
     }
 
 
+LIMIT_CODES = frozenset({"too_large", "too_many_nodes", "too_deep"})
+"""Problems that stop validation at once: the only problem reported, and said up front."""
+
+
 def invalid_flow_error(report: ValidationReport, *, at: str = "$.definition") -> InvalidInputError:
     """The error for a document with errors, each at its path inside the request (`at`)."""
     body = invalid_flow_response(report, prefix=at).error
+    message = body.message
+    over = [p for p in report.errors if p.code in LIMIT_CODES]
+    if over:
+        message = f"{message}: {over[0].message}"
     return InvalidInputError(
-        body.message, code=body.code, details=[d.model_dump() for d in body.details]
+        message, code=body.code, details=[d.model_dump() for d in body.details]
     )
 
 
-def check_definition(definition: Any, *, at: str = "$.definition") -> FlowDocument:
-    """The parsed document, or InvalidInputError listing every error with its path."""
-    report, document = validate_flow(definition)
+def check_definition(
+    definition: Any, *, at: str = "$.definition", limits: FlowLimits = DEFAULT_LIMITS
+) -> FlowDocument:
+    """The parsed document, or InvalidInputError listing every error with its path.
+
+    `limits` come from the settings (`Settings.flow_limits`), handed down by the API.
+    """
+    report, document = validate_flow(definition, limits=limits)
     if not report.valid or document is None:
         raise invalid_flow_error(report, at=at)
     return document
@@ -159,11 +178,12 @@ def create_flow(
     definition: Any | None = None,
     change_notes: str | None = None,
     created_by: str | None = None,
+    limits: FlowLimits = DEFAULT_LIMITS,
 ) -> Flow:
     """A new flow; with a `definition`, its draft version 1 too."""
     _check_fields(fields)
     if definition is not None:
-        check_definition(definition)
+        check_definition(definition, limits=limits)
     _check_priority_free(
         session, tenant_id=tenant_id, priority=fields.get("priority"), flow_id=None
     )
@@ -315,10 +335,11 @@ def create_version(
     definition: Any,
     change_notes: str | None = None,
     created_by: str | None = None,
+    limits: FlowLimits = DEFAULT_LIMITS,
 ) -> FlowVersion:
     """A new draft, numbered after the newest version."""
     get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
-    check_definition(definition)
+    check_definition(definition, limits=limits)
     version = FlowVersion(
         flow_id=flow_id,
         tenant_id=tenant_id,
@@ -340,6 +361,7 @@ def update_draft(
     number: int,
     definition: Any,
     change_notes: str | None = None,
+    limits: FlowLimits = DEFAULT_LIMITS,
 ) -> FlowVersion:
     version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
     if version.status != DRAFT:
@@ -347,7 +369,7 @@ def update_draft(
             f"version {number} is {version.status}: only drafts can be edited, "
             "create a new version instead"
         )
-    check_definition(definition)
+    check_definition(definition, limits=limits)
     version.definition = definition
     if change_notes is not None:
         version.change_notes = change_notes
@@ -377,14 +399,24 @@ def _make_published(session: Session, *, flow: Flow, version: FlowVersion) -> No
     )
 
 
-def publish_version(session: Session, *, tenant_id: str, flow_id: str, number: int) -> FlowVersion:
-    """Publish a draft after validating it again; the published one before it is archived."""
+def publish_version(
+    session: Session,
+    *,
+    tenant_id: str,
+    flow_id: str,
+    number: int,
+    limits: FlowLimits = DEFAULT_LIMITS,
+) -> FlowVersion:
+    """Publish a draft after validating it again; the published one before it is archived.
+
+    Validated against today's `limits`: a draft saved under looser ones is refused here
+    rather than published to fail every run."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
     if version.status != DRAFT:
         hint = "" if version.status == PUBLISHED else ": roll back to it instead"
         raise ConflictError(f"version {number} is {version.status}, not a draft{hint}")
-    check_definition(version.definition)
+    check_definition(version.definition, limits=limits)
     _make_published(session, flow=flow, version=version)
     _commit(session, "the flow was published by someone else meanwhile; try again")
     return version
@@ -397,6 +429,7 @@ def rollback_to(
     flow_id: str,
     number: int,
     created_by: str | None = None,
+    limits: FlowLimits = DEFAULT_LIMITS,
 ) -> FlowVersion:
     """Publish a copy of an earlier published version as the newest version."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
@@ -405,7 +438,7 @@ def rollback_to(
         raise ConflictError(f"version {number} is a draft that was never published: publish it")
     if source.number == flow.published_version:
         raise ConflictError(f"version {number} is already the published version")
-    check_definition(source.definition)
+    check_definition(source.definition, limits=limits)
     copy = FlowVersion(
         flow_id=flow_id,
         tenant_id=tenant_id,

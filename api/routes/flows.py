@@ -15,7 +15,7 @@ from api.bodies import (
     ValidationOut,
     VersionSummary,
 )
-from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from schemas.validation import validate_flow
 from store import flows
 from store.flows import invalid_flow_error, problem_detail
@@ -34,9 +34,13 @@ def flow_detail(session: Session, flow: Flow) -> FlowDetail:
 
 
 @router.post("/validate")
-def validate_definition(body: DefinitionBody, key: ViewerKey) -> ValidationOut:
+def validate_definition(
+    body: DefinitionBody, key: ViewerKey, settings: SettingsDep
+) -> ValidationOut:
     """Check a definition without saving it: 200 with warnings, or 422 with every problem."""
-    report, _ = validate_flow(body.definition, live_call=body.live_call)
+    report, _ = validate_flow(
+        body.definition, live_call=body.live_call, limits=settings.flow_limits()
+    )
     if not report.valid:
         raise invalid_flow_error(report, at=AT)
     warnings = [problem_detail(p, at=AT) for p in report.warnings]
@@ -56,7 +60,9 @@ def list_flows(session: SessionDep, key: ViewerKey) -> list[FlowOut]:
 
 
 @router.post("", status_code=201)
-def create_flow(body: FlowCreate, session: SessionDep, key: ManagerKey) -> FlowDetail:
+def create_flow(
+    body: FlowCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
+) -> FlowDetail:
     """A flow; a `definition` given here becomes its draft version 1."""
     if body.trigger is not None:
         body.trigger.check()
@@ -67,6 +73,7 @@ def create_flow(body: FlowCreate, session: SessionDep, key: ManagerKey) -> FlowD
         definition=body.definition,
         change_notes=body.change_notes,
         created_by=key.name,
+        limits=settings.flow_limits(),
     )
     return flow_detail(session, flow)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from api.bodies import RollbackBody, VersionCreate, VersionOut, VersionSummary
-from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.services.diff import diff_definitions
 from store import flows
 
@@ -23,7 +23,7 @@ def list_versions(flow_id: str, session: SessionDep, key: ViewerKey) -> list[Ver
 
 @router.post("/versions", status_code=201)
 def create_version(
-    flow_id: str, body: VersionCreate, session: SessionDep, key: ManagerKey
+    flow_id: str, body: VersionCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
     """A new draft; it is validated in full and refused with every problem's path."""
     version = flows.create_version(
@@ -33,6 +33,7 @@ def create_version(
         definition=body.definition,
         change_notes=body.change_notes,
         created_by=key.name,
+        limits=settings.flow_limits(),
     )
     return VersionOut.model_validate(version)
 
@@ -45,7 +46,12 @@ def read_version(flow_id: str, number: Number, session: SessionDep, key: ViewerK
 
 @router.put("/versions/{number}")
 def update_draft(
-    flow_id: str, number: Number, body: VersionCreate, session: SessionDep, key: ManagerKey
+    flow_id: str,
+    number: Number,
+    body: VersionCreate,
+    session: SessionDep,
+    key: ManagerKey,
+    settings: SettingsDep,
 ) -> VersionOut:
     """Replace a draft's definition; published and archived versions are immutable (409)."""
     version = flows.update_draft(
@@ -55,23 +61,30 @@ def update_draft(
         number=number,
         definition=body.definition,
         change_notes=body.change_notes,
+        limits=settings.flow_limits(),
     )
     return VersionOut.model_validate(version)
 
 
 @router.post("/versions/{number}/publish")
 def publish_version(
-    flow_id: str, number: Number, session: SessionDep, key: ManagerKey
+    flow_id: str, number: Number, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
     """Publish a draft: new executions pin it; the previously published one is archived."""
     version = flows.publish_version(
-        session, tenant_id=key.tenant_id, flow_id=flow_id, number=number
+        session,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        number=number,
+        limits=settings.flow_limits(),
     )
     return VersionOut.model_validate(version)
 
 
 @router.post("/rollback", status_code=201)
-def rollback(flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey) -> VersionOut:
+def rollback(
+    flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey, settings: SettingsDep
+) -> VersionOut:
     """Publish a copy of an earlier version as a new version number."""
     version = flows.rollback_to(
         session,
@@ -79,6 +92,7 @@ def rollback(flow_id: str, body: RollbackBody, session: SessionDep, key: Manager
         flow_id=flow_id,
         number=body.version,
         created_by=key.name,
+        limits=settings.flow_limits(),
     )
     return VersionOut.model_validate(version)
 
