@@ -171,6 +171,10 @@ class DevTemporal:
             "warn",
             "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecution=true",
+            # A workflow whose task has failed twice in a row gets the search attribute
+            # TemporalReportedProblems: the Web UI lists it, the API's recovery sweep fails it.
+            "--dynamic-config-value",
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ]
         if namespace != "default":
             command += ["--namespace", namespace]

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.net import FetchedResponse, guarded_request, is_retryable_status
+from activities.net import (
+    FetchedResponse,
+    guarded_request,
+    is_retryable_status,
+    with_idempotency_key,
+)
 from activities.step import StepContext, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import CrmUpdateConfig
@@ -61,6 +66,7 @@ async def perform_crm_update(ctx: StepContext) -> ActionOutput:
         url=f"{config.webhook_url.rstrip('/')}/crm.{config.entity}.update.json",
         timeout_s=TIMEOUT_S,
         json_body={"id": config.id, "fields": config.fields},
+        headers=with_idempotency_key({}, config.idempotency_header, ctx.data),
     )
     if response.status >= 400 or _bitrix_error(response) is not None:
         _raise_failure(response, config.entity)

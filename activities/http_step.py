@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.net import HTTP_STATUS_ERROR, guarded_request, is_retryable_status
+from activities.net import (
+    HTTP_STATUS_ERROR,
+    guarded_request,
+    is_retryable_status,
+    with_idempotency_key,
+)
 from activities.step import StepContext, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import HttpConfig
@@ -29,7 +34,7 @@ async def perform_http(ctx: StepContext) -> ActionOutput:
         method=config.method,
         url=config.url,
         timeout_s=config.timeout_s or DEFAULT_TIMEOUT_S,
-        headers=config.headers,
+        headers=with_idempotency_key(config.headers, config.idempotency_header, ctx.data),
         params=config.query,
         **_body_arguments(config.body),
     )

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from activities.step import INVALID_CONFIG, StepContext, step_error
+from schemas.execution import ActionInput
 from schemas.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -145,6 +146,14 @@ async def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bo
         if size > limit:
             return b"".join(chunks)[:limit], True
     return b"".join(chunks), False
+
+
+def with_idempotency_key(headers: dict[str, str], header: str, data: ActionInput) -> dict[str, str]:
+    """The step's headers plus its idempotency key under `header` ("": no key). A header of
+    that name the step sets itself wins."""
+    if not header or any(name.lower() == header.lower() for name in headers):
+        return headers
+    return {**headers, header: data.request_key}
 
 
 async def guarded_request(

@@ -99,6 +99,7 @@ def _child_row(
         variables=data.variables,
         test=data.test,
         parent_execution_id=data.parent_execution_id,
+        launch={},  # started by the parent; the start sweep ends it if the parent never does
     )
     session.add(child)
     session.flush()

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from temporalio.client import Client
 
 from api.errors import ServiceUnavailableError
@@ -72,7 +73,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def get_temporal(request: Request) -> Client:
     """The app's Temporal client, connected on first use if the server was down at startup."""
-    state = request.app.state
+    return await temporal_client_of(request.app.state)
+
+
+async def temporal_client_of(state: State) -> Client:
+    """`get_temporal` for work the app does on its own (its sweepers)."""
     if state.temporal_client is None:
         async with state.temporal_lock:
             if state.temporal_client is None:

@@ -16,7 +16,7 @@ from activities.recorder import Recorder
 from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.routes import api_router, webhooks_router
-from api.services import routing
+from api.services import recovery, routing
 from api.temporal import connect_temporal
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
@@ -60,6 +60,9 @@ def create_app(
             if settings.offer_sweep_s > 0:
                 sweeper = asyncio.create_task(routing.sweep_offers_forever(app))
                 stack.push_async_callback(_cancel, sweeper)
+            if settings.start_sweep_s > 0:
+                recovery_task = asyncio.create_task(recovery.recover_forever(app))
+                stack.push_async_callback(_cancel, recovery_task)
             yield
         if owns_engine:
             engine.dispose()

@@ -91,6 +91,9 @@ class ResumeState(BaseModel):
     loop_index: dict[str, int] = Field(default_factory=dict)
     events: list[ReceivedEvent] = Field(default_factory=list)
     runs: int = 1
+    visits: dict[str, int] = Field(default_factory=dict)
+    """How many times each node was reached (an `ab_split`'s pick and a request's idempotency
+    key depend on it)."""
 
 
 class ReceivedEvent(BaseModel):
@@ -132,6 +135,18 @@ class ExecutionInput(BaseModel):
     """A live call with no final status this long after it began is taken as over
     (Settings.call_time_limit_s)."""
     resume: ResumeState | None = None
+
+
+class Launch(BaseModel):
+    """How an execution's workflow starts, beyond what its row says. Written with the row and
+    kept until the workflow has written progress, so a start lost to a crash between the
+    commit and Temporal's answer can be made again, with the same input, by the start sweeper.
+    """
+
+    respect_business_hours: bool = False
+    """Lead engagement: wait for the flow's business hours before the first step."""
+    dial: OutboundCall | None = None
+    """The call a run places before its first step."""
 
 
 class ExecutionResult(BaseModel):
@@ -213,9 +228,18 @@ class ActionInput(BaseModel):
     """The template context (vars, steps, trigger, execution) for a step that renders a
     stored template in the activity; None otherwise."""
 
+    visit: int = 1
+    """How many times the execution has reached this node, this time included."""
+
     @property
     def idempotency_key(self) -> str:
         return f"{self.execution_id}:{self.seq}"
+
+    @property
+    def request_key(self) -> str:
+        """What an HTTP or CRM step sends as its `Idempotency-Key`: the same for every attempt
+        of one visit of the step (a retry, a replay after a crash), new for the next visit."""
+        return f"{self.execution_id}:{self.node_id}:{self.visit}"
 
 
 class ActionOutput(BaseModel):

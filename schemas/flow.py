@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from schemas.conditions import Condition
 
@@ -191,6 +198,27 @@ class EmailConfig(_Config):
         return self
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _no_header(value: Any) -> Any:
+    return "" if value is None else value
+
+
+IdempotencyHeader = Annotated[
+    str,
+    BeforeValidator(_no_header),
+    Field(
+        max_length=100,
+        pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]*$",
+        description="The request header that carries the step's idempotency key (the same "
+        "for every attempt of one visit of the step: `<execution>:<node>:<visit>`), so a "
+        "receiver that honours it sees one request when a crash or a retry sends it twice; "
+        'another name for receivers that expect one, or null (or "") to send none.',
+    ),
+]
+
+
 class HttpConfig(_Config):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: str = Field(min_length=1)
@@ -200,6 +228,7 @@ class HttpConfig(_Config):
     timeout_s: float | None = Field(default=None, gt=0, le=300)
     retry: RetryPolicy | None = None
     save_as: str | None = None
+    idempotency_header: IdempotencyHeader = IDEMPOTENCY_HEADER
 
 
 class CrmUpdateConfig(_Config):
@@ -207,6 +236,7 @@ class CrmUpdateConfig(_Config):
     entity: Literal["lead", "deal", "contact", "company"] = "lead"
     id: str
     fields: dict[str, Any] = Field(min_length=1)
+    idempotency_header: IdempotencyHeader = IDEMPOTENCY_HEADER
 
 
 class SubflowConfig(_Config):

@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     offer_grace_s: float = Field(default=120.0, gt=0, alias="FLOWDECK_OFFER_GRACE_S")
     """How old such an offer must be before it is swept: longer than placing a call takes."""
 
+    start_sweep_s: float = Field(default=15.0, ge=0, alias="FLOWDECK_START_SWEEP_S")
+    """How often the API looks for executions whose workflow start is unconfirmed (a crash
+    between the row's commit and Temporal's answer) and makes it again; 0: never."""
+    start_grace_s: float = Field(default=60.0, gt=0, alias="FLOWDECK_START_GRACE_S")
+    """How old such an execution must be before its start is made again: longer than a
+    start request may take (its RPC timeout is 10 s)."""
+    wedged_after_attempts: int = Field(
+        default=3, ge=0, le=1000, alias="FLOWDECK_WEDGED_AFTER_ATTEMPTS"
+    )
+    """An execution whose workflow task has failed this many times in a row (Temporal
+    retries it for ever) is terminated and marked failed with the cause; 0: never."""
+    failpoint: str | None = Field(default=None, alias="FLOWDECK_FAILPOINT")
+    """For fault-injection tests only: the named point (`api.failpoints`) at which this
+    process kills itself with SIGKILL, as a power cut would. Never set it in production."""
+
     provider_email: Literal["sandbox", "smtp"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_EMAIL"
     )

@@ -61,3 +61,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether a database error means the server is out of reach (down, restarting, the
+    connection dropped), as opposed to a statement it refused: worth trying again later."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError)

@@ -10,14 +10,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, and_, col, or_, select
 
-from schemas.execution import TERMINAL_STATUSES, workflow_id_for
-from store.flows import InvalidInputError, NotFoundError
-from store.models import Execution, ExecutionStep, new_id
+from schemas.execution import TERMINAL_STATUSES, ExecutionInput, Launch, workflow_id_for
+from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours
+from schemas.settings import Settings
+from store.flows import InvalidInputError, NotFoundError, business_hours_of, find_version
+from store.models import Execution, ExecutionStep, Flow, new_id
 
 MAX_PAGE = 200
 
@@ -76,8 +80,7 @@ def contact_phone_of(contact: dict[str, Any]) -> str | None:
     return str(phone)[:32] if phone else None
 
 
-def create_execution(
-    session: Session,
+def new_execution(
     *,
     tenant_id: str,
     flow_id: str,
@@ -91,14 +94,16 @@ def create_execution(
     match: dict[str, Any] | None = None,
     execution_id: str | None = None,
     campaign_id: str | None = None,
+    launch: Launch | None = None,
 ) -> Execution:
-    """A pending execution, committed before its workflow starts so nothing is ever lost.
+    """A pending execution, not yet stored: it is committed before its workflow starts, so
+    nothing is ever lost, and carries how that workflow starts (`launch`) until it has.
 
     Lead engagement gives the id it claimed the contact's entry under, the stored contact's
     id and the match that chose the flow.
     """
     execution_id = execution_id or new_id()
-    execution = Execution(
+    return Execution(
         id=execution_id,
         tenant_id=tenant_id,
         flow_id=flow_id,
@@ -114,10 +119,67 @@ def create_execution(
         contact_id=contact_id,
         match=match,
         campaign_id=campaign_id,
+        launch=(launch or Launch()).model_dump(mode="json", exclude_defaults=True, by_alias=True),
     )
+
+
+def create_execution(session: Session, **fields: Any) -> Execution:
+    """`new_execution`, committed."""
+    execution = new_execution(**fields)
     session.add(execution)
     session.commit()
     return execution
+
+
+def execution_input(
+    execution: Execution,
+    *,
+    flow: Flow,
+    definition: FlowDocument,
+    hours: dict[str, Any] | None,
+    settings: Settings,
+) -> ExecutionInput:
+    """The workflow input of a pending execution: its row, its pinned definition and how it
+    starts. The one place a run's input is made, for its first start and for a start made
+    again after a crash."""
+    launch = Launch.model_validate(execution.launch or {})
+    return ExecutionInput(
+        execution_id=execution.id,
+        tenant_id=execution.tenant_id,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        version=execution.version,
+        definition=definition,
+        contact=execution.contact or {},
+        trigger=execution.trigger or {},
+        variables=execution.variables or {},
+        test=execution.test,
+        business_hours=BusinessHours.model_validate(hours) if hours else None,
+        parent_execution_id=execution.parent_execution_id,
+        contact_id=execution.contact_id,
+        respect_business_hours=launch.respect_business_hours,
+        dial=launch.dial,
+        local_steps=settings.local_action_types(),
+        call_time_limit_s=settings.call_time_limit_s,
+    )
+
+
+def load_execution_input(
+    session: Session, execution: Execution, *, settings: Settings
+) -> ExecutionInput:
+    """`execution_input` for a stored execution, from its flow and pinned version (whatever
+    became of them since: a published version never changes)."""
+    flow = session.get(Flow, execution.flow_id)
+    version = find_version(session, flow_id=execution.flow_id, number=execution.version)
+    if flow is None or version is None:
+        raise NotFoundError(f"version {execution.version} of flow {execution.flow_id} is gone")
+    return execution_input(
+        execution,
+        flow=flow,
+        definition=FlowDocument.model_validate(version.definition),
+        hours=business_hours_of(session, flow=flow),
+        settings=settings,
+    )
 
 
 def get_execution(session: Session, *, tenant_id: str, execution_id: str) -> Execution:
@@ -241,3 +303,26 @@ def active_executions(
     active = replace(filters, active_only=True)
     query = select(Execution).where(Execution.tenant_id == tenant_id, *active.clauses())
     return list(session.exec(query.order_by(col(Execution.created_at)).limit(limit)).all())
+
+
+# --- starts to confirm -------------------------------------------------------------------
+
+
+def unconfirmed_starts(session: Session, *, before: datetime, limit: int = 100) -> list[Execution]:
+    """Pending executions written before `before` whose workflow start is not confirmed: a
+    crash between their commit and Temporal's answer may have lost it. Oldest first."""
+    query = select(Execution).where(
+        Execution.status == "pending",
+        col(Execution.launch).is_not(None),
+        col(Execution.created_at) < before,
+    )
+    return list(session.exec(query.order_by(col(Execution.created_at)).limit(limit)).all())
+
+
+def confirm_start(session: Session, *, execution_id: str) -> None:
+    """Its workflow exists: the start need never be made again."""
+    session.execute(
+        sa.update(Execution)
+        .where(col(Execution.id) == execution_id, col(Execution.launch).is_not(None))
+        .values(launch=None)
+    )

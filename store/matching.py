@@ -2,8 +2,8 @@
 
 The cooldown lock is the `flow_entry` row of a flow and a contact, claimed in one statement:
 insert it, or take it over only if its last entry is older than the cooldown. The claim holds
-the id of the execution about to start (made before the claim, so the row needs no second
-write); the one whose id the row holds afterwards may start it. On PostgreSQL the statement
+the id of the execution about to start, stored in the same transaction; the one whose id the
+row holds afterwards may start it. On PostgreSQL the statement
 waits for a concurrent claim to commit, on SQLite writers are serialized, so of many
 concurrent posts of one lead exactly one wins. A start that fails gives the claim up.
 """
@@ -145,22 +145,24 @@ def admit(
     contact: dict[str, Any],
     trigger: dict[str, Any],
     match: dict[str, Any],
-    execution_id: str,
+    execution: Execution,
 ) -> Admission:
-    """Claim the contact's entry into the flow for `execution_id` (the execution about to
-    start), or record the cooldown skip, atomically."""
+    """Claim the contact's entry into the flow for `execution` (pending, not yet stored) and
+    store it, or record the cooldown skip, atomically: a crash cannot leave a claim without
+    its execution, which would keep the lead out of the flow for the whole cooldown."""
     now = utcnow()
     with session_scope(engine) as session:
-        _claim(session, flow=flow, contact_id=contact["id"], execution_id=execution_id, now=now)
+        _claim(session, flow=flow, contact_id=contact["id"], execution_id=execution.id, now=now)
         entry = session.get(FlowEntry, (flow.id, contact["id"]), populate_existing=True)
-        if entry is not None and entry.execution_id == execution_id:
+        if entry is not None and entry.execution_id == execution.id:
+            session.add(execution)
             return Admission(entered=True)
         since = int((now - entry.entered_at).total_seconds()) if entry else 0
         reason = f"cooldown: entered this flow {since} s ago"
-        execution = record_skip(
+        skipped = record_skip(
             session, flow=flow, contact=contact, trigger=trigger, match=match, reason=reason
         )
-        return Admission(entered=False, skipped=execution)
+        return Admission(entered=False, skipped=skipped)
 
 
 def release_entry(engine: Engine, *, flow_id: str, contact_id: str, execution_id: str) -> None:

@@ -136,6 +136,9 @@ class Execution(SQLModel, table=True):
     """For triggered runs: the flow that matched, the losing candidates and why."""
     campaign_id: str | None = Field(default=None, index=True, max_length=32)
     """The campaign the execution (and its calls' recordings) belongs to."""
+    launch: dict[str, Any] | None = _json()
+    """How its workflow starts (`schemas.execution.Launch`) while that start is unconfirmed:
+    set with the row, cleared by the workflow's first progress or by the start sweeper."""
     created_at: datetime = _time(index=True)
     started_at: datetime | None = _time(nullable=True)
     ended_at: datetime | None = _time(nullable=True)

@@ -190,7 +190,8 @@ def _apply_one(conn: Connection, execution: _Execution, record: RecordInput) -> 
         # The first progress: `flow.started` comes before any step event.
         first = record.records[0].started_at if record.records else record.at
         execution.started_at = first
-        execution.set(started_at=first)
+        # Its workflow is running: the start is no longer in doubt (see Execution.launch).
+        execution.set(started_at=first, launch=None)
         if execution.status == ExecutionStatus.pending:
             execution.set(status=ExecutionStatus.running.value)
         execution.event("flow.started", None, {"version": execution.version}, first)

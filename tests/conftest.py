@@ -79,6 +79,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_extra_args=[
             "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecution=true",
+            # Flags workflows whose task keeps failing (TemporalReportedProblems), as
+            # `flowdeck dev` configures its server: the recovery sweep finds them by it.
+            "--dynamic-config-value",
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ],
     )
     yield env

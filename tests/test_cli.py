@@ -10,9 +10,7 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,52 +23,16 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.processes import environment, flowdeck_command, free_port, processes_in
+
 KEY_LINE = re.compile(r"Admin API key\s+(\S+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"FLOWDECK_ADMIN_KEY", "TEMPORAL_ADDRESS", "DATABASE_URL", "FLOWDECK_ENV"}
-    }
-    # This checkout's code, whatever the state of the editable install.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)]))
-    env.update(extra)
-    return env
-
-
-def _flowdeck() -> list[str]:
-    script = Path(sys.executable).parent / "flowdeck"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
-
-
-def _processes_in(directory: Path) -> list[int]:
-    """Live processes whose working directory is `directory`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if Path(os.readlink(entry / "cwd")) == directory:
-                found.append(int(entry.name))
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return found
 
 
 @dataclass
 class Ports:
-    api: int = field(default_factory=_free_port)
-    temporal: int = field(default_factory=_free_port)
-    ui: int = field(default_factory=_free_port)
+    api: int = field(default_factory=free_port)
+    temporal: int = field(default_factory=free_port)
+    ui: int = field(default_factory=free_port)
 
 
 def _log(directory: Path) -> str:
@@ -90,7 +52,7 @@ class DevRun:
     @classmethod
     def start(cls, directory: Path, ports: Ports, **env: str) -> DevRun:
         command = [
-            *_flowdeck(),
+            *flowdeck_command(),
             "dev",
             "--port",
             str(ports.api),
@@ -103,7 +65,7 @@ class DevRun:
             process = subprocess.Popen(
                 command,
                 cwd=directory,
-                env=_environment(**env),
+                env=environment(**env),
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
@@ -143,14 +105,14 @@ class DevRun:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        for pid in _processes_in(self.directory):
+        for pid in processes_in(self.directory):
             os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
-    for pid in _processes_in(tmp_path):
+    for pid in processes_in(tmp_path):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -214,7 +176,7 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
             await _status(http, auth, execution_id, "waiting")
 
         assert first.interrupt() == 0
-        assert _processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
+        assert processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
         # Once serving, start-up's objects are out of the garbage collector's full scans.
         frozen = re.search(r'startup heap frozen.*?"?objects"?[=:]\s*(\d+)', _log(workdir))
         assert frozen is not None and int(frozen.group(1)) > 10_000, _log(workdir)
@@ -233,12 +195,12 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
         assert [s["node_id"] for s in finished["steps"]] == ["pause", "after"]
 
         assert second.interrupt() == 0
-        assert _processes_in(workdir) == []
+        assert processes_in(workdir) == []
     finally:
         second.kill()
 
 
-async def test_dev_run_uses_the_admin_key_from_the_environment(workdir: Path) -> None:
+async def test_dev_run_uses_the_admin_key_from_theenvironment(workdir: Path) -> None:
     chosen = "fd_" + uuid.uuid4().hex
     run = DevRun.start(workdir, Ports(), FLOWDECK_ADMIN_KEY=chosen)
     try:
@@ -248,7 +210,7 @@ async def test_dev_run_uses_the_admin_key_from_the_environment(workdir: Path) ->
         assert flows.status_code == 200
 
         assert run.interrupt(signal.SIGTERM) == 0
-        assert _processes_in(workdir) == []
+        assert processes_in(workdir) == []
     finally:
         run.kill()
     assert not (workdir / ".data" / "admin_key").exists()
@@ -256,9 +218,9 @@ async def test_dev_run_uses_the_admin_key_from_the_environment(workdir: Path) ->
 
 def _flowdeck_command(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_flowdeck(), *args],
+        [*flowdeck_command(), *args],
         cwd=cwd,
-        env=_environment(**env),
+        env=environment(**env),
         capture_output=True,
         text=True,
         timeout=60,

@@ -358,6 +358,7 @@ class FlowExecution:
             seq=resume.seq,
             events=resume.events,
             loop_index=dict(resume.loop_index),
+            visits=dict(resume.visits),
         )
         return resume.node_id
 
@@ -785,6 +786,7 @@ class FlowExecution:
             started_at=record.started_at,
             records=self._take_pending(),
             context=context,
+            visit=self._state.visits.get(node.id, 1),
         )
         try:
             output = await self._perform(node, action)
@@ -1174,6 +1176,7 @@ class FlowExecution:
             loop_index=loop_index or {},
             events=[e for e in self._state.events if not e.consumed],
             runs=(self._in.resume.runs + 1) if self._in.resume else 2,
+            visits=self._state.visits,
         )
         workflow.continue_as_new(self._in.model_copy(update={"resume": resume}))
 

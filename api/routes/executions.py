@@ -171,7 +171,12 @@ def export_executions(engine: EngineDep, key: ViewerKey, filters: FilterDep) -> 
 
 @router.post("/executions/cancel", status_code=202)
 async def cancel_executions(
-    body: BulkCancelBody, session: SessionDep, client: TemporalDep, key: ManagerKey
+    body: BulkCancelBody,
+    session: SessionDep,
+    engine: EngineDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    key: ManagerKey,
 ) -> BulkCancelOut:
     """Cancel every running or waiting execution that matches the filter."""
     filters = ExecutionFilter(
@@ -183,7 +188,9 @@ async def cancel_executions(
     )
     matched, signalled = await runs.cancel_matching(
         session=session,
+        engine=engine,
         client=client,
+        settings=settings,
         tenant_id=key.tenant_id,
         filters=filters,
         reason=body.reason,
@@ -207,15 +214,19 @@ def read_execution(
 async def cancel_execution(
     execution_id: str,
     session: SessionDep,
+    engine: EngineDep,
     client: TemporalDep,
     settings: SettingsDep,
     key: ManagerKey,
     body: CancelBody | None = None,
 ) -> ExecutionSummary:
-    """Ask the workflow to cancel; its status becomes `cancelled` once it has stopped."""
+    """Ask the workflow to cancel; its status becomes `cancelled` once it has stopped. A
+    `pending` execution is cancelled too, whether or not its workflow has started."""
     execution = await runs.cancel_run(
         session=session,
+        engine=engine,
         client=client,
+        settings=settings,
         tenant_id=key.tenant_id,
         execution_id=execution_id,
         reason=(body or CancelBody()).reason,

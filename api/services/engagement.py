@@ -26,7 +26,7 @@ from schemas.execution import SIGNAL_CONTACT_UPDATED, ContactUpdate
 from schemas.settings import Settings
 from schemas.triggers import DNC_REASON, LEAD_CREATED, Match, choose_flow, is_dnc
 from store import contacts, matching
-from store.models import Contact, Flow, new_id
+from store.models import Contact, Flow
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +68,27 @@ def _skipped(execution_id: str, flow: Flow, reason: str, match: Match) -> dict[s
     }
 
 
+def _prepare(
+    engine: Engine, *, settings: Settings, flow: Flow, contact: dict[str, Any], match: Match
+) -> runs.PreparedRun:
+    """The lead's execution, waiting for the flow's business hours before its first step."""
+    with Session(engine, expire_on_commit=False) as session:
+        return runs.prepare_run(
+            session,
+            settings=settings,
+            tenant_id=flow.tenant_id,
+            flow_id=flow.id,
+            version=None,
+            test=False,
+            contact=contact,
+            variables={},
+            trigger=_trigger(contact),
+            contact_id=contact["id"],
+            match=match.as_dict(),
+            respect_business_hours=True,
+        )
+
+
 async def _start(
     *,
     engine: Engine,
@@ -91,8 +112,9 @@ async def _start(
         log.info("lead skipped", contact_id=contact["id"], flow_id=flow.id, reason=DNC_REASON)
         return _skipped(skipped.id, flow, DNC_REASON, match)
     client = await client_source()
-    # The claim holds the id the execution will have: no second write once it has started.
-    execution_id = new_id()
+    prepared = await run_in_threadpool(
+        _prepare, engine, settings=settings, flow=flow, contact=contact, match=match
+    )
     admission = await run_in_threadpool(
         matching.admit,
         engine,
@@ -100,36 +122,26 @@ async def _start(
         contact=contact,
         trigger=trigger,
         match=match.as_dict(),
-        execution_id=execution_id,
+        execution=prepared.execution,
     )
     if not admission.entered:
         assert admission.skipped is not None
         reason = admission.skipped.reason or "skipped"
         return _skipped(admission.skipped.id, flow, reason, match)
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            execution = await runs.start_run(
-                session=session,
-                engine=engine,
-                client=client,
-                settings=settings,
-                tenant_id=flow.tenant_id,
-                flow_id=flow.id,
-                contact=contact,
-                trigger=trigger,
-                contact_id=contact["id"],
-                match=match.as_dict(),
-                respect_business_hours=True,
-                execution_id=execution_id,
-            )
-    except BaseException:
-        # The lead did not enter: its next post may try again at once.
+        execution = await runs.launch_run(
+            engine=engine, client=client, settings=settings, prepared=prepared
+        )
+    except ServiceUnavailableError:
+        # Temporal refused the start (the row says so): the lead did not enter, and its next
+        # post may try again at once. Interrupted otherwise, the row stays pending and the
+        # start sweeper makes the start, so the claim stands.
         await run_in_threadpool(
             matching.release_entry,
             engine,
             flow_id=flow.id,
             contact_id=contact["id"],
-            execution_id=execution_id,
+            execution_id=prepared.execution.id,
         )
         raise
     log.info("lead engaged", contact_id=contact["id"], flow_id=flow.id, execution_id=execution.id)

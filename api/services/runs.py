@@ -1,12 +1,15 @@
 """Starting, retrying, cancelling and talking to executions' workflows.
 
 The execution row is committed before its workflow starts: if Temporal refuses the start,
-the row is marked failed with the reason, so nothing is ever lost silently.
+the row is marked failed with the reason, so nothing is ever lost silently; if the process
+dies in between, the recovery sweep (`api.services.recovery`) makes the start again. A
+workflow's id is its execution's, never reused, so a start is made at most once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ForbiddenError, ServiceUnavailableError
+from api.failpoints import failpoint
 from schemas.call import OutboundCall
 from schemas.execution import (
     SIGNAL_CANCEL,
@@ -31,18 +37,21 @@ from schemas.execution import (
     ExecutionStatus,
     HumanTaskAnswer,
     HumanTaskCompletion,
+    Launch,
     RecordInput,
+    workflow_id_for,
 )
 from schemas.flow import FlowDocument
-from schemas.hours import BusinessHours
 from schemas.settings import Settings
 from store.campaigns import check_campaign_id
 from store.executions import (
     ExecutionFilter,
     active_executions,
-    create_execution,
+    execution_input,
     get_execution,
     is_terminal,
+    load_execution_input,
+    new_execution,
     waiting_step,
 )
 from store.flows import (
@@ -63,9 +72,18 @@ UPDATE_TIMEOUT_S = 10.0
 BULK_CONCURRENCY = 20
 
 
-def _prepare(
+@dataclass(frozen=True)
+class PreparedRun:
+    """An execution row not yet stored, and the input its workflow starts with."""
+
+    execution: Execution
+    workflow_input: ExecutionInput
+
+
+def prepare_run(
     session: Session,
     *,
+    settings: Settings,
     tenant_id: str,
     flow_id: str,
     version: int | None,
@@ -73,25 +91,24 @@ def _prepare(
     contact: dict[str, Any],
     variables: dict[str, Any],
     trigger: dict[str, Any],
-    retry_of: str | None,
+    retry_of: str | None = None,
     contact_id: str | None = None,
     match: dict[str, Any] | None = None,
     respect_business_hours: bool = False,
     execution_id: str | None = None,
     campaign_id: str | None = None,
-) -> tuple[Execution, ExecutionInput]:
+    dial: OutboundCall | None = None,
+) -> PreparedRun:
+    """The pending row of a run, pinned to its version, and its workflow's input."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     if campaign_id is not None:
         check_campaign_id(session, tenant_id=tenant_id, campaign_id=campaign_id)
     pinned = version_to_run(session, flow=flow, number=version, test=test)
-    hours = business_hours_of(session, flow=flow)
-    document = FlowDocument.model_validate(pinned.definition)
-    execution = create_execution(
-        session,
+    execution = new_execution(
         tenant_id=tenant_id,
         flow_id=flow.id,
         version=pinned.number,
-        contact=contact,
+        contact=({"phone": dial.to} if dial else {}) | contact,
         variables=variables,
         trigger=trigger,
         test=test,
@@ -100,37 +117,90 @@ def _prepare(
         match=match,
         execution_id=execution_id,
         campaign_id=campaign_id,
+        launch=Launch(respect_business_hours=respect_business_hours, dial=dial),
     )
-    workflow_input = ExecutionInput(
-        execution_id=execution.id,
-        tenant_id=tenant_id,
-        flow_id=flow.id,
-        flow_name=flow.name,
-        version=pinned.number,
-        definition=document,
-        contact=contact,
-        trigger=trigger,
-        variables=variables,
-        test=test,
-        business_hours=BusinessHours.model_validate(hours) if hours else None,
-        contact_id=contact_id,
-        respect_business_hours=respect_business_hours,
+    workflow_input = execution_input(
+        execution,
+        flow=flow,
+        definition=FlowDocument.model_validate(pinned.definition),
+        hours=business_hours_of(session, flow=flow),
+        settings=settings,
     )
-    return execution, workflow_input
+    return PreparedRun(execution=execution, workflow_input=workflow_input)
 
 
-def _mark_failed(engine: Engine, execution: Execution, reason: str) -> None:
+def end_without_workflow(
+    engine: Engine, execution: Execution, status: ExecutionStatus, reason: str
+) -> None:
+    """End a row whose workflow never ran (its start refused, lost, or cancelled), with its
+    event; a row that has ended meanwhile keeps its status (terminal statuses are final)."""
     record = RecordInput(
         execution_id=execution.id,
         tenant_id=execution.tenant_id,
         flow_id=execution.flow_id,
-        status=ExecutionStatus.failed,
+        status=status,
         reason=reason,
         at=utcnow(),
     )
     apply_records(engine, record)
-    execution.status = ExecutionStatus.failed
+    execution.status = status
     execution.reason = reason
+
+
+async def start_workflow_of(
+    client: Client,
+    settings: Settings,
+    workflow_input: ExecutionInput,
+    *,
+    signal: tuple[str, BaseModel] | None = None,
+) -> None:
+    """Start the execution's workflow under its one id (eagerly, if a worker is local), or,
+    with `signal`, send it that signal, starting it first if it has not started yet.
+
+    An id whose workflow already ran is never started again (`REJECT_DUPLICATE`): making a
+    start again after a crash cannot run an execution twice.
+    """
+    extra: dict[str, Any] = {}
+    if signal is not None:
+        extra = {"start_signal": signal[0], "start_signal_args": [signal[1]]}
+    await client.start_workflow(
+        WORKFLOW_NAME,
+        workflow_input,
+        id=workflow_id_for(workflow_input.execution_id),
+        task_queue=settings.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        request_eager_start=signal is None,
+        rpc_timeout=RPC_TIMEOUT,
+        static_summary=f"{workflow_input.flow_name} v{workflow_input.version}",
+        **extra,
+    )
+
+
+async def launch_run(
+    *, engine: Engine, client: Client, settings: Settings, prepared: PreparedRun
+) -> Execution:
+    """Start the workflow of a stored execution. Refused by Temporal, the row says why."""
+    execution = prepared.execution
+    failpoint(settings, "run.after_commit")
+    try:
+        await start_workflow_of(client, settings, prepared.workflow_input)
+    except WorkflowAlreadyStartedError:
+        pass  # a cancel (or the start sweeper) started it first: it runs once either way
+    except Exception as exc:  # whatever stopped the start, the row must say so
+        reason = f"the workflow could not be started: {exc}"
+        log.warning("workflow start failed", execution_id=execution.id, error=str(exc))
+        await run_in_threadpool(
+            end_without_workflow, engine, execution, ExecutionStatus.failed, reason
+        )
+        raise ServiceUnavailableError(reason) from exc
+    failpoint(settings, "run.after_start")
+    log.info("execution started", execution_id=execution.id, flow_id=execution.flow_id)
+    return execution
+
+
+def _store(session: Session, execution: Execution) -> None:
+    session.add(execution)
+    session.commit()
 
 
 async def start_run(
@@ -148,56 +218,29 @@ async def start_run(
     trigger: dict[str, Any] | None = None,
     retry_of: str | None = None,
     contact_id: str | None = None,
-    match: dict[str, Any] | None = None,
-    respect_business_hours: bool = False,
-    execution_id: str | None = None,
     campaign_id: str | None = None,
     dial: OutboundCall | None = None,
 ) -> Execution:
-    """Create the execution row (one commit), then start its workflow (eagerly, if a worker
-    is local). With `dial`, the workflow first places that call and runs the flow on it.
-
-    Lead engagement also gives the id its cooldown claim holds, the stored contact's id, the
-    match that chose the flow, and asks the workflow to wait for the flow's business hours
-    before its first step.
-    """
-    execution, workflow_input = await run_in_threadpool(
-        _prepare,
+    """Create the execution row (one commit), then start its workflow. With `dial`, the
+    workflow first places that call and runs the flow on it."""
+    prepared = await run_in_threadpool(
+        prepare_run,
         session,
+        settings=settings,
         tenant_id=tenant_id,
         flow_id=flow_id,
         version=version,
         test=test,
-        contact=({"phone": dial.to} if dial else {}) | (contact or {}),
+        contact=contact or {},
         variables=variables or {},
         trigger=trigger or {"type": "manual"},
         retry_of=retry_of,
         contact_id=contact_id,
-        match=match,
-        respect_business_hours=respect_business_hours,
-        execution_id=execution_id,
         campaign_id=campaign_id,
+        dial=dial,
     )
-    workflow_input.local_steps = settings.local_action_types()
-    workflow_input.call_time_limit_s = settings.call_time_limit_s
-    workflow_input.dial = dial
-    try:
-        await client.start_workflow(
-            WORKFLOW_NAME,
-            workflow_input,
-            id=execution.workflow_id,
-            task_queue=settings.task_queue,
-            request_eager_start=True,
-            rpc_timeout=RPC_TIMEOUT,
-            static_summary=f"{workflow_input.flow_name} v{workflow_input.version}",
-        )
-    except Exception as exc:  # whatever stopped the start, the row must say so
-        reason = f"the workflow could not be started: {exc}"
-        log.warning("workflow start failed", execution_id=execution.id, error=str(exc))
-        await run_in_threadpool(_mark_failed, engine, execution, reason)
-        raise ServiceUnavailableError(reason) from exc
-    log.info("execution started", execution_id=execution.id, flow_id=flow_id, test=test)
-    return execution
+    await run_in_threadpool(_store, session, prepared.execution)
+    return await launch_run(engine=engine, client=client, settings=settings, prepared=prepared)
 
 
 async def retry_run(
@@ -256,11 +299,61 @@ async def _signal(client: Client, execution: Execution, name: str, arg: BaseMode
         raise _rpc_failure(exc, execution) from exc
 
 
+def input_of(engine: Engine, execution: Execution, settings: Settings) -> ExecutionInput:
+    """The workflow input a stored execution starts with, read in a session of its own."""
+    with Session(engine, expire_on_commit=False) as session:
+        return load_execution_input(session, execution, settings=settings)
+
+
+async def _cancel(
+    *,
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    execution: Execution,
+    request: CancelRequest,
+) -> None:
+    """Cancel a live execution by signal. A pending one may have no workflow yet (its start
+    is in flight, or was lost to a crash): the signal then starts it, to be cancelled at once
+    (signal-with-start), so a start that comes later finds it over and runs nothing."""
+    if execution.status == ExecutionStatus.pending:
+        workflow_input = await run_in_threadpool(input_of, engine, execution, settings)
+        try:
+            await start_workflow_of(
+                client, settings, workflow_input, signal=(SIGNAL_CANCEL, request)
+            )
+        except WorkflowAlreadyStartedError as exc:
+            raise ConflictError(f"execution {execution.id} has already ended") from exc
+        except RPCError as exc:
+            raise _rpc_failure(exc, execution) from exc
+        return
+    try:
+        await _signal(client, execution, SIGNAL_CANCEL, request)
+    except ConflictError:
+        # The row is live but Temporal has no such workflow (it was terminated there, or
+        # its history is gone): nothing runs, so the row ends as asked.
+        reason = f"{request.reason} (its workflow was gone)"
+        await run_in_threadpool(
+            end_without_workflow, engine, execution, ExecutionStatus.cancelled, reason
+        )
+
+
 async def cancel_run(
-    *, session: Session, client: Client, tenant_id: str, execution_id: str, reason: str, by: str
+    *,
+    session: Session,
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    tenant_id: str,
+    execution_id: str,
+    reason: str,
+    by: str,
 ) -> Execution:
     execution = await _live_execution(session, tenant_id=tenant_id, execution_id=execution_id)
-    await _signal(client, execution, SIGNAL_CANCEL, CancelRequest(reason=reason, by=by))
+    request = CancelRequest(reason=reason, by=by)
+    await _cancel(
+        engine=engine, client=client, settings=settings, execution=execution, request=request
+    )
     log.info("cancel requested", execution_id=execution.id, by=by)
     return execution
 
@@ -268,13 +361,15 @@ async def cancel_run(
 async def cancel_matching(
     *,
     session: Session,
+    engine: Engine,
     client: Client,
+    settings: Settings,
     tenant_id: str,
     filters: ExecutionFilter,
     reason: str,
     by: str,
 ) -> tuple[int, int]:
-    """Signal cancel to every live execution that matches; returns (matched, signalled)."""
+    """Cancel every live execution that matches; returns (matched, signalled)."""
     executions = await run_in_threadpool(
         active_executions, session, tenant_id=tenant_id, filters=filters
     )
@@ -284,7 +379,13 @@ async def cancel_matching(
     async def cancel_one(execution: Execution) -> bool:
         async with gate:
             try:
-                await _signal(client, execution, SIGNAL_CANCEL, request)
+                await _cancel(
+                    engine=engine,
+                    client=client,
+                    settings=settings,
+                    execution=execution,
+                    request=request,
+                )
             except ConflictError:
                 return False  # it finished while we were signalling the others
             return True
