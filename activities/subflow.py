@@ -23,6 +23,7 @@ from schemas.execution import (
 )
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
+from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size, json_size
 from store.db import session_scope
 from store.models import Execution, Flow, FlowVersion, Tenant
 
@@ -74,6 +75,18 @@ def _business_hours(session: Session, flow: Flow) -> BusinessHours | None:
         tenant = session.get(Tenant, flow.tenant_id)
         raw = tenant.business_hours if tenant is not None else None
     return BusinessHours.model_validate(raw) if raw is not None else None
+
+
+def _check_size(data: SubflowStartInput, definition: FlowDocument) -> None:
+    """A child whose input Temporal would refuse is never created."""
+    size = json_size(definition.model_dump(mode="json")) + json_size(data.model_dump(mode="json"))
+    if size > STEP_INPUT_LIMIT_BYTES:
+        raise step_error(
+            f"the subflow's input is {describe_size(size)}, over the "
+            f"{describe_size(STEP_INPUT_LIMIT_BYTES)} a workflow may start with",
+            type=INVALID_CONFIG,
+            retryable=False,
+        )
 
 
 def _child_row(
@@ -134,6 +147,7 @@ def _prepare(engine: Engine, data: SubflowStartInput, child_id: str) -> SubflowS
             "parent_execution_id": data.parent_execution_id,
             "node_id": data.node_id,
         }
+        _check_size(data, definition)
         child = existing or _child_row(
             session, child_id=child_id, data=data, version=version.number, trigger=trigger
         )

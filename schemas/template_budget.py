@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import threading
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, ValuesView
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,7 +37,7 @@ from typing import Any, cast
 from jinja2 import TemplateRuntimeError, nodes
 from jinja2.visitor import NodeTransformer
 
-__all__ = ["BUDGET", "RenderBudget", "TemplateBudgetError"]
+__all__ = ["BUDGET", "RenderBudget", "TemplateBudgetError", "work_done"]
 
 
 @dataclass(frozen=True)
@@ -87,17 +88,30 @@ class _Meter:
 _METER: ContextVar[_Meter | None] = ContextVar("flowdeck_template_meter", default=None)
 
 
+_WORK = threading.local()
+"""What this thread's renders have done in all (loop iterations and operations): a workflow
+task runs on one thread, so the interpreter bounds a stretch of steps by its growth."""
+
+
+def work_done() -> int:
+    """Loop iterations and operations of every render on this thread so far."""
+    total: int = getattr(_WORK, "total", 0)
+    return total
+
+
 @contextmanager
 def metered(budget: RenderBudget = BUDGET) -> Iterator[None]:
     """Count what is rendered inside; nested uses share the outermost render's counters."""
     if _METER.get() is not None:
         yield
         return
-    token = _METER.set(_Meter(budget))
+    meter = _Meter(budget)
+    token = _METER.set(meter)
     try:
         yield
     finally:
         _METER.reset(token)
+        _WORK.total = work_done() + meter.iterations + meter.operations
 
 
 def _budget() -> RenderBudget:

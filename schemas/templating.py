@@ -40,7 +40,10 @@ __all__ = [
     "render",
     "render_value",
     "template_syntax_error",
+    "work_done",
 ]
+
+work_done = budget.work_done
 
 _MARKERS = ("{{", "{%", "{#")
 _SINGLE_EXPRESSION = re.compile(r"^\{\{-?(?P<expr>.*?)-?\}\}$", re.DOTALL)
@@ -125,6 +128,8 @@ class _FlowEnvironment(SandboxedEnvironment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        # `random` would pick anew when a workflow replays: a template must render the same.
+        self.filters.pop("random", None)
         self.filters = {k: budget.metered_filter(k, f) for k, f in self.filters.items()}
         self.tests = {k: budget.metered_filter(k, f) for k, f in self.tests.items()}
         self.globals.pop("lipsum", None)  # lipsum(10**9) writes for ever

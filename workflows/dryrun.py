@@ -307,6 +307,15 @@ class _Walker:
         entry.update(port="next", waits_until=until.isoformat())
         return "next"
 
+    def goes_on(self, node: LoopNode, entry: dict[str, Any], loop: dict[str, Any] | None) -> bool:
+        """A `while` loop's condition; one that cannot be evaluated fails the step."""
+        assert node.config.while_ is not None
+        try:
+            return evaluate.evaluate(node.config.while_, self.context(loop))
+        except (templating.TemplateRenderError, ValueError, TypeError) as exc:
+            entry["error"] = str(exc)
+            raise _End("failed", f"step {node.id} failed: {exc}") from None
+
     def loop(self, node: LoopNode, loop: dict[str, Any] | None) -> str:
         entry = self.record(node)
         config = node.config
@@ -318,7 +327,8 @@ class _Walker:
                 if not isinstance(items, list):
                     raise ValueError(f"for_each must give a list, not {type(items).__name__}")
             elif config.count is not None:
-                items = list(range(int(templating.render_value(config.count, context))))
+                count = int(templating.render_value(config.count, context))
+                items = list(range(min(count, config.max_iterations)))
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             entry["error"] = str(exc)
             raise _End("failed", f"step {node.id} failed: {exc}") from None
@@ -326,12 +336,7 @@ class _Walker:
         while index < config.max_iterations:
             if items is not None and index >= len(items):
                 break
-            while_ = config.while_
-            if (
-                items is None
-                and while_ is not None
-                and not evaluate.evaluate(while_, self.context(loop))
-            ):
+            if items is None and not self.goes_on(node, entry, loop):
                 break
             item = items[index] if items is not None else None
             if config.for_each is not None:

@@ -93,6 +93,15 @@ with workflow.unsafe.imports_passed_through():
         WaitForNode,
         WaitNode,
     )
+    from schemas.limits import (
+        PURE_STEPS_WITHOUT_PAUSE,
+        RECORD_RESULT_LIMIT_BYTES,
+        STATE_LIMIT_BYTES,
+        STEP_INPUT_LIMIT_BYTES,
+        TEMPLATE_WORK_WITHOUT_PAUSE,
+        describe_size,
+        json_size,
+    )
     from workflows.contact_rules import (
         CONTACT_STEPS,
         DNC_REASON,
@@ -145,6 +154,10 @@ PATCH_SPEAK_FIRST = "speak-before-slow-steps"
 TAKES_TIME = frozenset({*ACTION_TYPES, "wait", "wait_for", "human_task"} - {"tag"})
 """Steps that are not done at once (`tag` is: a local write): what the call heard before them
 goes out first."""
+NEVER_PAUSE = frozenset(
+    {"set", "condition", "split", "ab_split", "loop", "parallel", "say", "wait"}
+)
+"""Steps that await nothing (a `wait` does only when its time is ahead, and says so)."""
 NO_FINAL_STATUS = "no-final-status"
 """The call status of a call whose time limit passed without Twilio's final status."""
 OUTBOUND_CALL = "outbound_call"
@@ -178,6 +191,10 @@ class FlowExecution:
         """The sid of the last call this execution placed that was answered."""
         self._path: list[str] = []
         """The nodes walked so far, in order: a transferred caller's path through the flow."""
+        self._unpaused = 0
+        """Steps walked in a row without pausing (see `_count_unpaused`)."""
+        self._work_at = 0
+        """What templates had done on this thread when that stretch began."""
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -350,6 +367,7 @@ class FlowExecution:
         """Fresh state from the input, or the state handed over by continue-as-new."""
         if data.resume is None:
             self._state.vars = {**data.definition.variables, **data.variables}
+            self._state.measure()
             return data.definition.start
         resume = data.resume
         self._state = State(
@@ -360,6 +378,7 @@ class FlowExecution:
             loop_index=dict(resume.loop_index),
             visits=dict(resume.visits),
         )
+        self._state.measure()
         return resume.node_id
 
     # --- the walk ------------------------------------------------------------------------
@@ -416,8 +435,33 @@ class FlowExecution:
             self._current = node_id
             self._state.visits[node_id] = self._state.visits.get(node_id, 0) + 1
             self._path.append(node_id)
+            self._count_unpaused(node)
             port = await self._step(node, scope)
             node_id = node.transitions.get(port) if port else None
+
+    def _count_unpaused(self, node: Node) -> None:
+        """A stretch of steps that never pauses runs in one workflow task: bounded (in steps,
+        and in what their templates do), so a loop with no real wait in it (a wait of 0 s, an
+        `until` in the past) fails the execution instead of tripping Temporal's deadlock
+        detector for ever."""
+        if node.type not in NEVER_PAUSE:
+            self._unpaused = 0  # what it awaits ends the task (a `wait` counts when it waits)
+            return
+        if self._unpaused == 0:
+            # A stretch runs on one thread, where the renders' work is counted.
+            self._work_at = templating.work_done()
+        self._unpaused += 1
+        work = templating.work_done() - self._work_at
+        if self._unpaused > PURE_STEPS_WITHOUT_PAUSE:
+            error = f"{PURE_STEPS_WITHOUT_PAUSE} steps ran in a row without pausing"
+        elif work > TEMPLATE_WORK_WITHOUT_PAUSE:
+            error = (
+                f"{self._unpaused} steps in a row without pausing rendered templates doing "
+                f"over {TEMPLATE_WORK_WITHOUT_PAUSE:,} operations"
+            )
+        else:
+            return
+        raise StepFailed(node.id, f"{error}: a loop with no real wait in it?")
 
     async def _step(self, node: Node, scope: Scope) -> str | None:
         if node.type in VOICE_TYPES:
@@ -484,7 +528,7 @@ class FlowExecution:
                 return routed  # routing failed: the failure port (or the branch failed)
             port, result = await self._transfer(routed, session)
         self._open.pop(record.seq, None)
-        self._state.steps[node.id] = result
+        self._keep_step(node.id, result)
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
 
@@ -544,7 +588,7 @@ class FlowExecution:
                 return "timeout", {"timed_out": True, "attempts": tries}
         session.digits, session.speech = digits, speech
         if node.config.save_as:
-            self._state.vars[node.config.save_as] = digits if digits is not None else speech
+            self._keep_var(node.config.save_as, digits if digits is not None else speech)
         result = {
             "digits": digits,
             "speech": speech,
@@ -567,7 +611,7 @@ class FlowExecution:
         turn = await self._exchange(session, after_hangup_s=RECORDING_AFTER_HANGUP_S)
         if turn.event != "recorded" or not turn.recording_url:
             self._open.pop(record.seq, None)
-            self._state.steps[node.id] = {"recorded": False}
+            self._keep_step(node.id, {"recorded": False})
             self._finish(record, StepStatus.success, port="no_audio", result={"recorded": False})
             return "no_audio"
         # Storing the recording (under the execution's campaign) is the step's activity.
@@ -581,9 +625,9 @@ class FlowExecution:
         # store fails the step (its error in the timeline), not the caller's call.
         output = await self._run_action(node, record, stored, failing_to="recorded")
         if isinstance(output, ActionOutput):
-            self._state.steps[node.id] = output.result
+            self._keep_step(node.id, output.result)
             return output.port
-        self._state.steps[node.id] |= {**stored, "stored": False}
+        self._keep_step(node.id, {**self._state.steps[node.id], **stored, "stored": False})
         return output
 
     async def _route(
@@ -724,7 +768,9 @@ class FlowExecution:
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             self._finish(record, StepStatus.failed, error=str(exc))
             raise StepFailed(node.id, str(exc)) from None
-        self._state.steps[node.id] = result
+        for name, value in result.get("assigned", {}).items():
+            self._keep_var(name, value)  # `set` wrote them: counted against the budget
+        self._keep_step(node.id, result)
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
 
@@ -754,9 +800,9 @@ class FlowExecution:
         if output.waiting:
             self._open[record.seq] = record
             return await self._await_outcome(node, record, output, config)
-        self._state.steps[node.id] = output.result
+        self._keep_step(node.id, output.result)
         if isinstance(node, HttpNode) and node.config.save_as:
-            self._state.vars[node.config.save_as] = output.result.get("body")
+            self._keep_var(node.config.save_as, output.result.get("body"))
         if node.type == "tag" and "tags" in output.result:
             self._in.contact["tags"] = output.result["tags"]
         return output.port
@@ -788,6 +834,15 @@ class FlowExecution:
             context=context,
             visit=self._state.visits.get(node.id, 1),
         )
+        size = len(action.model_dump_json())
+        if size > STEP_INPUT_LIMIT_BYTES:
+            self._pending = action.records + self._pending
+            self._open.pop(record.seq, None)
+            error = (
+                f"this step's input is {describe_size(size)}, over the "
+                f"{describe_size(STEP_INPUT_LIMIT_BYTES)} a step may take"
+            )
+            return self._action_failed(node, record, error, failing_to=failing_to)
         try:
             output = await self._perform(node, action)
         except (ActivityError, ApplicationError) as exc:
@@ -818,7 +873,7 @@ class FlowExecution:
         else:
             port, result = await self._reply_outcome(output.result, config)
         self._open.pop(record.seq, None)
-        self._state.steps[node.id] = result
+        self._keep_step(node.id, result)
         self._finish(record, StepStatus.success, port=port, result=result)
         return port
 
@@ -902,7 +957,7 @@ class FlowExecution:
         self, node: Node, record: StepRecord, error: str, *, failing_to: str | None = None
     ) -> str | None:
         """Record the failure and leave by the failure port, or fail the branch."""
-        self._state.steps[node.id] = {"error": error}
+        self._keep_step(node.id, {"error": error})
         port = failure_port(node) or failing_to
         self._finish(record, StepStatus.failed, port=port, error=error)
         if port is None:
@@ -951,7 +1006,7 @@ class FlowExecution:
             "status": result.status,
             "vars": result.vars,
         }
-        self._state.steps[node.id] = output
+        self._keep_step(node.id, output)
         if result.status != ExecutionStatus.completed:
             return self._action_failed(node, record, f"child execution {result.status}")
         self._finish(record, StepStatus.success, port="success", result=output)
@@ -974,6 +1029,7 @@ class FlowExecution:
             self._open[record.seq] = record
             await self._flush(status=ExecutionStatus.waiting, with_context=True, keep_open=True)
             await workflow.sleep(seconds)
+            self._unpaused = 0
             self._open.pop(record.seq, None)
         self._finish(record, StepStatus.success, port="next", result={"until": until.isoformat()})
         return "next"
@@ -1009,7 +1065,7 @@ class FlowExecution:
             )
         except TimeoutError:
             self._open.pop(record.seq, None)
-            self._state.steps[node.id] = {"event": name, "timed_out": True}
+            self._keep_step(node.id, {"event": name, "timed_out": True})
             self._finish(record, StepStatus.success, port="timeout", result={"timed_out": True})
             return "timeout"
         received = self._next_event(name)
@@ -1021,7 +1077,7 @@ class FlowExecution:
             "data": received.data,
             "received_at": received.received_at.isoformat(),
         }
-        self._state.steps[node.id] = result
+        self._keep_step(node.id, result)
         self._finish(record, StepStatus.success, port="received", result=result)
         return "received"
 
@@ -1058,13 +1114,13 @@ class FlowExecution:
         except TimeoutError:
             self._tasks.pop(node.id, None)
             self._open.pop(record.seq, None)
-            self._state.steps[node.id] = {"timed_out": True}
+            self._keep_step(node.id, {"timed_out": True})
             self._finish(record, StepStatus.success, port="timeout", result={"timed_out": True})
             return "timeout"
         self._tasks.pop(node.id, None)
         self._open.pop(record.seq, None)
         result = {"data": task.data, "completed_by": task.completed_by}
-        self._state.steps[node.id] = result
+        self._keep_step(node.id, result)
         shown = {**(record.result or {}), **result}  # the timeline keeps the task's title
         self._finish(record, StepStatus.success, port="completed", result=shown)
         return "completed"
@@ -1085,15 +1141,13 @@ class FlowExecution:
         while index < config.max_iterations:
             if items is not None and index >= len(items):
                 break
-            if items is None:
-                assert config.while_ is not None
-                if not evaluate.evaluate(config.while_, self._context(scope)):
-                    break
+            if items is None and not self._loop_goes_on(node, record, scope):
+                break
             if scope.depth == 0:
                 await self._maybe_continue_as_new(node.id, loop_index={node.id: index})
             item = items[index] if items is not None else None
             if config.for_each is not None:
-                self._state.vars[config.item_as] = item
+                self._keep_var(config.item_as, item)
             loop = {"index": index, "item": item, "node": node.id}
             if body is not None:
                 await self._walk(body, scope.inner(loop=loop))
@@ -1101,9 +1155,18 @@ class FlowExecution:
         result = {"iterations": index}
         if index >= config.max_iterations:
             result["stopped_at_max_iterations"] = True
-        self._state.steps[node.id] = result
+        self._keep_step(node.id, result)
         self._finish(record, StepStatus.success, port="done", result=result)
         return "done"
+
+    def _loop_goes_on(self, node: LoopNode, record: StepRecord, scope: Scope) -> bool:
+        """A `while` loop's condition; one that cannot be evaluated fails the step."""
+        assert node.config.while_ is not None
+        try:
+            return evaluate.evaluate(node.config.while_, self._context(scope))
+        except (templating.TemplateRenderError, ValueError, TypeError) as exc:
+            self._finish(record, StepStatus.failed, error=str(exc))
+            raise StepFailed(node.id, str(exc)) from None
 
     def _loop_items(self, node: LoopNode, context: dict[str, Any]) -> list[Any] | None:
         """The list to iterate (a range for `count`), or None for a `while` loop."""
@@ -1114,8 +1177,8 @@ class FlowExecution:
                 raise ValueError(f"for_each must give a list, not {type(items).__name__}")
             return items
         if config.count is not None:
-            count = templating.render_value(config.count, context)
-            return list(range(int(count)))
+            count = int(templating.render_value(config.count, context))
+            return list(range(min(count, config.max_iterations)))  # a count of 10**12 too
         return None
 
     async def _parallel(self, node: ParallelNode, scope: Scope) -> str | None:
@@ -1205,6 +1268,16 @@ class FlowExecution:
             },
         }
 
+    def _keep_step(self, node_id: str, result: dict[str, Any]) -> None:
+        """`steps.<node_id>`, counted against the execution's data budget."""
+        self._state.steps[node_id] = result
+        self._state.sizes[f"steps.{node_id}"] = json_size(result)
+
+    def _keep_var(self, name: str, value: Any) -> None:
+        """`vars.<name>`, counted against the execution's data budget."""
+        self._state.vars[name] = value
+        self._state.sizes[f"vars.{name}"] = json_size(value)
+
     def _begin(self, node: Node) -> StepRecord:
         self._state.seq += 1
         return StepRecord(
@@ -1224,6 +1297,16 @@ class FlowExecution:
         result: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
+        oversized = status == StepStatus.success and self._state.size() > STATE_LIMIT_BYTES
+        if oversized:
+            # Kept, the data would break a payload (a flush, the result): the step fails.
+            error = (
+                "this step would grow the execution's data (vars and step results) to "
+                f"{describe_size(self._state.size())}, over the "
+                f"{describe_size(STATE_LIMIT_BYTES)} an execution may keep: keep large "
+                "data out of variables"
+            )
+            status, port, result = StepStatus.failed, None, {}
         record.status = status
         record.ended_at = workflow.now()
         record.port = port
@@ -1231,6 +1314,9 @@ class FlowExecution:
             record.result = result
         record.error = error
         self._pending.append(record.model_copy())
+        if oversized:
+            assert error is not None
+            raise StepFailed(record.node_id, error)
 
     def _close_open_steps(self, reason: str) -> None:
         for record in self._open.values():
@@ -1242,7 +1328,7 @@ class FlowExecution:
 
     def _take_pending(self) -> list[StepRecord]:
         pending, self._pending = self._pending, []
-        return pending
+        return [_for_timeline(record) for record in pending]
 
     async def _flush(
         self,
@@ -1258,10 +1344,12 @@ class FlowExecution:
         a local activity holds the task, and so the answer, until the write is done."""
         records = self._take_pending()
         if keep_open:
-            records.extend(r.model_copy() for r in self._open.values())
+            records.extend(_for_timeline(r.model_copy()) for r in self._open.values())
         if status is not None and status not in (ExecutionStatus.running, ExecutionStatus.waiting):
             self._status = status
         context = {"vars": self._state.vars, "steps": self._state.steps} if with_context else None
+        if context is not None and self._state.size() > STATE_LIMIT_BYTES:
+            context = None  # the step that grew it failed, saying so; the rest is kept
         progress = self._record_input(records, status=status, reason=reason, context=context)
         if regular:
             await workflow.execute_activity(
@@ -1293,6 +1381,18 @@ class FlowExecution:
             context=context,
             at=workflow.now(),
         )
+
+
+def _for_timeline(record: StepRecord) -> StepRecord:
+    """The record as the timeline keeps it: a result too large to show is left out (the step
+    still has it, in `steps.<id>`), so a big variable never bloats what the workflow sends."""
+    if record.result is None:
+        return record
+    size = json_size(record.result)
+    if size <= RECORD_RESULT_LIMIT_BYTES:
+        return record
+    note = {"omitted": f"a {describe_size(size)} result, too large for the timeline"}
+    return record.model_copy(update={"result": note})
 
 
 def _summary(node: Node) -> str:

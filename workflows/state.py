@@ -13,6 +13,7 @@ from typing import Any
 from schemas import evaluate, templating
 from schemas.execution import ExecutionStatus, ReceivedEvent
 from schemas.flow import AbSplitNode, ConditionNode, HumanTaskNode, Node, SetNode, SplitNode
+from schemas.limits import json_size
 from workflows.routing import choose_variant
 
 
@@ -61,6 +62,17 @@ class State:
     visits: dict[str, int] = field(default_factory=dict)
     events: list[ReceivedEvent] = field(default_factory=list)
     loop_index: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    """The JSON size of each variable and step result (`vars.x`, `steps.y`), measured as it
+    is written, so the data budget costs the new value's size, not the whole state's."""
+
+    def measure(self) -> None:
+        """Measure every variable and step result (at start, and after continue-as-new)."""
+        self.sizes = {f"vars.{k}": json_size(v) for k, v in self.vars.items()}
+        self.sizes.update({f"steps.{k}": json_size(v) for k, v in self.steps.items()})
+
+    def size(self) -> int:
+        return sum(self.sizes.values())
 
 
 NATIVE_FIELDS: dict[str, frozenset[str]] = {

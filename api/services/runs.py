@@ -42,6 +42,7 @@ from schemas.execution import (
     workflow_id_for,
 )
 from schemas.flow import FlowDocument
+from schemas.limits import RUN_INPUT_LIMIT_BYTES, describe_size, json_size
 from schemas.settings import Settings
 from store.campaigns import check_campaign_id
 from store.executions import (
@@ -56,6 +57,7 @@ from store.executions import (
 )
 from store.flows import (
     ConflictError,
+    InvalidInputError,
     NotFoundError,
     business_hours_of,
     find_version,
@@ -80,6 +82,24 @@ class PreparedRun:
     workflow_input: ExecutionInput
 
 
+def _check_input_size(**parts: dict[str, Any]) -> None:
+    """A run's input travels in its workflow's every payload: bounded (SPEC limits)."""
+    size = json_size(parts)
+    if size > RUN_INPUT_LIMIT_BYTES:
+        largest = max(parts, key=lambda name: json_size(parts[name]))
+        raise InvalidInputError(
+            f"the run's input is {describe_size(size)}; at most "
+            f"{describe_size(RUN_INPUT_LIMIT_BYTES)} of contact, variables and trigger",
+            details=[
+                {
+                    "path": f"$.{largest}",
+                    "code": "too_large",
+                    "message": f"{describe_size(json_size(parts[largest]))} here",
+                }
+            ],
+        )
+
+
 def prepare_run(
     session: Session,
     *,
@@ -100,6 +120,7 @@ def prepare_run(
     dial: OutboundCall | None = None,
 ) -> PreparedRun:
     """The pending row of a run, pinned to its version, and its workflow's input."""
+    _check_input_size(contact=contact, variables=variables, trigger=trigger)
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     if campaign_id is not None:
         check_campaign_id(session, tenant_id=tenant_id, campaign_id=campaign_id)

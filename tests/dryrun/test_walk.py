@@ -86,6 +86,22 @@ def test_http_is_simulated_and_loops_stop_at_their_bound() -> None:
     assert run.ends == "completed"
 
 
+def test_a_huge_templated_count_stops_at_the_bound_and_a_broken_while_fails() -> None:
+    huge = [
+        {"id": "each", "type": "loop", "config": {"count": "{{ 10 ** 12 }}", "max_iterations": 3}}
+    ]
+    run = _walk(huge)
+    assert run.steps[0]["result"] == {"iterations": 3, "stopped_at_max_iterations": True}
+
+    # A pattern Python runs and RE2 cannot (a flow saved before regexes moved to RE2).
+    broken = {"var": "vars.word", "op": "regex", "value": r"(a)\1"}
+    run = _walk(
+        [{"id": "again", "type": "loop", "config": {"while": broken}}], variables={"word": "aa"}
+    )
+    assert run.ends == "failed"
+    assert run.steps[0]["error"]
+
+
 def test_a_cycle_through_a_wait_stops_at_the_step_cap() -> None:
     nodes: list[dict[str, Any]] = [
         {"id": "pause", "type": "wait", "config": {"hours": 1}, "transitions": {"next": "ping"}},

@@ -176,3 +176,8 @@ def test_template_syntax_error() -> None:
 def test_render_of_broken_template_raises_render_error() -> None:
     with pytest.raises(TemplateRenderError, match="does not parse"):
         render("{{ contact.name ", CONTEXT)
+
+
+def test_no_filter_renders_differently_when_a_workflow_replays() -> None:
+    # `random` would choose anew on every replay of the workflow that renders it.
+    assert template_syntax_error("{{ [1, 2] | random }}") == "no filter named 'random'"
