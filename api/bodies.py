@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
@@ -11,6 +11,11 @@ from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
 from schemas.triggers import E164, LEAD_CREATED, condition_problems
 from store.flows import InvalidInputError
+
+INT32_MAX = 2**31 - 1
+"""The largest value of an INTEGER column on PostgreSQL (version numbers, counters)."""
+VersionNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
+"""A flow's version number, as its column can hold it: larger ones are 422, not a 500."""
 
 TriggerType = Literal["lead_created", "call_incoming", "campaign", "event", "schedule", "manual"]
 
@@ -132,7 +137,7 @@ class VersionCreate(_Body):
 
 
 class RollbackBody(_Body):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 class VersionOut(VersionSummary):
@@ -152,7 +157,7 @@ class ValidationOut(BaseModel):
 class RunBody(_Body):
     contact: dict[str, Any] = Field(default_factory=dict)
     variables: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(default=None, ge=1)
+    version: VersionNumber | None = None
     """A version to pin other than the published one (archived; drafts only with `test`)."""
     test: bool = False
     campaign_id: str | None = Field(default=None, max_length=32)

@@ -5,6 +5,7 @@ Bad input is a 4xx with the JSON path of each problem, never a 500.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.api_errors import request_error_details
+from schemas.api_errors import ErrorResponse, request_error_details
 from store.flows import ConflictError, InvalidInputError, NotFoundError
 
 log = structlog.get_logger(__name__)
@@ -33,6 +34,33 @@ CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+
+
+DESCRIPTIONS = {
+    400: "the request could not be read",
+    401: "no API key, or an unknown or revoked one",
+    403: "the key may not do this (its role, or the operator's key is needed)",
+    404: "no such resource in the key's tenant",
+    409: "the change clashes with the resource's state or with existing data",
+    413: "the request body is larger than FLOWDECK_MAX_BODY_BYTES",
+    422: "invalid input: each problem with its JSON path",
+    503: "Temporal is unreachable; try again",
+}
+
+OpenAPIResponses = dict[int | str, dict[str, Any]]
+
+
+def error_responses(*statuses: int) -> OpenAPIResponses:
+    """OpenAPI `responses=` declaring these statuses with the error body as their schema."""
+    return {s: {"model": ErrorResponse, "description": DESCRIPTIONS[s]} for s in statuses}
+
+
+KEYED = error_responses(401, 403, 413, 422)
+"""What every route behind an API key may answer: no key or a wrong one, a body too large,
+invalid input. Routers declare it; routes add what they answer besides."""
+NOT_FOUND = error_responses(404)
+CONFLICT = error_responses(409)
+UNAVAILABLE = error_responses(503)
 
 
 class ServiceUnavailableError(Exception):
@@ -63,6 +91,11 @@ def error_response(
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's and Starlette's word for a body they could not read (not UTF-8, a broken
+        # form): invalid input like any other, at the body's path.
+        detail = {"path": "$", "code": "unreadable_body", "message": str(exc.detail)}
+        return error_response(422, "the request body could not be read", details=[detail])
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
@@ -107,13 +140,39 @@ async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "a value is not acceptable to the database (too large or malformed)")
 
 
+_DATABASE_MODULES = ("sqlalchemy.", "sqlmodel.", "psycopg.", "sqlite3.")
+
+
+def _raised_by_the_database(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(_DATABASE_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+async def _overflow(request: Request, exc: Exception) -> JSONResponse:
+    """An integer the driver cannot pass (SQLite's are 64-bit): a value the database refuses.
+
+    Every integer the API takes is bounded; this is the net for one that slipped through.
+    An overflow anywhere else is our own error and stays a 500.
+    """
+    if not _raised_by_the_database(exc):
+        raise exc
+    return await _bad_data(request, exc)
+
+
 async def _integrity(request: Request, exc: Exception) -> JSONResponse:
     log.info("constraint hit", error=str(getattr(exc, "orig", exc)))
     return error_response(409, "the change clashes with existing data")
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", path=request.url.path)
+    # The traceback as plain text: a console renderer's rich one, with every frame's locals,
+    # took seconds to draw on this event loop, and every request waited meanwhile.
+    trace = "".join(traceback.format_exception(exc))
+    log.error("unhandled error", path=request.url.path, error=repr(exc), traceback=trace)
     return error_response(500, "internal error", code="internal_error")
 
 
@@ -126,5 +185,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(ServiceUnavailableError, _unavailable)
     app.add_exception_handler(DataError, _bad_data)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(Exception, _internal)

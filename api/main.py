@@ -15,6 +15,7 @@ from temporalio.client import Client
 from activities.recorder import Recorder
 from api.deps import KeyCache
 from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
 from api.routes import api_router, webhooks_router
 from api.services import recovery, routing
 from api.temporal import connect_temporal
@@ -81,6 +82,7 @@ def create_app(
     # Writes the steps of call turns after Twilio has its answer, group-committed.
     app.state.call_recorder = Recorder(engine)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(webhooks_router)
     app.include_router(api_router)
     return app

@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(default=5.0, ge=0, le=60, alias="FLOWDECK_KEY_CACHE_S")
     """How long the API remembers a live key (no database read to authenticate meanwhile):
     a key revoked through another API process stops working within this long; 0: never."""
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024, alias="FLOWDECK_MAX_BODY_BYTES"
+    )
+    """The largest request body the API reads (Content-Length, or counted as a chunked body
+    streams in); a larger one is refused with 413 before the rest of it is read."""
+    health_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_HEALTH_TIMEOUT_S")
+    """How long readiness (`/api/health/ready`) waits for each of the database and Temporal,
+    checked at the same time: long enough for a loaded box (a probe's own timeout should be
+    longer, or it gives up first)."""
     embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
     workflow_sandbox: bool = Field(default=False, alias="FLOWDECK_WORKFLOW_SANDBOX")
     """Run the interpreter inside Temporal's workflow sandbox (the test suite always does)."""

@@ -14,6 +14,7 @@ from api.routes import (
     events,
     executions,
     flows,
+    health,
     outbox,
     phone_numbers,
     recordings,
@@ -25,6 +26,7 @@ from api.routes import (
 )
 
 api_router = APIRouter(prefix="/api")
+api_router.include_router(health.router)
 for module in (admin, schemas, flows, versions, executions, outbox, events):
     api_router.include_router(module.router)
 for module in (templates, dryrun, analytics):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.routes.phone_numbers import check_e164
 from api.services import routing
 from api.services.routing import TwilioHttp, TwilioHttpDep
@@ -19,7 +20,7 @@ from schemas.settings import Settings
 from store import telephony
 from store.models import Agent
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = APIRouter(prefix="/agents", tags=["agents"], responses=KEYED)
 Status = Literal["available", "busy", "offline"]
 Skill = Annotated[str, Field(min_length=1, max_length=64)]
 DepartmentId = Annotated[str, Field(min_length=1, max_length=32)]
@@ -101,7 +102,7 @@ def list_agents(
     return [AgentOut.model_validate(a) for a in rows]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 async def create_agent(
     body: AgentCreate,
     request: Request,
@@ -148,7 +149,7 @@ async def _offer_a_caller(
         await run_in_threadpool(session.refresh, agent)
 
 
-@router.get("/{agent_id}")
+@router.get("/{agent_id}", responses=NOT_FOUND)
 def read_agent(agent_id: str, session: SessionDep, key: ViewerKey) -> AgentOut:
     agent = telephony.get_agent(session, tenant_id=key.tenant_id, agent_id=agent_id)
     return AgentOut.model_validate(agent)
@@ -171,7 +172,7 @@ class AgentWorkOut(BaseModel):
     since: datetime | None
 
 
-@router.get("/{agent_id}/flows/active")
+@router.get("/{agent_id}/flows/active", responses=NOT_FOUND)
 def agent_active_flows(agent_id: str, session: SessionDep, key: ViewerKey) -> list[AgentWorkOut]:
     """The open executions the agent takes part in now, oldest first: the calls it holds or
     is offered, and the human tasks assigned to it (by id or name) that wait."""
@@ -196,7 +197,7 @@ _ROUTING_FIELDS = frozenset({"department_ids", "skills"})
 """Fields that may make an available agent the one a waiting caller needs."""
 
 
-@router.patch("/{agent_id}")
+@router.patch("/{agent_id}", responses=NOT_FOUND | CONFLICT)
 async def update_agent(
     agent_id: str,
     body: AgentUpdate,
@@ -227,7 +228,7 @@ async def update_agent(
     return AgentOut.model_validate(agent)
 
 
-@router.delete("/{agent_id}", status_code=204)
+@router.delete("/{agent_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_agent(agent_id: str, session: SessionDep, key: ManagerKey) -> Response:
     telephony.delete_agent(session, tenant_id=key.tenant_id, agent_id=agent_id)
     return Response(status_code=204)

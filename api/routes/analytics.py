@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, ViewerKey
+from api.errors import KEYED, NOT_FOUND
 from api.services import analytics
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"], responses=KEYED)
 Since = Annotated[datetime | None, Query(description="created at or after (default: 30 days ago)")]
 Until = Annotated[datetime | None, Query(description="created before (default: now)")]
 IncludeTest = Annotated[bool, Query(description="count test runs too")]
@@ -31,7 +32,7 @@ def overview(
     return analytics.overview(session, scope)
 
 
-@router.get("/flows/{flow_id}")
+@router.get("/flows/{flow_id}", responses=NOT_FOUND)
 def flow_analytics(
     flow_id: str,
     session: SessionDep,

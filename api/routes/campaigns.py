@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from store import campaigns
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=KEYED)
 
 
 class CampaignCreate(BaseModel):
@@ -52,7 +53,7 @@ def list_campaigns(session: SessionDep, key: ViewerKey) -> list[CampaignOut]:
     return [CampaignOut.model_validate(c) for c in rows]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 def create_campaign(body: CampaignCreate, session: SessionDep, key: ManagerKey) -> CampaignOut:
     """A new campaign; 409 if the tenant has one of that name."""
     row = campaigns.create_campaign(
@@ -61,13 +62,13 @@ def create_campaign(body: CampaignCreate, session: SessionDep, key: ManagerKey) 
     return CampaignOut.model_validate(row)
 
 
-@router.get("/{campaign_id}")
+@router.get("/{campaign_id}", responses=NOT_FOUND)
 def read_campaign(campaign_id: str, session: SessionDep, key: ViewerKey) -> CampaignOut:
     row = campaigns.get_campaign(session, tenant_id=key.tenant_id, campaign_id=campaign_id)
     return CampaignOut.model_validate(row)
 
 
-@router.patch("/{campaign_id}")
+@router.patch("/{campaign_id}", responses=NOT_FOUND | CONFLICT)
 def update_campaign(
     campaign_id: str, body: CampaignUpdate, session: SessionDep, key: ManagerKey
 ) -> CampaignOut:
@@ -80,7 +81,7 @@ def update_campaign(
     return CampaignOut.model_validate(row)
 
 
-@router.delete("/{campaign_id}", status_code=204)
+@router.delete("/{campaign_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_campaign(campaign_id: str, session: SessionDep, key: ManagerKey) -> Response:
     """Remove an unused campaign; 409 once executions, deployments or recordings refer to it."""
     campaigns.delete_campaign(session, tenant_id=key.tenant_id, campaign_id=campaign_id)

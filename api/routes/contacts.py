@@ -19,6 +19,7 @@ from pydantic import (
 from temporalio.client import Client
 
 from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey, get_temporal
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import engagement
 from api.services.engagement import ClientSource, Engaged
 from schemas.api_errors import request_error_details
@@ -27,7 +28,7 @@ from store import contacts
 from store.executions import MAX_PAGE
 from store.models import Contact
 
-router = APIRouter(prefix="/contacts", tags=["contacts"])
+router = APIRouter(prefix="/contacts", tags=["contacts"], responses=KEYED)
 MAX_BULK = 500
 BULK_CONCURRENCY = 10
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -146,7 +147,7 @@ def _item_errors(item: Any, index: int) -> tuple[dict[str, Any] | None, list[dic
     return fields, []
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 async def create_contact(
     body: ContactIn,
     request: Request,
@@ -167,7 +168,7 @@ async def create_contact(
     return _engaged(result)
 
 
-@router.post("/bulk")
+@router.post("/bulk", responses=CONFLICT)
 async def create_contacts(
     body: BulkBody, request: Request, engine: EngineDep, settings: SettingsDep, key: ManagerKey
 ) -> BulkOut:
@@ -210,13 +211,13 @@ def list_contacts(
     return ContactPage(items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor)
 
 
-@router.get("/{contact_id}")
+@router.get("/{contact_id}", responses=NOT_FOUND)
 def read_contact(contact_id: str, session: SessionDep, key: ViewerKey) -> ContactOut:
     contact: Contact = contacts.get_contact(session, tenant_id=key.tenant_id, contact_id=contact_id)
     return ContactOut.model_validate(contact)
 
 
-@router.patch("/{contact_id}")
+@router.patch("/{contact_id}", responses=NOT_FOUND | CONFLICT)
 async def update_contact(
     contact_id: str,
     body: ContactPatch,
@@ -238,7 +239,7 @@ async def update_contact(
     return _engaged(result)
 
 
-@router.delete("/{contact_id}", status_code=204)
+@router.delete("/{contact_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_contact(contact_id: str, engine: EngineDep, key: ManagerKey) -> Response:
     """Remove the contact; its executions keep their copy of it."""
     contacts.delete_contact(engine, tenant_id=key.tenant_id, contact_id=contact_id)

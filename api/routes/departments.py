@@ -9,13 +9,14 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND, UNAVAILABLE
 from api.routes.phone_numbers import check_e164
 from api.services import routing
 from api.services.routing import TwilioHttpDep
 from schemas.hours import BusinessHours
 from store import telephony
 
-router = APIRouter(prefix="/departments", tags=["departments"])
+router = APIRouter(prefix="/departments", tags=["departments"], responses=KEYED)
 
 
 class _DepartmentFields(BaseModel):
@@ -79,7 +80,7 @@ def list_departments(session: SessionDep, key: ViewerKey) -> list[DepartmentOut]
     return [DepartmentOut.model_validate(d) for d in rows]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 def create_department(
     body: DepartmentCreate, session: SessionDep, key: ManagerKey
 ) -> DepartmentOut:
@@ -87,7 +88,7 @@ def create_department(
     return DepartmentOut.model_validate(department)
 
 
-@router.get("/{department_id}")
+@router.get("/{department_id}", responses=NOT_FOUND)
 def read_department(department_id: str, session: SessionDep, key: ViewerKey) -> DepartmentOut:
     department = telephony.get_department(
         session, tenant_id=key.tenant_id, department_id=department_id
@@ -95,7 +96,7 @@ def read_department(department_id: str, session: SessionDep, key: ViewerKey) -> 
     return DepartmentOut.model_validate(department)
 
 
-@router.patch("/{department_id}")
+@router.patch("/{department_id}", responses=NOT_FOUND | CONFLICT)
 def update_department(
     department_id: str, body: DepartmentUpdate, session: SessionDep, key: ManagerKey
 ) -> DepartmentOut:
@@ -105,7 +106,7 @@ def update_department(
     return DepartmentOut.model_validate(department)
 
 
-@router.delete("/{department_id}", status_code=204)
+@router.delete("/{department_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_department(department_id: str, session: SessionDep, key: ManagerKey) -> Response:
     """Remove it: departments overflowing to it stop overflowing, its agents leave it."""
     telephony.delete_department(session, tenant_id=key.tenant_id, department_id=department_id)
@@ -166,7 +167,7 @@ class QueuedCallOut(BaseModel):
     context: dict[str, Any]
 
 
-@router.post("/route")
+@router.post("/route", responses=NOT_FOUND | CONFLICT | UNAVAILABLE)
 async def route_call(
     body: RouteCallBody,
     engine: EngineDep,
@@ -190,7 +191,7 @@ async def route_call(
     return RoutedCallOut.model_validate(routed)
 
 
-@router.get("/{department_id}/queue")
+@router.get("/{department_id}/queue", responses=NOT_FOUND)
 def read_queue(department_id: str, engine: EngineDep, key: ViewerKey) -> list[QueuedCallOut]:
     """The callers waiting in the department, in the order they will be served."""
     entries = routing.queue_of(engine, tenant_id=key.tenant_id, department_id=department_id)

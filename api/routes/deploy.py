@@ -7,14 +7,16 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.bodies import VersionNumber
 from api.deps import EngineDep, ManagerKey, SessionDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.routes.phone_numbers import DeploymentOut, check_e164
 from api.services.deploy import deploy_flow
 from schemas.hours import BusinessHours
 from store import telephony
 from store.flows import get_flow
 
-router = APIRouter(prefix="/flows", tags=["deployments"])
+router = APIRouter(prefix="/flows", tags=["deployments"], responses=KEYED | NOT_FOUND)
 
 
 class DeployBody(BaseModel):
@@ -28,7 +30,7 @@ class DeployBody(BaseModel):
     """Outside it, calls go to the fallback flow."""
     fallback_flow_id: str | None = Field(default=None, max_length=32)
     """A published flow of the tenant, for calls outside the schedule or when the flow fails."""
-    version: int | None = Field(default=None, ge=1)
+    version: VersionNumber | None = None
     """Default: the published version."""
     campaign_id: str | None = Field(default=None, max_length=32)
     """The campaign calls to these numbers (and their recordings) belong to."""
@@ -47,7 +49,7 @@ class DeployOut(BaseModel):
     deployments: list[DeploymentOut]
 
 
-@router.post("/{flow_id}/deploy", status_code=201)
+@router.post("/{flow_id}/deploy", status_code=201, responses=CONFLICT)
 def deploy(
     flow_id: str, body: DeployBody, session: SessionDep, engine: EngineDep, key: ManagerKey
 ) -> DeployOut:

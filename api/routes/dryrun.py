@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.bodies import VersionNumber
 from api.deps import ManagerKey, SessionDep, SettingsDep
+from api.errors import KEYED, NOT_FOUND
 from api.services.dryrun import dry_run_flow
 
-router = APIRouter(prefix="/flows", tags=["test mode"])
+router = APIRouter(prefix="/flows", tags=["test mode"], responses=KEYED | NOT_FOUND)
 
 
 class DryRunBody(BaseModel):
@@ -21,7 +23,7 @@ class DryRunBody(BaseModel):
 
     contact: dict[str, Any] | None = None
     contact_id: str | None = Field(default=None, max_length=64)
-    version: int | None = Field(default=None, ge=1)
+    version: VersionNumber | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     outcomes: dict[str, str] = Field(default_factory=dict)
     """`{"call": "missed", "reply": "yes", "<node id>": "<port>"}`."""

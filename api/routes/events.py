@@ -10,10 +10,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, SessionDep, ViewerKey
+from api.errors import KEYED
 from api.services.stream import event_json, event_stream, newest_event_id
 from store import events as event_log
+from store.flows import InvalidInputError
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], responses=KEYED)
 MAX_ID = 2**63 - 1
 
 
@@ -25,6 +27,26 @@ class EventPage(BaseModel):
 
 def _types(raw: str | None) -> list[str]:
     return [t.strip() for t in (raw or "").split(",") if t.strip()]
+
+
+def _resume_after(header: str | None, *, default: int | None) -> int | None:
+    """The id in `Last-Event-ID` (what we sent as `id:`): one beyond any event id is 422;
+    anything not a number is ignored, as before."""
+    value = (header or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return default
+    if int(value) > MAX_ID:
+        raise InvalidInputError(
+            "Last-Event-ID is not an event id",
+            details=[
+                {
+                    "path": "$.header.Last-Event-ID",
+                    "code": "invalid_value",
+                    "message": f"at most {MAX_ID}",
+                }
+            ],
+        )
+    return int(value)
 
 
 @router.get("")
@@ -63,9 +85,7 @@ async def stream_events(
     ] = None,
 ) -> StreamingResponse:
     """Server-sent events; resumes after `Last-Event-ID` (header or query), else from now."""
-    after = last_event_id
-    if last_event_id_header and last_event_id_header.strip().isdigit():
-        after = int(last_event_id_header.strip())
+    after = _resume_after(last_event_id_header, default=last_event_id)
     if after is None:
         # A short session of its own: the stream must hold no connection while it lasts.
         after = await run_in_threadpool(newest_event_id, engine, key.tenant_id)

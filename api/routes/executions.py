@@ -31,6 +31,7 @@ from api.deps import (
     TemporalDep,
     ViewerKey,
 )
+from api.errors import CONFLICT, KEYED, NOT_FOUND, UNAVAILABLE
 from api.services import runs
 from api.services.export import csv_lines
 from api.temporal import temporal_url
@@ -42,7 +43,10 @@ from store.executions import MAX_PAGE, ExecutionFilter
 from store.flows import InvalidInputError
 from store.models import Execution, Flow
 
-router = APIRouter(tags=["executions"])
+router = APIRouter(tags=["executions"], responses=KEYED)
+ON_AN_EXECUTION = NOT_FOUND | CONFLICT | UNAVAILABLE
+"""What acting on a workflow may answer besides: no such execution, one that has ended, or
+Temporal out of reach."""
 StepId = Annotated[str, Path(min_length=1, max_length=64)]
 EventName = Annotated[str, Path(min_length=1, max_length=200)]
 
@@ -113,7 +117,7 @@ def detail(session: Session, execution: Execution, settings: Settings) -> Execut
     )
 
 
-@router.post("/flows/{flow_id}/executions", status_code=201)
+@router.post("/flows/{flow_id}/executions", status_code=201, responses=ON_AN_EXECUTION)
 async def run_flow(
     flow_id: str,
     body: RunBody,
@@ -169,7 +173,7 @@ def export_executions(engine: EngineDep, key: ViewerKey, filters: FilterDep) -> 
     )
 
 
-@router.post("/executions/cancel", status_code=202)
+@router.post("/executions/cancel", status_code=202, responses=UNAVAILABLE)
 async def cancel_executions(
     body: BulkCancelBody,
     session: SessionDep,
@@ -199,7 +203,7 @@ async def cancel_executions(
     return BulkCancelOut(matched=matched, signalled=signalled)
 
 
-@router.get("/executions/{execution_id}")
+@router.get("/executions/{execution_id}", responses=NOT_FOUND)
 def read_execution(
     execution_id: str, session: SessionDep, settings: SettingsDep, key: ViewerKey
 ) -> ExecutionOut:
@@ -210,7 +214,7 @@ def read_execution(
     return detail(session, execution, settings)
 
 
-@router.post("/executions/{execution_id}/cancel", status_code=202)
+@router.post("/executions/{execution_id}/cancel", status_code=202, responses=ON_AN_EXECUTION)
 async def cancel_execution(
     execution_id: str,
     session: SessionDep,
@@ -235,7 +239,7 @@ async def cancel_execution(
     return summary(execution, settings)
 
 
-@router.post("/executions/{execution_id}/retry", status_code=201)
+@router.post("/executions/{execution_id}/retry", status_code=201, responses=ON_AN_EXECUTION)
 async def retry_execution(
     execution_id: str,
     session: SessionDep,
@@ -256,7 +260,7 @@ async def retry_execution(
     return summary(execution, settings)
 
 
-@router.post("/executions/{execution_id}/events/{name}", status_code=202)
+@router.post("/executions/{execution_id}/events/{name}", status_code=202, responses=ON_AN_EXECUTION)
 async def send_event(
     execution_id: str,
     name: EventName,
@@ -278,7 +282,7 @@ async def send_event(
     return summary(execution, settings)
 
 
-@router.put("/executions/{execution_id}/steps/{step}/complete")
+@router.put("/executions/{execution_id}/steps/{step}/complete", responses=ON_AN_EXECUTION)
 async def complete_step(
     execution_id: str,
     step: StepId,

@@ -16,12 +16,13 @@ from api.bodies import (
     VersionSummary,
 )
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from schemas.validation import validate_flow
 from store import flows
 from store.flows import invalid_flow_error, problem_detail
 from store.models import Flow
 
-router = APIRouter(prefix="/flows", tags=["flows"])
+router = APIRouter(prefix="/flows", tags=["flows"], responses=KEYED)
 AT = "$.definition"
 
 
@@ -47,7 +48,7 @@ def validate_definition(
     return ValidationOut(valid=True, errors=[], warnings=warnings)
 
 
-@router.put("/priorities")
+@router.put("/priorities", responses=CONFLICT)
 def reorder_priorities(body: PriorityOrder, session: SessionDep, key: ManagerKey) -> list[FlowOut]:
     """Priorities 1..n in the order given (1 wins when several flows match a lead)."""
     ordered = flows.reorder_priorities(session, tenant_id=key.tenant_id, order=body.order)
@@ -59,7 +60,7 @@ def list_flows(session: SessionDep, key: ViewerKey) -> list[FlowOut]:
     return [FlowOut.model_validate(f) for f in flows.list_flows(session, tenant_id=key.tenant_id)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 def create_flow(
     body: FlowCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> FlowDetail:
@@ -78,12 +79,12 @@ def create_flow(
     return flow_detail(session, flow)
 
 
-@router.get("/{flow_id}")
+@router.get("/{flow_id}", responses=NOT_FOUND)
 def read_flow(flow_id: str, session: SessionDep, key: ViewerKey) -> FlowDetail:
     return flow_detail(session, flows.get_flow(session, tenant_id=key.tenant_id, flow_id=flow_id))
 
 
-@router.patch("/{flow_id}")
+@router.patch("/{flow_id}", responses=NOT_FOUND | CONFLICT)
 def update_flow(flow_id: str, body: FlowUpdate, session: SessionDep, key: ManagerKey) -> FlowDetail:
     if body.trigger is not None:
         body.trigger.check()
@@ -93,7 +94,7 @@ def update_flow(flow_id: str, body: FlowUpdate, session: SessionDep, key: Manage
     return flow_detail(session, flow)
 
 
-@router.delete("/{flow_id}", status_code=204)
+@router.delete("/{flow_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_flow(flow_id: str, session: SessionDep, key: ManagerKey) -> Response:
     """Soft delete: the flow disappears and stops triggering; its executions stay."""
     flows.delete_flow(session, tenant_id=key.tenant_id, flow_id=flow_id)

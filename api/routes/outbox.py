@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import SessionDep, ViewerKey
+from api.errors import KEYED
 from store.executions import MAX_PAGE
 from store.outbox import list_outbox
 
-router = APIRouter(prefix="/outbox", tags=["outbox"])
+router = APIRouter(prefix="/outbox", tags=["outbox"], responses=KEYED)
 
 
 class OutboxItem(BaseModel):

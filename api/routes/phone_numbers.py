@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import EngineDep, ManagerKey, SessionDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from schemas.triggers import E164
 from store import telephony
 from store.models import Deployment, PhoneNumber
 
-router = APIRouter(prefix="/phone-numbers", tags=["phone numbers"])
+router = APIRouter(prefix="/phone-numbers", tags=["phone numbers"], responses=KEYED)
 
 
 def check_e164(value: str | None) -> str | None:
@@ -107,7 +108,7 @@ def list_phone_numbers(session: SessionDep, key: ViewerKey) -> list[PhoneNumberO
     return _out(session, telephony.list_phone_numbers(session, tenant_id=key.tenant_id))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 def create_phone_number(
     body: PhoneNumberCreate, session: SessionDep, key: ManagerKey
 ) -> PhoneNumberOut:
@@ -118,7 +119,7 @@ def create_phone_number(
     return _out(session, [row])[0]
 
 
-@router.get("/{phone_number_id}")
+@router.get("/{phone_number_id}", responses=NOT_FOUND)
 def read_phone_number(phone_number_id: str, session: SessionDep, key: ViewerKey) -> PhoneNumberOut:
     """The number and its active deployment per environment."""
     row = telephony.get_phone_number(
@@ -127,7 +128,7 @@ def read_phone_number(phone_number_id: str, session: SessionDep, key: ViewerKey)
     return _out(session, [row])[0]
 
 
-@router.patch("/{phone_number_id}")
+@router.patch("/{phone_number_id}", responses=NOT_FOUND | CONFLICT)
 def update_phone_number(
     phone_number_id: str, body: PhoneNumberUpdate, session: SessionDep, key: ManagerKey
 ) -> PhoneNumberOut:
@@ -140,7 +141,7 @@ def update_phone_number(
     return _out(session, [row])[0]
 
 
-@router.delete("/{phone_number_id}/deployments/{environment}")
+@router.delete("/{phone_number_id}/deployments/{environment}", responses=NOT_FOUND | CONFLICT)
 def undeploy(
     phone_number_id: str,
     environment: Literal["production", "staging"],
@@ -159,7 +160,7 @@ def undeploy(
     return _out(session, [row])[0]
 
 
-@router.delete("/{phone_number_id}", status_code=204)
+@router.delete("/{phone_number_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_phone_number(phone_number_id: str, session: SessionDep, key: ManagerKey) -> Response:
     """Remove a number; 409 while a flow is deployed to it."""
     telephony.delete_phone_number(session, tenant_id=key.tenant_id, phone_number_id=phone_number_id)

@@ -13,12 +13,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from api.deps import SessionDep, SettingsDep, ViewerKey
+from api.errors import KEYED, NOT_FOUND
 from store import recordings
 from store.flows import NotFoundError
 from store.models import Recording
 from store.recordings import MAX_PAGE, RecordingFilter
 
-router = APIRouter(prefix="/recordings", tags=["recordings"])
+router = APIRouter(prefix="/recordings", tags=["recordings"], responses=KEYED)
 IdQuery = Annotated[str | None, Query(max_length=64)]
 
 
@@ -59,7 +60,7 @@ def list_recordings(
     return [RecordingOut.of(r) for r in rows]
 
 
-@router.get("/{recording_id}")
+@router.get("/{recording_id}", responses=NOT_FOUND)
 def read_recording(recording_id: str, session: SessionDep, key: ViewerKey) -> RecordingOut:
     return RecordingOut.of(recordings.get_recording(session, key=key, recording_id=recording_id))
 
@@ -67,7 +68,10 @@ def read_recording(recording_id: str, session: SessionDep, key: ViewerKey) -> Re
 @router.get(
     "/{recording_id}/audio",
     response_class=FileResponse,
-    responses={200: {"content": {"audio/wav": {}, "audio/mpeg": {}}, "description": "the audio"}},
+    responses={
+        200: {"content": {"audio/wav": {}, "audio/mpeg": {}}, "description": "the audio"},
+        **NOT_FOUND,
+    },
 )
 def read_recording_audio(
     recording_id: str, session: SessionDep, settings: SettingsDep, key: ViewerKey

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import ViewerKey
+from api.errors import KEYED
 from schemas.validation import flow_json_schema
 
-router = APIRouter(prefix="/schemas", tags=["schemas"])
+router = APIRouter(prefix="/schemas", tags=["schemas"], responses=KEYED)
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, ManagerKey, SessionDep, TemporalDep
+from api.errors import CONFLICT, KEYED, NOT_FOUND, UNAVAILABLE
 from api.services import twilio_webhooks as hooks
 from schemas.execution import (
     SIGNAL_CALL_STATUS,
@@ -29,7 +30,7 @@ from store.db import session_scope
 from store.flows import ConflictError
 from store.models import OutboxMessage
 
-router = APIRouter(prefix="/executions", tags=["executions"])
+router = APIRouter(prefix="/executions", tags=["executions"], responses=KEYED)
 
 CallOutcome = Literal["answered", "missed", "busy", "failed", "voicemail"]
 CALL_OUTCOMES: dict[str, tuple[str, str | None]] = {
@@ -90,7 +91,7 @@ def _set_status(engine: Engine, row_id: str, status: str) -> None:
         )
 
 
-@router.post("/{execution_id}/simulate")
+@router.post("/{execution_id}/simulate", responses=NOT_FOUND | CONFLICT | UNAVAILABLE)
 async def simulate(
     execution_id: Annotated[str, Path(max_length=64)],
     body: SimulateBody,

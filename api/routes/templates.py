@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import ManagerKey, SessionDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import templates
 from store import templates as store
 
-router = APIRouter(prefix="/templates", tags=["templates"])
+router = APIRouter(prefix="/templates", tags=["templates"], responses=KEYED)
 Channel = Literal["email", "sms", "whatsapp"]
 Text = Annotated[str | None, Field(default=None, max_length=100_000)]
 
@@ -89,20 +90,20 @@ def list_templates(
     return [TemplateOut.model_validate(t) for t in rows]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=CONFLICT)
 def create_template(body: TemplateCreate, session: SessionDep, key: ManagerKey) -> TemplateOut:
     """A template; its texts must parse as Jinja2 (else 422 at the path); unique per channel."""
     template = templates.create(session, tenant_id=key.tenant_id, fields=body.model_dump())
     return TemplateOut.model_validate(template)
 
 
-@router.get("/{template_id}")
+@router.get("/{template_id}", responses=NOT_FOUND)
 def read_template(template_id: str, session: SessionDep, key: ViewerKey) -> TemplateOut:
     template = store.read_template(session, tenant_id=key.tenant_id, template_id=template_id)
     return TemplateOut.model_validate(template)
 
 
-@router.patch("/{template_id}")
+@router.patch("/{template_id}", responses=NOT_FOUND | CONFLICT)
 def update_template(
     template_id: str, body: TemplateUpdate, session: SessionDep, key: ManagerKey
 ) -> TemplateOut:
@@ -115,13 +116,13 @@ def update_template(
     return TemplateOut.model_validate(template)
 
 
-@router.delete("/{template_id}", status_code=204)
+@router.delete("/{template_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
 def delete_template(template_id: str, session: SessionDep, key: ManagerKey) -> Response:
     store.delete_template(session, tenant_id=key.tenant_id, template_id=template_id)
     return Response(status_code=204)
 
 
-@router.post("/{template_id}/preview")
+@router.post("/{template_id}/preview", responses=NOT_FOUND)
 def preview_template(
     template_id: str, body: PreviewBody, session: SessionDep, key: ViewerKey
 ) -> PreviewOut:

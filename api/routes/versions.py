@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.bodies import RollbackBody, VersionCreate, VersionOut, VersionSummary
+from api.bodies import INT32_MAX, RollbackBody, VersionCreate, VersionOut, VersionSummary
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services.diff import diff_definitions
 from store import flows
 
-router = APIRouter(prefix="/flows/{flow_id}", tags=["versions"])
-Number = Annotated[int, Path(ge=1, le=2_147_483_647)]
+router = APIRouter(prefix="/flows/{flow_id}", tags=["versions"], responses=KEYED | NOT_FOUND)
+Number = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 @router.get("/versions")
@@ -21,7 +22,7 @@ def list_versions(flow_id: str, session: SessionDep, key: ViewerKey) -> list[Ver
     return [VersionSummary.model_validate(v) for v in versions]
 
 
-@router.post("/versions", status_code=201)
+@router.post("/versions", status_code=201, responses=CONFLICT)
 def create_version(
     flow_id: str, body: VersionCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
@@ -44,7 +45,7 @@ def read_version(flow_id: str, number: Number, session: SessionDep, key: ViewerK
     return VersionOut.model_validate(version)
 
 
-@router.put("/versions/{number}")
+@router.put("/versions/{number}", responses=CONFLICT)
 def update_draft(
     flow_id: str,
     number: Number,
@@ -66,7 +67,7 @@ def update_draft(
     return VersionOut.model_validate(version)
 
 
-@router.post("/versions/{number}/publish")
+@router.post("/versions/{number}/publish", responses=CONFLICT)
 def publish_version(
     flow_id: str, number: Number, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
@@ -81,7 +82,7 @@ def publish_version(
     return VersionOut.model_validate(version)
 
 
-@router.post("/rollback", status_code=201)
+@router.post("/rollback", status_code=201, responses=CONFLICT)
 def rollback(
     flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:

@@ -9,9 +9,10 @@ signature gets 403 and changes nothing. Voice webhooks answer with the call's ne
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -20,17 +21,56 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from activities.recorder import Recorder
 from api import twiml
+from api.bodies import INT32_MAX
 from api.deps import EngineDep, SettingsDep, get_temporal
-from api.errors import error_response
+from api.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, error_response, error_responses
 from api.services import calls
 from api.services import routing as routing_service
 from api.services import twilio_webhooks as hooks
 from api.services.routing import TwilioHttpDep
-
-router = APIRouter(prefix="/webhooks/twilio", tags=["twilio"])
+from schemas.api_errors import ErrorResponse
 
 TWIML = "text/xml"
 URLENCODED = "application/x-www-form-urlencoded"
+
+router = APIRouter(
+    prefix="/webhooks/twilio",
+    tags=["twilio"],
+    responses={
+        200: {"content": {TWIML: {"schema": {"type": "string"}}}, "description": "TwiML"},
+        403: {"model": ErrorResponse, "description": "a missing or bad X-Twilio-Signature"},
+        **error_responses(413, 422),
+    },
+)
+
+
+def _form_body(*fields: str) -> dict[str, Any]:
+    """The form Twilio posts, for the OpenAPI description: the fields we read (Twilio sends
+    more; every one is signed, so all are accepted)."""
+    schema = {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in fields},
+        "additionalProperties": {"type": "string"},
+    }
+    return {"requestBody": {"content": {URLENCODED: {"schema": schema}}}}
+
+
+CALL = ("CallSid", "AccountSid", "From", "To", "Direction", "CallStatus", "AnsweredBy")
+TURN = (
+    *CALL,
+    "Digits",
+    "SpeechResult",
+    "Confidence",
+    "RecordingUrl",
+    "RecordingSid",
+    "RecordingDuration",
+    "DialCallStatus",
+    "DialCallDuration",
+    "QueueResult",
+    "QueueTime",
+)
+STATUS = (*CALL, "CallDuration")
+MESSAGE = ("MessageSid", "AccountSid", "From", "To", "Body", "MessageStatus", "ErrorCode")
 
 
 async def _form(request: Request) -> FormData:
@@ -88,7 +128,9 @@ def _reply(reply: calls.Reply, request: Request) -> Response:
     return Response(reply.twiml, media_type=TWIML)
 
 
-@router.post("/voice", response_class=Response)
+@router.post(
+    "/voice", response_class=Response, responses=UNAVAILABLE, openapi_extra=_form_body(*CALL)
+)
 async def voice(
     request: Request,
     settings: SettingsDep,
@@ -122,12 +164,14 @@ async def voice(
     return _reply(reply, request)
 
 
-@router.post("/voice/turn", response_class=Response)
+@router.post(
+    "/voice/turn", response_class=Response, responses=UNAVAILABLE, openapi_extra=_form_body(*TURN)
+)
 async def voice_turn(
     request: Request,
     settings: SettingsDep,
     execution: str,
-    turn: int,
+    turn: Annotated[int, Query(ge=0, le=INT32_MAX)],
     event: str,
 ) -> Response:
     """A `<Gather>`, `<Record>`, `<Dial>` or `<Enqueue>` action, or a `<Redirect>`: handed to
@@ -136,10 +180,6 @@ async def voice_turn(
     if form is None:
         return _forbidden()
     fields = _fields(form)
-    if turn < 0:
-        return error_response(
-            422, "turn must be 0 or more", details=[_path("turn", "invalid", "query")]
-        )
     try:
         call_turn = calls.turn_of(fields, turn=turn, event=event)
     except calls.BadTurn as exc:
@@ -151,7 +191,7 @@ async def voice_turn(
     return _reply(reply, request)
 
 
-@router.post("/voice/wait", response_class=Response)
+@router.post("/voice/wait", response_class=Response, openapi_extra=_form_body(*TURN))
 async def voice_wait(request: Request, settings: SettingsDep) -> Response:
     """What a caller waiting in a department's queue hears (the `<Enqueue>`'s waitUrl)."""
     form = await _signed_form(request, settings)
@@ -160,7 +200,12 @@ async def voice_wait(request: Request, settings: SettingsDep) -> Response:
     return _twiml(twiml.hold_music(settings.hold_music_url))
 
 
-@router.post("/voice/routed", response_class=Response)
+@router.post(
+    "/voice/routed",
+    response_class=Response,
+    responses=NOT_FOUND | CONFLICT | UNAVAILABLE,
+    openapi_extra=_form_body(*TURN),
+)
 async def voice_routed(
     request: Request,
     settings: SettingsDep,
@@ -194,7 +239,9 @@ def _path(name: str, code: str, where: str = "form") -> dict[str, str]:
     return {"path": f"$.{where}.{name}", "code": code, "message": f"{name} is {code}"}
 
 
-@router.post("/status", response_class=Response)
+@router.post(
+    "/status", response_class=Response, responses=UNAVAILABLE, openapi_extra=_form_body(*STATUS)
+)
 async def call_status(
     request: Request,
     settings: SettingsDep,
@@ -226,7 +273,12 @@ async def call_status(
     return Response(str(VoiceResponse()), media_type=TWIML)
 
 
-@router.post("/messaging", response_class=Response)
+@router.post(
+    "/messaging",
+    response_class=Response,
+    responses=UNAVAILABLE,
+    openapi_extra=_form_body(*MESSAGE),
+)
 async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
     """An inbound SMS/WhatsApp (the reply a `send_and_wait` step waits for) or a delivery
     status callback (MessageSid, MessageStatus) of a message we sent."""

@@ -105,7 +105,11 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/tenants", "operator"),
     ("POST", "/api/tenants", "operator"),
 ]
-UNAUTHENTICATED = {("GET", "/api/health")}
+UNAUTHENTICATED = {
+    ("GET", "/api/health"),
+    ("GET", "/api/health/live"),
+    ("GET", "/api/health/ready"),
+}
 # No API key: Twilio signs these (X-Twilio-Signature), tested in tests/channels/test_webhooks
 # and tests/calls.
 SIGNED = {
