@@ -13,7 +13,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.api_errors import ErrorResponse, request_error_details
@@ -44,7 +49,7 @@ DESCRIPTIONS = {
     409: "the change clashes with the resource's state or with existing data",
     413: "the request body is larger than FLOWDECK_MAX_BODY_BYTES",
     422: "invalid input: each problem with its JSON path",
-    503: "Temporal is unreachable; try again",
+    503: "Temporal or the database is unreachable; try again",
 }
 
 OpenAPIResponses = dict[int | str, dict[str, Any]]
@@ -55,9 +60,10 @@ def error_responses(*statuses: int) -> OpenAPIResponses:
     return {s: {"model": ErrorResponse, "description": DESCRIPTIONS[s]} for s in statuses}
 
 
-KEYED = error_responses(401, 403, 413, 422)
+KEYED = error_responses(401, 403, 413, 422, 503)
 """What every route behind an API key may answer: no key or a wrong one, a body too large,
-invalid input. Routers declare it; routes add what they answer besides."""
+invalid input, the database (which every key is checked against) out of reach. Routers
+declare it; routes add what they answer besides."""
 NOT_FOUND = error_responses(404)
 CONFLICT = error_responses(409)
 UNAVAILABLE = error_responses(503)
@@ -133,6 +139,15 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, str(exc), headers={"Retry-After": "5"})
 
 
+async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down, restarting or dropped the connection (`store.db.is_unreachable`):
+    try again, as for Temporal. A statement it refused for its content is not this (below)."""
+    log.warning("database unreachable", path=request.url.path, error=str(exc).splitlines()[0])
+    return error_response(
+        503, "the database is unreachable; try again", headers={"Retry-After": "5"}
+    )
+
+
 async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     # Reached when a value passes our models but not the database (a NUL byte in text,
     # an integer beyond the column's range): still the client's input.
@@ -187,4 +202,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _bad_data)
     app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _database_unreachable)
+    app.add_exception_handler(InterfaceError, _database_unreachable)
     app.add_exception_handler(Exception, _internal)

@@ -136,12 +136,18 @@ def _live_workflow(conn: sa.Connection, execution_id: str | None) -> tuple[str, 
     return str(row.workflow_id), str(row.tenant_id)
 
 
+FORM_INT_MAX = 2_147_483_647
+"""Twilio's numbers (seconds, sizes) fit a 32-bit column; a larger one is not Twilio's."""
+
+
 def form_int(value: str | None) -> int | None:
-    """A number field of Twilio's form (CallDuration, QueueTime …); None when absent or bad."""
+    """A number field of Twilio's form (CallDuration, QueueTime …); None when absent, bad or
+    out of range (it is stored, and a database column has a range)."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number <= FORM_INT_MAX else None
 
 
 def apply_call_status(engine: Engine, form: Mapping[str, str]) -> Target | None:
