@@ -199,7 +199,9 @@ class FlowActivities:
         run_id = info.workflow_run_id or ""
         identity = f"{data.parent_execution_id}:{data.node_id}:{run_id}:{info.activity_id}"
         child_id = uuid.uuid5(_CHILD_NAMESPACE, identity).hex
-        start = await asyncio.to_thread(prepare_subflow_row, self._engine, data, child_id=child_id)
+        start = await asyncio.to_thread(
+            prepare_subflow_row, self._engine, data, child_id=child_id, settings=self._settings
+        )
         _log.info(
             "subflow.prepared",
             execution_id=data.parent_execution_id,

@@ -15,17 +15,16 @@ from sqlmodel import Session, select
 
 from activities.step import EXECUTION_NOT_FOUND, INVALID_CONFIG, step_error
 from schemas.execution import (
-    ExecutionInput,
-    ExecutionStatus,
     SubflowStart,
     SubflowStartInput,
-    workflow_id_for,
 )
 from schemas.flow import FlowDocument
-from schemas.hours import BusinessHours
 from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size, json_size
+from schemas.settings import Settings
 from store.db import session_scope
-from store.models import Execution, Flow, FlowVersion, Tenant
+from store.executions import execution_input, new_execution
+from store.flows import business_hours_model
+from store.models import Execution, Flow, FlowVersion
 
 SUBFLOW_NOT_FOUND = "SubflowNotFound"
 SUBFLOW_NOT_RUNNABLE = "SubflowNotRunnable"
@@ -69,14 +68,6 @@ def _version(session: Session, flow: Flow, requested: int | None) -> FlowVersion
     return version
 
 
-def _business_hours(session: Session, flow: Flow) -> BusinessHours | None:
-    raw = flow.business_hours
-    if raw is None:
-        tenant = session.get(Tenant, flow.tenant_id)
-        raw = tenant.business_hours if tenant is not None else None
-    return BusinessHours.model_validate(raw) if raw is not None else None
-
-
 def _check_size(data: SubflowStartInput, definition: FlowDocument) -> None:
     """A child whose input Temporal would refuse is never created."""
     size = json_size(definition.model_dump(mode="json")) + json_size(data.model_dump(mode="json"))
@@ -97,29 +88,26 @@ def _child_row(
     version: int,
     trigger: dict[str, Any],
 ) -> Execution:
-    contact = data.contact
-    child = Execution(
-        id=child_id,
+    # Started by its parent; the start sweep ends it should the parent end without doing so.
+    child = new_execution(
+        execution_id=child_id,
         tenant_id=data.tenant_id,
         flow_id=data.flow_id,
         version=version,
-        status=ExecutionStatus.pending,
-        workflow_id=workflow_id_for(child_id),
-        contact=contact,
-        contact_name=str(contact["name"])[:200] if contact.get("name") else None,
-        contact_phone=str(contact["phone"])[:32] if contact.get("phone") else None,
-        trigger=trigger,
+        contact=data.contact,
         variables=data.variables,
+        trigger=trigger,
         test=data.test,
         parent_execution_id=data.parent_execution_id,
-        launch={},  # started by the parent; the start sweep ends it if the parent never does
     )
     session.add(child)
     session.flush()
     return child
 
 
-def _prepare(engine: Engine, data: SubflowStartInput, child_id: str) -> SubflowStart:
+def _prepare(
+    engine: Engine, data: SubflowStartInput, child_id: str, settings: Settings
+) -> SubflowStart:
     with session_scope(engine) as session:
         parent = session.get(Execution, data.parent_execution_id)
         if parent is None or parent.tenant_id != data.tenant_id:
@@ -134,7 +122,7 @@ def _prepare(engine: Engine, data: SubflowStartInput, child_id: str) -> SubflowS
         version = _version(session, flow, existing.version if existing else data.version)
         try:
             definition = FlowDocument.model_validate(version.definition)
-            hours = _business_hours(session, flow)
+            hours = business_hours_model(session, flow=flow)
         except ValidationError as exc:
             raise step_error(
                 f"subflow {flow.name!r} ({flow.id}) cannot run: {exc.error_count()} invalid "
@@ -151,29 +139,18 @@ def _prepare(engine: Engine, data: SubflowStartInput, child_id: str) -> SubflowS
         child = existing or _child_row(
             session, child_id=child_id, data=data, version=version.number, trigger=trigger
         )
-        execution_input = ExecutionInput(
-            execution_id=child.id,
-            tenant_id=data.tenant_id,
-            flow_id=flow.id,
-            flow_name=flow.name,
-            version=child.version,
-            definition=definition,
-            contact=child.contact or {},
-            trigger=child.trigger or trigger,
-            variables=child.variables or {},
-            test=child.test,
-            business_hours=hours,
-            parent_execution_id=data.parent_execution_id,
+        child_input = execution_input(
+            child, flow=flow, definition=definition, hours=hours, settings=settings
         )
-        return SubflowStart(
-            execution_id=child.id, workflow_id=child.workflow_id, input=execution_input
-        )
+        return SubflowStart(execution_id=child.id, workflow_id=child.workflow_id, input=child_input)
 
 
-def prepare_subflow(engine: Engine, data: SubflowStartInput, *, child_id: str) -> SubflowStart:
+def prepare_subflow(
+    engine: Engine, data: SubflowStartInput, *, child_id: str, settings: Settings
+) -> SubflowStart:
     """Resolve the child flow and create (or find) its pending execution row."""
     try:
-        return _prepare(engine, data, child_id)
+        return _prepare(engine, data, child_id, settings)
     except IntegrityError:
         # A concurrent attempt created the row first: the second pass finds it.
-        return _prepare(engine, data, child_id)
+        return _prepare(engine, data, child_id, settings)

@@ -20,7 +20,7 @@ from schemas.execution import TERMINAL_STATUSES, ExecutionInput, Launch, workflo
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
-from store.flows import InvalidInputError, NotFoundError, business_hours_of, find_version
+from store.flows import InvalidInputError, NotFoundError, business_hours_model, find_version
 from store.models import Execution, ExecutionStep, Flow, new_id
 
 MAX_PAGE = 200
@@ -95,6 +95,7 @@ def new_execution(
     execution_id: str | None = None,
     campaign_id: str | None = None,
     launch: Launch | None = None,
+    parent_execution_id: str | None = None,
 ) -> Execution:
     """A pending execution, not yet stored: it is committed before its workflow starts, so
     nothing is ever lost, and carries how that workflow starts (`launch`) until it has.
@@ -119,6 +120,7 @@ def new_execution(
         contact_id=contact_id,
         match=match,
         campaign_id=campaign_id,
+        parent_execution_id=parent_execution_id,
         launch=(launch or Launch()).model_dump(mode="json", exclude_defaults=True, by_alias=True),
     )
 
@@ -136,7 +138,7 @@ def execution_input(
     *,
     flow: Flow,
     definition: FlowDocument,
-    hours: dict[str, Any] | None,
+    hours: BusinessHours | None,
     settings: Settings,
 ) -> ExecutionInput:
     """The workflow input of a pending execution: its row, its pinned definition and how it
@@ -154,7 +156,7 @@ def execution_input(
         trigger=execution.trigger or {},
         variables=execution.variables or {},
         test=execution.test,
-        business_hours=BusinessHours.model_validate(hours) if hours else None,
+        business_hours=hours,
         parent_execution_id=execution.parent_execution_id,
         contact_id=execution.contact_id,
         respect_business_hours=launch.respect_business_hours,
@@ -177,7 +179,7 @@ def load_execution_input(
         execution,
         flow=flow,
         definition=FlowDocument.model_validate(version.definition),
-        hours=business_hours_of(session, flow=flow),
+        hours=business_hours_model(session, flow=flow),
         settings=settings,
     )
 

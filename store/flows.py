@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from schemas.api_errors import invalid_flow_response
 from schemas.flow import FlowDocument
+from schemas.hours import BusinessHours
 from schemas.validation import (
     DEFAULT_LIMITS,
     FlowLimits,
@@ -288,6 +289,12 @@ def business_hours_of(session: Session, *, flow: Flow) -> dict[str, Any] | None:
         return flow.business_hours
     tenant = session.get(Tenant, flow.tenant_id)
     return tenant.business_hours if tenant is not None else None
+
+
+def business_hours_model(session: Session, *, flow: Flow) -> BusinessHours | None:
+    """`business_hours_of`, as the model an execution's input carries."""
+    raw = business_hours_of(session, flow=flow)
+    return BusinessHours.model_validate(raw) if raw else None
 
 
 def _check_fields(fields: Mapping[str, Any]) -> None:

@@ -803,6 +803,10 @@ class FlowExecution:
         self._keep_step(node.id, output.result)
         if isinstance(node, HttpNode) and node.config.save_as:
             self._keep_var(node.config.save_as, output.result.get("body"))
+        if oversized := self._over_budget():
+            # Its activity recorded it done; what it brought back cannot be carried on.
+            self._finish(record, StepStatus.failed, error=oversized)
+            raise StepFailed(node.id, oversized)
         if node.type == "tag" and "tags" in output.result:
             self._in.contact["tags"] = output.result["tags"]
         return output.port
@@ -1268,6 +1272,17 @@ class FlowExecution:
             },
         }
 
+    def _over_budget(self) -> str | None:
+        """Why the execution's data has grown too big to carry, if it has."""
+        size = self._state.size()
+        if size <= STATE_LIMIT_BYTES:
+            return None
+        return (
+            f"this step would grow the execution's data (vars and step results) to "
+            f"{describe_size(size)}, over the {describe_size(STATE_LIMIT_BYTES)} an execution "
+            "may keep: keep large data out of variables"
+        )
+
     def _keep_step(self, node_id: str, result: dict[str, Any]) -> None:
         """`steps.<node_id>`, counted against the execution's data budget."""
         self._state.steps[node_id] = result
@@ -1297,16 +1312,10 @@ class FlowExecution:
         result: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
-        oversized = status == StepStatus.success and self._state.size() > STATE_LIMIT_BYTES
+        oversized = self._over_budget() if status == StepStatus.success else None
         if oversized:
             # Kept, the data would break a payload (a flush, the result): the step fails.
-            error = (
-                "this step would grow the execution's data (vars and step results) to "
-                f"{describe_size(self._state.size())}, over the "
-                f"{describe_size(STATE_LIMIT_BYTES)} an execution may keep: keep large "
-                "data out of variables"
-            )
-            status, port, result = StepStatus.failed, None, {}
+            status, port, result, error = StepStatus.failed, None, {}, oversized
         record.status = status
         record.ended_at = workflow.now()
         record.port = port

@@ -59,7 +59,7 @@ from store.flows import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
-    business_hours_of,
+    business_hours_model,
     find_version,
     get_flow,
     version_to_run,
@@ -144,7 +144,7 @@ def prepare_run(
         execution,
         flow=flow,
         definition=FlowDocument.model_validate(pinned.definition),
-        hours=business_hours_of(session, flow=flow),
+        hours=business_hours_model(session, flow=flow),
         settings=settings,
     )
     return PreparedRun(execution=execution, workflow_input=workflow_input)

@@ -175,3 +175,27 @@ async def test_a_huge_templated_count_stops_at_the_loop_bound(runner: Runner) ->
     handle = await runner.start(flow)
     result = await handle.result()
     assert result.steps["each"] == {"iterations": 3, "stopped_at_max_iterations": True}
+
+
+async def test_an_action_whose_answer_would_overgrow_the_data_fails_itself(
+    runner: Runner, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/big").respond_with_data("z" * 200_000, content_type="text/plain")
+
+    def fetch(node_id: str, then: str) -> dict[str, Any]:
+        return {
+            "id": node_id,
+            "type": "http",
+            "config": {"url": httpserver.url_for("/big"), "save_as": node_id},
+            "transitions": {"success": then},
+        }
+
+    flow = {"start": "a", "nodes": [fetch("a", "b"), fetch("b", "c"), fetch("c", "done"), END]}
+    handle = await runner.start(flow)
+    reason = await _fails(runner, handle)
+    assert reason.startswith("step c failed: this step would grow the execution's data")
+    assert [(s.node_id, s.status) for s in runner.steps(handle)] == [
+        ("a", "success"),
+        ("b", "success"),
+        ("c", "failed"),
+    ]
