@@ -323,3 +323,35 @@ async def test_an_execution_whose_workflow_task_keeps_failing_is_failed_with_the
     assert row.status == "failed"
     assert row.reason is not None and "an interpreter bug" in row.reason
     assert _events(engine, execution_id)[-1] == "flow.failed"
+
+
+async def test_a_lost_start_of_a_run_with_a_call_places_that_call(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    engine: Engine,
+    temporal_env: WorkflowEnvironment,
+    sweep_settings: Settings,
+    sweeping_worker: Worker,
+) -> None:
+    """The call a run places first is part of how it starts (`launch`): made again too."""
+    flow = await make_flow(api, tenant, waiting_flow(LONG_WAIT))
+    dial = {"dial": {"to": "+15557770001", "from": "+15550001111", "ring_timeout_s": 20}}
+    lost = insert_execution(
+        engine,
+        tenant.id,
+        flow["id"],
+        trigger={"type": "manual"},
+        contact={"phone": "+15557770001"},
+        launch=dial,
+        created_at=LONG_AGO,
+    )
+    assert await _sweep(engine, temporal_env, sweep_settings, lost) == ["started"]
+    execution = await wait_for_status(api, tenant, lost, "waiting")
+    [placed] = execution["steps"]
+    assert placed["node_id"] == "outbound_call" and placed["status"] == "waiting"
+    outbox = await api.get(
+        "/api/outbox", params={"execution_id": lost}, headers=tenant.auth("viewer")
+    )
+    [call] = [m for m in outbox.json()["items"] if m["channel"] == "voice"]
+    assert call["to"] == "+15557770001"
+    await temporal_env.client.get_workflow_handle(f"exec-{lost}").terminate("test over")
