@@ -310,15 +310,31 @@ def active_executions(
 # --- starts to confirm -------------------------------------------------------------------
 
 
-def unconfirmed_starts(session: Session, *, before: datetime, limit: int = 100) -> list[Execution]:
+def unconfirmed_starts(
+    session: Session,
+    *,
+    before: datetime,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 100,
+) -> list[Execution]:
     """Pending executions written before `before` whose workflow start is not confirmed: a
-    crash between their commit and Temporal's answer may have lost it. Oldest first."""
+    crash between their commit and Temporal's answer may have lost it. Oldest first, a page
+    of `limit` after the (created_at, id) of the previous page's last."""
     query = select(Execution).where(
         Execution.status == "pending",
         col(Execution.launch).is_not(None),
         col(Execution.created_at) < before,
     )
-    return list(session.exec(query.order_by(col(Execution.created_at)).limit(limit)).all())
+    if after is not None:
+        created_at, row_id = after
+        query = query.where(
+            or_(
+                col(Execution.created_at) > created_at,
+                and_(col(Execution.created_at) == created_at, col(Execution.id) > row_id),
+            )
+        )
+    query = query.order_by(col(Execution.created_at), col(Execution.id)).limit(limit)
+    return list(session.exec(query).all())
 
 
 def confirm_start(session: Session, *, execution_id: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -53,6 +53,7 @@ WEDGED_QUERY = (
     "AND ExecutionStatus = 'Running' AND WorkflowType = '{workflow}' AND TaskQueue = '{queue}'"
 )
 RPC_TIMEOUT = timedelta(seconds=10)
+SWEEP_PAGE = 100
 
 
 # --- unconfirmed starts ----------------------------------------------------------------------
@@ -125,27 +126,36 @@ async def finish_start(
     return outcome
 
 
-def _unconfirmed(engine: Engine, settings: Settings) -> list[Execution]:
-    before = utcnow() - timedelta(seconds=settings.start_grace_s)
+def _unconfirmed(
+    engine: Engine, before: datetime, after: tuple[datetime, str] | None
+) -> list[Execution]:
     with Session(engine, expire_on_commit=False) as session:
-        return unconfirmed_starts(session, before=before)
+        return unconfirmed_starts(session, before=before, after=after, limit=SWEEP_PAGE)
 
 
 async def sweep_starts(*, engine: Engine, client: Client, settings: Settings) -> dict[str, str]:
-    """Finish the unconfirmed starts older than the grace: what came of each, by id."""
+    """Finish every unconfirmed start older than the grace, a page at a time (rows left
+    waiting, as a child whose parent still runs, never hide those behind them): what came of
+    each, by id."""
+    before = utcnow() - timedelta(seconds=settings.start_grace_s)
     outcomes: dict[str, str] = {}
-    for execution in await asyncio.to_thread(_unconfirmed, engine, settings):
-        try:
-            outcome = await finish_start(
-                engine=engine, client=client, settings=settings, execution=execution
-            )
-        except RPCError as exc:  # Temporal busy or away: the next sweep tries again
-            log.warning("start_sweep.deferred", execution_id=execution.id, error=exc.message)
-            outcome = "deferred"
-        outcomes[execution.id] = outcome
-        if outcome != "confirmed":
-            log.info("start_sweep.finished", execution_id=execution.id, outcome=outcome)
-    return outcomes
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = await asyncio.to_thread(_unconfirmed, engine, before, after)
+        for execution in page:
+            try:
+                outcome = await finish_start(
+                    engine=engine, client=client, settings=settings, execution=execution
+                )
+            except RPCError as exc:  # Temporal busy or away: the next sweep tries again
+                log.warning("start_sweep.deferred", execution_id=execution.id, error=exc.message)
+                outcome = "deferred"
+            outcomes[execution.id] = outcome
+            if outcome != "confirmed":
+                log.info("start_sweep.finished", execution_id=execution.id, outcome=outcome)
+        if len(page) < SWEEP_PAGE:
+            return outcomes
+        after = (page[-1].created_at, page[-1].id)
 
 
 # --- wedged executions -----------------------------------------------------------------------

@@ -355,3 +355,37 @@ async def test_a_lost_start_of_a_run_with_a_call_places_that_call(
     [call] = [m for m in outbox.json()["items"] if m["channel"] == "voice"]
     assert call["to"] == "+15557770001"
     await temporal_env.client.get_workflow_handle(f"exec-{lost}").terminate("test over")
+
+
+async def test_rows_left_waiting_never_hide_a_lost_start_behind_them(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    engine: Engine,
+    temporal_env: WorkflowEnvironment,
+    sweep_settings: Settings,
+    sweeping_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "SWEEP_PAGE", 2)
+    flow = await make_flow(api, tenant)
+    parent = insert_execution(engine, tenant.id, flow["id"], status="running")
+    children = [
+        insert_execution(
+            engine,
+            tenant.id,
+            flow["id"],
+            trigger={"type": "subflow"},
+            parent_execution_id=parent,
+            launch={},
+            created_at=LONG_AGO - timedelta(minutes=1),  # older: first in line
+        )
+        for _ in range(3)
+    ]
+    lost = insert_execution(
+        engine, tenant.id, flow["id"], trigger={"type": "manual"}, launch={}, created_at=LONG_AGO
+    )
+    outcomes = await _sweep(engine, temporal_env, sweep_settings, *children, lost)
+    assert outcomes == ["waiting", "waiting", "waiting", "started"]
+    await wait_for_status(api, tenant, lost, "completed")
+    end_without_workflow(engine, _row(engine, parent), ExecutionStatus.failed, "test over")
+    await _sweep(engine, temporal_env, sweep_settings, *children)  # they end with it
