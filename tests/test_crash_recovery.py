@@ -127,6 +127,16 @@ def _post_and_die(api: ApiProcess, env: dict[str, str], path: str, body: Any) ->
     assert api.wait_for_exit() == -9, api.log()
 
 
+def _dying_at(tmp_path: Path, env: dict[str, str], failpoint: str) -> ApiProcess:
+    """The API's first life: it kills itself at `failpoint`, and does not sweep."""
+    return _start(tmp_path, env, FLOWDECK_FAILPOINT=failpoint, FLOWDECK_START_SWEEP_S="0")
+
+
+def _restarted(tmp_path: Path, env: dict[str, str]) -> ApiProcess:
+    """Its second life, sweeping often, with a short grace."""
+    return _start(tmp_path, env, FLOWDECK_START_GRACE_S="1", FLOWDECK_START_SWEEP_S="0.5")
+
+
 def _post_run_and_die(api: ApiProcess, env: dict[str, str], flow_id: str) -> None:
     _post_and_die(api, env, f"/api/flows/{flow_id}/executions", {"contact": {"name": "Asha"}})
 
@@ -139,9 +149,7 @@ async def test_a_run_whose_process_died_before_its_workflow_started_is_started_a
     httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request(HOOK, method="POST").respond_with_json({"ok": True})
-    first = _start(
-        tmp_path, crash_env, FLOWDECK_FAILPOINT="run.after_commit", FLOWDECK_START_SWEEP_S="0"
-    )
+    first = _dying_at(tmp_path, crash_env, "run.after_commit")
     flow_id = _published_flow(first, crash_env, httpserver.url_for(HOOK))
     _post_run_and_die(first, crash_env, flow_id)
 
@@ -149,7 +157,7 @@ async def test_a_run_whose_process_died_before_its_workflow_started_is_started_a
     assert row.status == "pending"  # accepted, committed, and no workflow to run it
     assert not await _exists(temporal_env, row.workflow_id)
 
-    second = _start(tmp_path, crash_env, FLOWDECK_START_GRACE_S="1", FLOWDECK_START_SWEEP_S="0.5")
+    second = _restarted(tmp_path, crash_env)
     try:
         await _until_status(engine, row.id, "completed", within_s=30)
     finally:
@@ -166,16 +174,14 @@ async def test_a_run_whose_process_died_after_the_start_runs_once_after_restart(
     httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request(HOOK, method="POST").respond_with_json({"ok": True})
-    first = _start(
-        tmp_path, crash_env, FLOWDECK_FAILPOINT="run.after_start", FLOWDECK_START_SWEEP_S="0"
-    )
+    first = _dying_at(tmp_path, crash_env, "run.after_start")
     flow_id = _published_flow(first, crash_env, httpserver.url_for(HOOK))
     _post_run_and_die(first, crash_env, flow_id)
 
     [row] = _rows(engine, flow_id)
     assert await _exists(temporal_env, row.workflow_id)  # the start had happened
 
-    second = _start(tmp_path, crash_env, FLOWDECK_START_GRACE_S="1", FLOWDECK_START_SWEEP_S="0.5")
+    second = _restarted(tmp_path, crash_env)
     try:
         await _until_status(engine, row.id, "completed", within_s=45)
     finally:
@@ -201,15 +207,13 @@ async def test_a_lead_whose_process_died_before_its_flow_started_is_engaged_afte
         "conditions": [{"field": "lead_source", "op": "eq", "value": source}],
     }
     lead = {"name": "Ravi", "phone": f"+1555{uuid.uuid4().int % 10**7:07d}", "lead_source": source}
-    first = _start(
-        tmp_path, crash_env, FLOWDECK_FAILPOINT="run.after_commit", FLOWDECK_START_SWEEP_S="0"
-    )
+    first = _dying_at(tmp_path, crash_env, "run.after_commit")
     flow_id = _published_flow(first, crash_env, httpserver.url_for(HOOK), trigger=trigger)
     _post_and_die(first, crash_env, "/api/contacts", lead)
     [row] = _rows(engine, flow_id)
     assert row.status == "pending"
 
-    second = _start(tmp_path, crash_env, FLOWDECK_START_GRACE_S="1", FLOWDECK_START_SWEEP_S="0.5")
+    second = _restarted(tmp_path, crash_env)
     try:
         await _until_status(engine, row.id, "completed", within_s=30)
         # The lead entered the flow once: posted again within the cooldown, it is skipped.
