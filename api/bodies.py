@@ -10,7 +10,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
 from schemas.triggers import E164, LEAD_CREATED, condition_problems
-from store.flows import InvalidInputError
+from store.errors import InvalidInputError
 
 INT32_MAX = 2**31 - 1
 """The largest value of an INTEGER column on PostgreSQL (version numbers, counters)."""

@@ -22,7 +22,7 @@ from sqlalchemy.exc import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.api_errors import ErrorResponse, request_error_details
-from store.flows import ConflictError, InvalidInputError, NotFoundError
+from store.errors import ConflictError, InvalidInputError, NotFoundError
 
 log = structlog.get_logger(__name__)
 

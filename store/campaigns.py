@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.flows import ConflictError, InvalidInputError, NotFoundError, check_known
+from store.errors import ConflictError, InvalidInputError, NotFoundError, check_known
 from store.models import ApiKey, Campaign, Deployment, Execution, Recording, utcnow
 
 

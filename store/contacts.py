@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
 from store.db import session_scope
+from store.errors import ConflictError, NotFoundError
 from store.executions import MAX_PAGE, decode_cursor, encode_cursor
-from store.flows import ConflictError, NotFoundError
 from store.models import Contact, FlowEntry, new_id, utcnow
 
 CONTACT_FIELDS = ("name", "phone", "email", "lead_source", "entry_type", "tags", "custom")

@@ -20,7 +20,8 @@ from schemas.execution import TERMINAL_STATUSES, ExecutionInput, Launch, workflo
 from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
-from store.flows import InvalidInputError, NotFoundError, business_hours_model, find_version
+from store.errors import InvalidInputError, NotFoundError
+from store.flows import business_hours_model, find_version
 from store.models import Execution, ExecutionStep, Flow, new_id
 
 MAX_PAGE = 200

@@ -7,7 +7,7 @@ becomes archived when another one is published.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from schemas.validation import (
     ValidationReport,
     validate_flow,
 )
+from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.events import record_event
 from store.models import Deployment, Flow, FlowVersion, Tenant, utcnow
 
@@ -39,49 +40,6 @@ FLOW_FIELDS = frozenset(
     }
 )
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
-
-
-class NotFoundError(LookupError):
-    """A resource that does not exist for this tenant (another tenant's looks the same)."""
-
-
-class ConflictError(Exception):
-    """The request is valid but clashes with the resource's current state."""
-
-
-class InvalidInputError(ValueError):
-    """Input that fails validation; `details` holds one problem per JSON path."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        details: Sequence[Mapping[str, Any]] = (),
-        code: str = "invalid_input",
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.details = [dict(d) for d in details]
-
-
-def check_known(
-    items: Sequence[str],
-    known: Collection[str],
-    *,
-    path: str,
-    code: str,
-    problem: Callable[[str], str],
-    message: str,
-) -> None:
-    """422 with one detail (at `path[i]`) per item that is not among `known`."""
-    details = [
-        {"path": f"{path}[{i}]", "code": code, "message": problem(item)}
-        for i, item in enumerate(items)
-        if item not in known
-    ]
-    if details:
-        raise InvalidInputError(message, details=details)
 
 
 # --- definitions -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from schemas.settings import Settings
 from store.db import session_scope
-from store.flows import NotFoundError
+from store.errors import NotFoundError
 from store.models import ApiKey, Recording
 
 NO_CAMPAIGN = "no-campaign"

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.db import session_scope
-from store.flows import ConflictError, InvalidInputError, NotFoundError, check_known
+from store.errors import ConflictError, InvalidInputError, NotFoundError, check_known
 from store.models import (
     Agent,
     Department,

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from store.flows import ConflictError, NotFoundError
+from store.errors import ConflictError, NotFoundError
 from store.models import Template, utcnow
 
 CHANNELS = ("email", "sms", "whatsapp")

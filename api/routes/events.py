@@ -13,7 +13,7 @@ from api.deps import EngineDep, SessionDep, ViewerKey
 from api.errors import KEYED
 from api.services.stream import event_json, event_stream, newest_event_id
 from store import events as event_log
-from store.flows import InvalidInputError
+from store.errors import InvalidInputError
 
 router = APIRouter(prefix="/events", tags=["events"], responses=KEYED)
 MAX_ID = 2**63 - 1

@@ -39,8 +39,8 @@ from schemas.call import OutboundCall
 from schemas.execution import ExecutionStatus
 from schemas.settings import Settings
 from store import executions
+from store.errors import InvalidInputError
 from store.executions import MAX_PAGE, ExecutionFilter
-from store.flows import InvalidInputError
 from store.models import Execution, Flow
 
 router = APIRouter(tags=["executions"], responses=KEYED)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from api.deps import SessionDep, SettingsDep, ViewerKey
 from api.errors import KEYED, NOT_FOUND
 from store import recordings
-from store.flows import NotFoundError
+from store.errors import NotFoundError
 from store.models import Recording
 from store.recordings import MAX_PAGE, RecordingFilter
 

@@ -27,7 +27,7 @@ from schemas.execution import (
 )
 from store import executions
 from store.db import session_scope
-from store.flows import ConflictError
+from store.errors import ConflictError
 from store.models import OutboxMessage
 
 router = APIRouter(prefix="/executions", tags=["executions"], responses=KEYED)

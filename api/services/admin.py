@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from store.campaigns import check_campaign_ids
-from store.flows import ConflictError, InvalidInputError, NotFoundError
+from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.keys import create_tenant, issue_key
 from store.models import ApiKey, Tenant, utcnow
 

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from store import analytics
 from store.analytics import Window
-from store.flows import InvalidInputError, get_flow
+from store.errors import InvalidInputError
+from store.flows import get_flow
 from store.models import utcnow
 
 DEFAULT_DAYS = 30

@@ -59,8 +59,9 @@ from schemas.hours import BusinessHours, is_open
 from schemas.settings import Settings
 from store.contacts import contact_dict
 from store.db import session_scope
+from store.errors import ConflictError, NotFoundError
 from store.executions import create_execution
-from store.flows import ConflictError, NotFoundError, business_hours_of, get_flow, version_to_run
+from store.flows import business_hours_of, get_flow, version_to_run
 from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
 from store.timeline import apply_records
 

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from store import telephony
 from store.campaigns import check_campaign_id
-from store.flows import InvalidInputError, NotFoundError, check_known, get_flow, version_to_run
+from store.errors import InvalidInputError, NotFoundError, check_known
+from store.flows import get_flow, version_to_run
 from store.models import Deployment
 
 

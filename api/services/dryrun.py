@@ -17,7 +17,8 @@ from schemas.flow import AiCallNode, EmailNode, FlowDocument, ports_of
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
 from schemas.triggers import LEAD_CREATED, choose_flow, judge
-from store.flows import InvalidInputError, business_hours_of, get_flow, version_to_run
+from store.errors import InvalidInputError
+from store.flows import business_hours_of, get_flow, version_to_run
 from store.matching import candidate_of, lead_flows
 from store.models import Flow, utcnow
 from store.templates import get_template

@@ -40,8 +40,8 @@ from api.services.runs import end_without_workflow, input_of, start_workflow_of
 from schemas.execution import WORKFLOW_NAME, ExecutionStatus, workflow_id_for
 from schemas.settings import Settings
 from store.db import session_scope
+from store.errors import NotFoundError
 from store.executions import confirm_start, is_terminal, unconfirmed_starts
-from store.flows import NotFoundError
 from store.models import Execution, utcnow
 
 log = structlog.get_logger(__name__)

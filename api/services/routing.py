@@ -29,7 +29,7 @@ from schemas.call import Routed
 from schemas.settings import Settings
 from store import routing, telephony
 from store.db import session_scope
-from store.flows import ConflictError, NotFoundError
+from store.errors import ConflictError, NotFoundError
 from store.models import OutboxMessage, utcnow
 from store.outbox import insert_message_once
 from workflows.voice import dial_port, queue_port

@@ -45,6 +45,7 @@ from schemas.flow import FlowDocument
 from schemas.limits import RUN_INPUT_LIMIT_BYTES, describe_size, json_size
 from schemas.settings import Settings
 from store.campaigns import check_campaign_id
+from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.executions import (
     ExecutionFilter,
     active_executions,
@@ -55,15 +56,7 @@ from store.executions import (
     new_execution,
     waiting_step,
 )
-from store.flows import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    business_hours_model,
-    find_version,
-    get_flow,
-    version_to_run,
-)
+from store.flows import business_hours_model, find_version, get_flow, version_to_run
 from store.models import ApiKey, Execution, utcnow
 from store.timeline import apply_records
 

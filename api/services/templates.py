@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from schemas import templating
 from store.contacts import contact_dict
-from store.flows import InvalidInputError, NotFoundError
+from store.errors import InvalidInputError, NotFoundError
 from store.models import Contact, Template
 from store.templates import create_template, read_template, update_template
 
