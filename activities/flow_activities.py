@@ -22,7 +22,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import crm, email, http_step, messaging, recordings, routing, tag
-from activities.recorder import Recorder
 from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
 from schemas.call import ACTIVITY_RELEASE_AGENT, ReleaseAgent
@@ -41,6 +40,7 @@ from schemas.execution import (
 )
 from schemas.settings import Settings
 from store.models import OutboxMessage
+from store.recorder import Recorder
 
 HANDLERS: dict[str, StepHandler] = {
     "http": http_step.perform_http,

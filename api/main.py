@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from activities.recorder import Recorder
 from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
@@ -21,6 +20,7 @@ from api.services import recovery, routing
 from api.temporal import connect_temporal
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
+from store.recorder import Recorder
 
 log = structlog.get_logger(__name__)
 

@@ -19,7 +19,6 @@ from starlette.datastructures import FormData, UploadFile
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from activities.recorder import Recorder
 from api import twiml
 from api.bodies import INT32_MAX
 from api.deps import EngineDep, SettingsDep, get_temporal
@@ -29,6 +28,7 @@ from api.services import routing as routing_service
 from api.services import twilio_webhooks as hooks
 from api.services.routing import TwilioHttpDep
 from schemas.api_errors import ErrorResponse
+from store.recorder import Recorder
 
 TWIML = "text/xml"
 URLENCODED = "application/x-www-form-urlencoded"

@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -63,10 +63,8 @@ from store.errors import ConflictError, NotFoundError
 from store.executions import create_execution
 from store.flows import business_hours_of, get_flow, version_to_run
 from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
+from store.recorder import Recorder
 from store.timeline import apply_records
-
-if TYPE_CHECKING:
-    from activities.recorder import Recorder
 
 log = structlog.get_logger(__name__)
 

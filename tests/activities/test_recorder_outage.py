@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from activities.recorder import Recorder
 from schemas.execution import RecordInput, StepRecord, StepStatus
 from store.models import ExecutionStep
+from store.recorder import Recorder
 from tests.activities.conftest import Seed
 from tests.outage import Outage, database_outage
 
