@@ -1,8 +1,8 @@
 """The flow document (SPEC §3): a graph of typed steps with transitions between outcome ports.
 
-Each step type has its own `config` model that forbids unknown keys, and a fixed set of ports
-(`ports_of`). Graph-level rules (missing targets, unreachable nodes, cycles) live in
-`schemas.validation`.
+Each step type has its own `config` model that forbids unknown keys; its ports and how the
+engine treats it are declared once in `schemas.steps`. Graph-level rules (missing targets,
+unreachable nodes, cycles) live in `schemas.validation`.
 """
 
 from __future__ import annotations
@@ -562,81 +562,3 @@ class FlowDocument(BaseModel):
 
     def by_id(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}
-
-
-# --- ports -------------------------------------------------------------------------------
-
-VOICE_TYPES = frozenset({"say", "gather", "transfer", "record", "hangup"})
-"""Steps that need a live call."""
-
-ACTION_TYPES = frozenset(
-    {"ai_call", "sms", "whatsapp", "send_and_wait", "email", "http", "crm_update", "subflow", "tag"}
-)
-"""Steps with a side effect: they run as activities and accept `error`, `retry`, `timeout_s`."""
-ERROR_PORT_TYPES = ACTION_TYPES | {"record"}
-"""Steps that accept an `error` transition: the action steps, and `record` (its recording is
-stored by an activity, which can fail)."""
-
-FIXED_PORTS: dict[str, tuple[str, ...]] = {
-    "say": ("next",),
-    "gather": ("input", "timeout"),
-    "condition": ("true", "false"),
-    "transfer": ("connected", "no_answer", "failed"),
-    "record": ("recorded", "no_audio"),
-    "hangup": (),
-    "ai_call": ("answered", "missed", "busy", "failed", "voicemail"),
-    "sms": ("sent", "failed"),
-    "whatsapp": ("sent", "failed"),
-    "send_and_wait": ("reply", "timeout", "failed"),
-    "email": ("sent", "failed"),
-    "http": ("success", "error"),
-    "crm_update": ("success", "error"),
-    "wait": ("next",),
-    "wait_for": ("received", "timeout"),
-    "set": ("next",),
-    "loop": ("body", "done"),
-    "parallel": ("next", "error"),
-    "subflow": ("success", "failed"),
-    "human_task": ("completed", "timeout"),
-    "tag": ("next",),
-    "end": (),
-}
-
-SUCCESS_PORT: dict[str, str] = {
-    "ai_call": "answered",
-    "sms": "sent",
-    "whatsapp": "sent",
-    "send_and_wait": "reply",
-    "email": "sent",
-    "http": "success",
-    "crm_update": "success",
-    "subflow": "success",
-    "tag": "next",
-}
-"""Where `continue_on_error` sends a failed action step that has no failure transition."""
-
-FAILURE_PORT: dict[str, str] = {
-    "ai_call": "failed",
-    "sms": "failed",
-    "whatsapp": "failed",
-    "send_and_wait": "failed",
-    "email": "failed",
-    "http": "error",
-    "crm_update": "error",
-    "subflow": "failed",
-    "parallel": "error",
-    "transfer": "failed",
-}
-"""The step's own port for a failure, used when no `error` transition is given."""
-
-
-def ports_of(node: Node) -> tuple[str, ...]:
-    """The outcome ports a node may have transitions for."""
-    if isinstance(node, SplitNode):
-        return (*(c.port for c in node.config.cases), "else")
-    if isinstance(node, AbSplitNode):
-        return tuple(v.port for v in node.config.variants)
-    ports = FIXED_PORTS[node.type]
-    if node.type in ERROR_PORT_TYPES and "error" not in ports:
-        ports = (*ports, "error")
-    return ports

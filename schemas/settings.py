@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.steps import local_types
 from schemas.validation import FlowLimits
 
 DATA_DIR = Path(".data")
@@ -153,21 +154,16 @@ class Settings(BaseSettings):
         return FlowLimits(max_nodes=self.max_nodes, max_definition_bytes=self.max_definition_bytes)
 
     def local_action_types(self) -> list[str]:
-        """Action steps quick enough to run as local activities: sandbox sends and tags.
-
-        A local activity runs in the worker that runs the workflow, with no round trip
-        through the Temporal server; real providers and HTTP keep regular activities, whose
-        timeouts and retries the server enforces.
-        """
-        local = ["tag"]
-        for channel, provider in (
-            ("sms", self.provider_sms),
-            ("whatsapp", self.provider_whatsapp),
-            ("email", self.provider_email),
-        ):
-            if provider == "sandbox":
-                local.append(channel)
-        return local
+        """Action steps quick enough to run as local activities (`schemas.steps.local_types`):
+        tags, and sends while their provider is the sandbox."""
+        return local_types(
+            {
+                "sms": self.provider_sms,
+                "whatsapp": self.provider_whatsapp,
+                "email": self.provider_email,
+                "voice": self.provider_voice,
+            }
+        )
 
     def allowlist(self) -> tuple[list[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
         """The allow-list split into host names and networks."""

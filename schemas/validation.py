@@ -11,15 +11,12 @@ import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.evaluate import regex_error
 from schemas.flow import (
-    ACTION_TYPES,
-    FAILURE_PORT,
-    VOICE_TYPES,
     AbSplitNode,
     FlowDocument,
     LoopNode,
@@ -28,8 +25,8 @@ from schemas.flow import (
     SplitNode,
     SubflowNode,
     WaitNode,
-    ports_of,
 )
+from schemas.steps import ACTION_TYPES, FAILURE_PORT, PAUSING_TYPES, STEP, VOICE_TYPES, ports_of
 from schemas.templating import template_syntax_error
 
 __all__ = [
@@ -43,12 +40,7 @@ __all__ = [
     "validate_flow",
 ]
 
-PAUSING_TYPES = frozenset({"wait", "wait_for", "gather", "human_task", "send_and_wait", "ai_call"})
-"""Steps that wait for time or for someone: a cycle through one of them is not a busy loop."""
-
-NODE_TYPES: tuple[str, ...] = tuple(
-    get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(Node)[0])
-)
+NODE_TYPES: tuple[str, ...] = tuple(STEP)
 
 _NODE = TypeAdapter[Node](Node)
 _CONDITION_MEMBERS = {"Comparison", "AllOf", "AnyOf", "NotOf"}

@@ -8,12 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.execution import CallStatusSignal
+from schemas.steps import CONTACT_STEPS
 from schemas.triggers import DNC_REASON, is_dnc
 
 __all__ = ["CONTACT_STEPS", "DNC_REASON", "call_port", "is_dnc", "reaches_contact"]
-
-CONTACT_STEPS = frozenset({"ai_call", "sms", "whatsapp", "send_and_wait", "email"})
-"""Steps that reach a person, and so must respect a Do-Not-Call tag."""
 
 
 def _address(value: Any) -> str:

@@ -21,9 +21,6 @@ from typing import Any
 
 from schemas import evaluate, hours, templating
 from schemas.flow import (
-    FAILURE_PORT,
-    SUCCESS_PORT,
-    VOICE_TYPES,
     AbSplitNode,
     AiCallNode,
     ConditionNode,
@@ -42,15 +39,14 @@ from schemas.flow import (
     TagNode,
     WaitForNode,
     WaitNode,
-    ports_of,
 )
+from schemas.steps import CONTACT_STEPS, FAILURE_PORT, SUCCESS_PORT, VOICE_TYPES, ports_of
 from schemas.triggers import DNC_REASON, is_dnc
 from workflows.routing import failure_port
 from workflows.state import decide, render_config
 
 STEP_CAP = 500
 DRY_RUN_ID = "dry-run"
-CONTACT_TYPES = frozenset({"ai_call", "sms", "whatsapp", "send_and_wait", "email"})
 CONNECTED_CALL_PORTS = frozenset({"answered", "voicemail"})
 CALL_MINUTES = 1
 """Minutes billed per connected call in the estimate (a call's length is not known)."""
@@ -128,7 +124,7 @@ class _Walker:
         return port if port is not None and port in ports_of(node) else None
 
     def step(self, node: Node, loop: dict[str, Any] | None) -> str | None:
-        if node.type in CONTACT_TYPES and is_dnc(self.contact):
+        if node.type in CONTACT_STEPS and is_dnc(self.contact):
             self.record(node, skipped=DNC_REASON)
             self.run.skips.append({"node_id": node.id, "reason": DNC_REASON})
             raise _End("skipped", DNC_REASON)

@@ -73,8 +73,6 @@ with workflow.unsafe.imports_passed_through():
         SubflowStartInput,
     )
     from schemas.flow import (
-        ACTION_TYPES,
-        VOICE_TYPES,
         AiCallConfig,
         AiCallNode,
         EmailNode,
@@ -102,6 +100,7 @@ with workflow.unsafe.imports_passed_through():
         describe_size,
         json_size,
     )
+    from schemas.steps import ACTION_TYPES, NEVER_AWAIT, TAKES_TIME, VOICE_TYPES
     from workflows.contact_rules import (
         CONTACT_STEPS,
         DNC_REASON,
@@ -151,13 +150,6 @@ PATCH_CALL_TIME_LIMIT = "call-time-limit"
 PATCH_RECORDING_AFTER_HANGUP = "recording-after-hangup"
 PATCH_CLEAR_INPUT_ON_TIMEOUT = "clear-input-on-timeout"
 PATCH_SPEAK_FIRST = "speak-before-slow-steps"
-TAKES_TIME = frozenset({*ACTION_TYPES, "wait", "wait_for", "human_task"} - {"tag"})
-"""Steps that are not done at once (`tag` is: a local write): what the call heard before them
-goes out first."""
-NEVER_PAUSE = frozenset(
-    {"set", "condition", "split", "ab_split", "loop", "parallel", "say", "wait"}
-)
-"""Steps that await nothing (a `wait` does only when its time is ahead, and says so)."""
 NO_FINAL_STATUS = "no-final-status"
 """The call status of a call whose time limit passed without Twilio's final status."""
 OUTBOUND_CALL = "outbound_call"
@@ -444,7 +436,7 @@ class FlowExecution:
         and in what their templates do), so a loop with no real wait in it (a wait of 0 s, an
         `until` in the past) fails the execution instead of tripping Temporal's deadlock
         detector for ever."""
-        if node.type not in NEVER_PAUSE:
+        if node.type not in NEVER_AWAIT:
             self._unpaused = 0  # what it awaits ends the task (a `wait` counts when it waits)
             return
         if self._unpaused == 0:

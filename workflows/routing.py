@@ -10,15 +10,8 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy as TemporalRetryPolicy
 
-from schemas.flow import (
-    FAILURE_PORT,
-    SUCCESS_PORT,
-    AbSplitConfig,
-    HttpNode,
-    Node,
-    RecordNode,
-    RetryPolicy,
-)
+from schemas.flow import AbSplitConfig, HttpNode, Node, RecordNode, RetryPolicy
+from schemas.steps import FAILURE_PORT, SUCCESS_PORT
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, delay_s=1.0, backoff=2.0)
 RECORDING_RETRY = RetryPolicy(max_attempts=5, delay_s=2.0, backoff=2.0)

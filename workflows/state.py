@@ -14,6 +14,7 @@ from schemas import evaluate, templating
 from schemas.execution import ExecutionStatus, ReceivedEvent
 from schemas.flow import AbSplitNode, ConditionNode, HumanTaskNode, Node, SetNode, SplitNode
 from schemas.limits import json_size
+from schemas.steps import NATIVE_FIELDS
 from workflows.routing import choose_variant
 
 
@@ -73,13 +74,6 @@ class State:
 
     def size(self) -> int:
         return sum(self.sizes.values())
-
-
-NATIVE_FIELDS: dict[str, frozenset[str]] = {
-    "http": frozenset({"body"}),
-    "crm_update": frozenset({"fields"}),
-}
-"""Config keys whose `{{ expr }}` keeps its native type (a JSON body); all others are text."""
 
 
 def decide(

@@ -13,9 +13,10 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services.templates import load_contact
-from schemas.flow import AiCallNode, EmailNode, FlowDocument, ports_of
+from schemas.flow import AiCallNode, EmailNode, FlowDocument
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
+from schemas.steps import ports_of
 from schemas.triggers import LEAD_CREATED, choose_flow, judge
 from store.errors import InvalidInputError
 from store.flows import business_hours_of, get_flow, version_to_run

@@ -1,0 +1,49 @@
+"""The step registry: every step type declared once, and every table that depends on it
+derived from it, so a forgotten table is a failing test."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+from activities import HANDLERS
+from schemas.flow import Node
+from schemas.settings import Settings
+from schemas.steps import ACTIVITY_TYPES, STEP, STEPS, Step
+
+NODE_MODELS = get_args(get_args(Node)[0])
+
+
+def test_every_node_model_has_one_declaration_and_no_more() -> None:
+    declared = [step.node for step in STEPS]
+    assert sorted(m.__name__ for m in declared) == sorted(m.__name__ for m in NODE_MODELS)
+    assert len(STEP) == len(STEPS)  # no type declared twice
+    for step in STEPS:
+        assert get_args(step.node.model_fields["type"].annotation) == (step.type,)
+
+
+def test_every_activity_step_has_a_handler_and_every_handler_a_step() -> None:
+    assert set(HANDLERS) == ACTIVITY_TYPES
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.type)
+def test_a_declaration_is_consistent(step: Step) -> None:
+    ports = step.all_ports()
+    for port in (step.success_port, step.failure_port):
+        assert port is None or port in ports, port
+    assert step.label and step.description.endswith(".")
+    assert step.native_fields <= set(step.config.model_fields)
+    if step.activity:
+        assert step.action or step.voice  # an activity's failure has somewhere to go
+    if step.local != "never":
+        assert step.activity  # a local activity is still `perform_action`
+    if step.local == "sandbox":
+        assert step.provider is not None
+
+
+def test_sends_run_as_local_activities_only_on_the_sandbox() -> None:
+    sandbox = Settings.model_validate({})
+    assert set(sandbox.local_action_types()) == {"sms", "whatsapp", "email", "tag"}
+    real = Settings.model_validate({"FLOWDECK_PROVIDER_SMS": "twilio"})
+    assert set(real.local_action_types()) == {"whatsapp", "email", "tag"}
