@@ -1,4 +1,7 @@
-"""The example flows of shared/examples (beside this checkout), for the tests that run them."""
+"""The example flows of `examples/` (at the repository's root), for the tests that run them.
+
+Each file is a body of `POST /api/flows`: the flow's settings and its `definition`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
+"""Every example, in name order (the suite fails if there are none: see test_flows.py)."""
 
 
 def load_example(name: str) -> dict[str, Any]:
-    """The example's file (`flow` settings and `definition`); skips when it is not there."""
-    path = EXAMPLES / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"{path} is not beside this checkout")
-    document: dict[str, Any] = json.loads(path.read_text())
+    """The example's file as it is: a `POST /api/flows` body."""
+    document: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
     return document
+
+
+def settings_of(example: dict[str, Any]) -> dict[str, Any]:
+    """The example's flow settings (name, trigger, priority …): all but its definition."""
+    return {k: v for k, v in example.items() if k not in ("definition", "change_notes")}
 
 
 def relocate(definition: dict[str, Any], old: str, new: str) -> dict[str, Any]:

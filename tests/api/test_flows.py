@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,12 +11,7 @@ from sqlalchemy.engine import Engine
 from store.db import session_scope
 from store.models import Execution
 from tests.api.helpers import TenantKeys, make_flow, set_flow
-
-REPO = Path(__file__).parents[2]
-EXAMPLE_FILES = sorted((REPO / "examples").glob("*.json")) or sorted(
-    (REPO.parent / "shared" / "examples").glob("*.json")
-)
-EXAMPLES = {path.stem: json.loads(path.read_text()) for path in EXAMPLE_FILES}
+from tests.examples import EXAMPLE_FILES, settings_of
 
 
 async def test_a_flow_is_created_with_its_settings_and_a_draft(
@@ -52,15 +46,39 @@ async def test_a_flow_is_created_with_its_settings_and_a_draft(
     assert draft.json()["created_by"] == "manager-key"
 
 
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_there_is_an_example_for_each_kind_of_work() -> None:
+    assert [path.stem for path in EXAMPLE_FILES] == [
+        "bitrix_qualify",
+        "campaign_script",
+        "ivr_menu",
+        "lead_engagement",
+        "order_status",
+    ]
+
+
 async def test_the_examples_are_accepted_as_they_are(
-    api: httpx.AsyncClient, tenant: TenantKeys, example: str
+    api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    document = EXAMPLES[example]
-    settings = {k: v for k, v in document["flow"].items() if k != "priority"}
-    body = {**settings, "definition": document["definition"]}
-    created = await api.post("/api/flows", json=body, headers=tenant.auth("manager"))
-    assert created.status_code == 201, created.text
+    """Each file is posted byte for byte (as `curl -d @examples/x.json` would), all five in one
+    tenant; each validates with no error and becomes its flow's draft version 1 unchanged."""
+    headers = {**tenant.auth("manager"), "Content-Type": "application/json"}
+    for path in EXAMPLE_FILES:
+        document = json.loads(path.read_text())
+        checked = await api.post(
+            "/api/flows/validate",
+            json={"definition": document["definition"], "live_call": path.stem == "ivr_menu"},
+            headers=headers,
+        )
+        assert checked.status_code == 200, (path.name, checked.text)
+        assert checked.json()["errors"] == [], path.name
+
+        created = await api.post("/api/flows", content=path.read_bytes(), headers=headers)
+        assert created.status_code == 201, (path.name, created.text)
+        flow = created.json()
+        for name, value in settings_of(document).items():
+            assert flow[name] == value, (path.name, name)
+        draft = await api.get(f"/api/flows/{flow['id']}/versions/1", headers=headers)
+        assert draft.json()["definition"] == document["definition"], path.name
 
 
 async def test_an_invalid_definition_is_refused_with_json_paths(

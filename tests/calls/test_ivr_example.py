@@ -1,4 +1,4 @@
-"""The shared `ivr_menu` example, deployed as it is and called as Twilio would call it.
+"""The `ivr_menu` example, deployed as it is and called as Twilio would call it.
 
 Its CRM lookup goes to a loopback server; its departments are Sales (Asha) and Support (Dan,
 who has no billing skill, and Bo, who has it).
@@ -91,7 +91,7 @@ def crm(httpserver: HTTPServer) -> list[dict[str, list[str]]]:
 @pytest.fixture
 def ivr_menu(httpserver: HTTPServer) -> dict[str, Any]:
     example = load_example("ivr_menu")
-    assert example["flow"]["trigger"] == {"type": "call_incoming"}
+    assert example["trigger"] == {"type": "call_incoming"}
     crm_base = httpserver.url_for("/api/customers")
     definition = relocate(example["definition"], "https://crm.example.com/api/customers", crm_base)
     return definition

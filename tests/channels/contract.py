@@ -1,6 +1,6 @@
 """Checks a request against Twilio's OpenAPI description of its 2010-04-01 API.
 
-The description is the published one (../shared/contracts/twilio_api_v2010.json): a request
+The description is the published one, vendored in tests/contracts/ with its licence: a request
 must hit a path template of it with a method it defines, carry every required form field
 of the operation's request body, and send no form field or query parameter it does not list.
 """
@@ -14,8 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# The shared folder sits beside the repository: ../shared/contracts.
-CONTRACT = Path(__file__).resolve().parents[3] / "shared/contracts/twilio_api_v2010.json"
+CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "twilio_api_v2010.json"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.settings import Settings
 from store.models import Contact, Execution, OutboxMessage
 from tests.api.helpers import TenantKeys, make_flow
+from tests.examples import load_example, settings_of
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
 MONDAY_MORNING_IST = datetime(2030, 5, 6, 5, 0, tzinfo=UTC)  # 10:30 in Kolkata
 SUNDAY_IST = datetime(2030, 5, 5, 6, 0, tzinfo=UTC)  # Sunday: closed all day
 ASHA = {
@@ -30,14 +28,16 @@ ASHA = {
 
 
 def _example() -> dict[str, Any]:
-    return dict(json.loads((EXAMPLES / "lead_engagement.json").read_text()))
+    return load_example("lead_engagement")
 
 
 async def _lead_flow(
     api: httpx.AsyncClient, tenant: TenantKeys, **overrides: Any
 ) -> dict[str, Any]:
     example = _example()
-    return await make_flow(api, tenant, example["definition"], **{**example["flow"], **overrides})
+    return await make_flow(
+        api, tenant, example["definition"], **{**settings_of(example), **overrides}
+    )
 
 
 async def _test(

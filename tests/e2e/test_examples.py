@@ -1,4 +1,4 @@
-"""The example flows of shared/examples, run end to end against local servers.
+"""The example flows of examples/, run end to end against local servers.
 
 `lead_engagement` runs through the API in tests/e2e/test_lead_engagement_done.py and
 `ivr_menu` as whole calls in tests/calls/test_ivr_example.py.
@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -114,3 +115,78 @@ async def test_campaign_script_pitches_calls_back_and_confirms(runner: Runner) -
     assert first_task.result["title"] == f"Pitch: {result.vars['pitch']}"
     [mail] = runner.outbox(handle)
     assert (mail.to, mail.subject) == ("kiran@example.com", "Thank you for renewing")
+
+
+async def test_campaign_script_run_by_hand_asks_the_agent_named_in_its_variables(
+    runner: Runner,
+) -> None:
+    """Its campaign trigger fires nothing yet (issue 14): run by hand, `agent_id` comes from
+    the run's variables, as the example's description says."""
+    example = load_example("campaign_script")
+    handle = await runner.start(
+        example["definition"],
+        contact={"name": "Kiran", "email": "kiran@example.com"},
+        variables={"agent_id": "agent-9"},
+        trigger={"type": "manual", "by": "manager-key"},
+    )
+    for _ in range(200):
+        waiting = [s for s in runner.steps(handle) if s.status == "waiting"]
+        if waiting and waiting[-1].node_id == "agent_call":
+            break
+        await asyncio.sleep(0.05)
+    [task] = [s for s in runner.steps(handle) if s.node_id == "agent_call"]
+    assert task.result is not None and task.result["assignee"] == "agent-9"
+    await handle.execute_update(
+        UPDATE_COMPLETE_HUMAN_TASK,
+        HumanTaskCompletion(node_id="agent_call", data={"outcome": "declined"}),
+    )
+    result: ExecutionResult = await handle.result()
+    assert result.status == "completed"
+    assert [n for n, _, _ in runner.path(handle)][-3:] == ["agent_call", "result", "done"]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "variables"),
+    [
+        ({"type": "manual", "by": "manager-key"}, {"order_id": "A-1001"}),
+        ({"type": "event", "intent": "order_status", "order_id": "A-1001"}, {}),
+    ],
+    ids=["by hand", "by its event"],
+)
+async def test_order_status_looks_the_order_up_and_texts_the_tracking_link(
+    runner: Runner,
+    httpserver: HTTPServer,
+    trigger: dict[str, Any],
+    variables: dict[str, Any],
+) -> None:
+    """The order id comes from the event's payload (`trigger.order_id`) once issue 14 fires
+    it, and from the run's variables when it is run by hand."""
+    httpserver.expect_request("/api/orders/A-1001").respond_with_json(
+        {"status": "shipped", "tracking_url": "https://track.example/A-1001"}
+    )
+    example = load_example("order_status")
+    definition = relocate(
+        example["definition"],
+        "https://shop.example.com/api/orders",
+        httpserver.url_for("/api/orders"),
+    )
+    handle = await runner.start(
+        definition,
+        contact={"name": "Meera", "phone": "+15550100001"},
+        variables=variables,
+        trigger=trigger,
+    )
+    result: ExecutionResult = await handle.result()
+
+    assert result.status == "completed"
+    assert [(n, p) for n, _, p in runner.path(handle)] == [
+        ("which", "next"),
+        ("order", "success"),
+        ("shipped", "true"),
+        ("reply", "sent"),
+        ("done", None),
+    ]
+    [sms] = runner.outbox(handle)
+    assert sms.to == "+15550100001"
+    assert sms.content is not None
+    assert sms.content["body"] == "Your order A-1001 is on its way: https://track.example/A-1001"

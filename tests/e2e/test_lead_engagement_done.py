@@ -1,7 +1,7 @@
 """Issue 3's walk-through, through the API: the right flow, the call, WhatsApp, wait, email.
 
 Two IndiaMART flows with different priorities and one website flow; an IndiaMART lead
-starts the priority-1 flow (the shared `lead_engagement` example), whose sandbox call is
+starts the priority-1 flow (the `lead_engagement` example), whose sandbox call is
 simulated as missed, so it sends the WhatsApp template, waits ten minutes and emails. The
 time-skipping server lets the business-hours wait and the ten minutes pass at once.
 """
@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from schemas.settings import Settings
 from tests.api.helpers import TenantKeys, make_flow
-from tests.examples import load_example
+from tests.examples import load_example, settings_of
 from worker import build_worker
 
 
@@ -80,7 +80,7 @@ async def test_an_indiamart_lead_is_called_then_messaged_then_emailed(
 ) -> None:
     example = load_example("lead_engagement")
     tenant = make_tenant()
-    settings = {k: v for k, v in example["flow"].items() if k not in ("name", "description")}
+    settings = {k: v for k, v in settings_of(example).items() if k not in ("name", "description")}
     best = await make_flow(api, tenant, example["definition"], name="IndiaMART first", **settings)
     await make_flow(
         api, tenant, example["definition"], name="IndiaMART later", **{**settings, "priority": 5}

@@ -11,8 +11,7 @@ import pytest
 
 from schemas.flow import FlowDocument
 from schemas.validation import Problem, flow_json_schema, validate_flow
-
-EXAMPLES = Path(__file__).parents[2].parent / "shared" / "examples"
+from tests.examples import EXAMPLE_FILES
 
 
 def flow(*nodes: dict[str, Any], start: str | None = None) -> dict[str, Any]:
@@ -403,12 +402,7 @@ def test_json_schema_uses_the_author_keys() -> None:
     json.dumps(schema)
 
 
-def example_files() -> list[Path]:
-    return sorted(EXAMPLES.glob("*.json")) if EXAMPLES.is_dir() else []
-
-
-@pytest.mark.skipif(not example_files(), reason=f"no example flows at {EXAMPLES}")
-@pytest.mark.parametrize("path", example_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
 def test_examples_validate_without_errors(path: Path) -> None:
     definition = json.loads(path.read_text())["definition"]
     report, document = validate_flow(copy.deepcopy(definition))
