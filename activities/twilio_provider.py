@@ -32,8 +32,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,11 +42,10 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http import AsyncHttpClient, HttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from activities.step import INVALID_CONFIG, StepContext, step_error
+from providers.twilio_rest import TwilioNotConfigured, client_over, find_content_sid
 from schemas.settings import Settings
 from store.db import session_scope
 from store.models import OutboxMessage, new_id, utcnow
@@ -62,59 +59,15 @@ RECOVERY_SLACK = timedelta(seconds=60)
 RECOVERY_PAGE = 20
 PROVIDER = "twilio"
 
-_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
-_log = logging.getLogger("twilio.flowdeck")
 _outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-
-
-class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
-    """The twilio library's async HTTP client over our `httpx.AsyncClient` (pooled, no proxy
-    from the environment), with a timeout per request."""
-
-    def __init__(self, http: httpx.AsyncClient, *, timeout: float) -> None:
-        super().__init__(_log, True, timeout)
-        self._http = http
-
-    async def request(
-        self,
-        method: str,
-        uri: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 (twilio's interface)
-        allow_redirects: bool = False,
-    ) -> Response:
-        response = await self._http.request(
-            method,
-            uri,
-            params=params,  # type: ignore[arg-type]
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout or self.timeout,
-            follow_redirects=allow_redirects,
-        )
-        return Response(response.status_code, response.text, response.headers)
-
-
-def twilio_client(settings: Settings, http_client: HttpClient) -> Client:
-    """The real twilio `Client` from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN."""
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
-    if not settings.twilio_account_sid or not token:
-        raise step_error(
-            "the twilio provider needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
-            type=INVALID_CONFIG,
-            retryable=False,
-        )
-    return Client(settings.twilio_account_sid, token, http_client=http_client)
 
 
 def client_for(ctx: StepContext) -> Client:
     """The step's twilio client: its requests go through the worker's httpx client."""
-    http = HttpxTwilioClient(ctx.http, timeout=ctx.settings.twilio_timeout_s)
-    return twilio_client(ctx.settings, http)
+    try:
+        return client_over(ctx.settings, ctx.http)
+    except TwilioNotConfigured as exc:
+        raise step_error(str(exc), type=INVALID_CONFIG, retryable=False) from None
 
 
 def callback_url(settings: Settings, path: str) -> str:
@@ -137,9 +90,7 @@ def voice_url(settings: Settings, agent_id: str | None, execution_id: str) -> st
 
 def content_sid_for(settings: Settings, template: str) -> str:
     """The approved Content SID of a WhatsApp template, named or given as `HX…`."""
-    if _CONTENT_SID.fullmatch(template):
-        return template
-    sid = settings.twilio_content_sids.get(template)
+    sid = find_content_sid(settings, template)
     if sid is None:
         raise step_error(
             f"no Twilio Content SID for the WhatsApp template {template!r}: give the `HX…` "

@@ -17,14 +17,13 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from activities import routing as dispatch
-from activities.twilio_provider import HttpxTwilioClient, twilio_client
 from api import twiml
 from api.deps import get_temporal
 from api.errors import ServiceUnavailableError
+from providers import offers
+from providers.twilio_rest import TwilioNotConfigured, client_over
 from schemas.call import Routed
 from schemas.settings import Settings
 from store import routing, telephony
@@ -116,10 +115,7 @@ def _route(
 
 async def _redirect(settings: Settings, http: TwilioHttp, call_sid: str, document: str) -> None:
     try:
-        client = twilio_client(
-            settings, HttpxTwilioClient(http.client, timeout=settings.twilio_timeout_s)
-        )
-        await client.calls(call_sid).update_async(twiml=document)
+        await client_over(settings, http.client).calls(call_sid).update_async(twiml=document)
     except TwilioRestException as exc:
         if 400 <= exc.status < 500 and exc.status not in (408, 429):
             raise ConflictError(
@@ -128,8 +124,8 @@ async def _redirect(settings: Settings, http: TwilioHttp, call_sid: str, documen
         raise ServiceUnavailableError(f"Twilio answered {exc.status}: {exc.msg}") from None
     except (TwilioException, httpx.HTTPError) as exc:
         raise ServiceUnavailableError(f"Twilio is unreachable: {exc}") from None
-    except ApplicationError as exc:  # the twilio provider is not configured
-        raise ServiceUnavailableError(exc.message) from None
+    except TwilioNotConfigured as exc:
+        raise ServiceUnavailableError(str(exc)) from None
 
 
 async def route_call(
@@ -259,10 +255,10 @@ async def _dispatch(
 ) -> bool:
     """Call the agent into the queue; False (logged, the offer withdrawn) when that failed."""
     try:
-        await dispatch.dispatch_offer(
+        await offers.dispatch_offer(
             offer, engine=engine, settings=settings, http=http.client, temporal=temporal
         )
-    except dispatch.DispatchError as exc:
+    except offers.DispatchError as exc:
         log.warning("agent.offer_failed", agent_id=offer.agent_id, error=str(exc))
         return False
     return True

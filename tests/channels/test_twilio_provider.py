@@ -13,7 +13,7 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
 from activities import messaging
-from activities.twilio_provider import HttpxTwilioClient, twilio_client
+from providers.twilio_rest import HttpxTwilioClient, twilio_client
 from store.db import session_scope
 from store.models import OutboxMessage
 from tests.channels.conftest import (

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
-from activities import routing as dispatch
 from api.main import create_app
 from api.services.routing import TwilioHttp, agent_available, sweep_stale_offers
+from providers import offers
 from schemas.settings import Settings
 from store import routing
 from store.db import session_scope
@@ -112,7 +112,7 @@ async def test_placed_offers_direct_dials_and_young_offers_are_left_alone(
         agent_name="Cy", agent_phone=centre.read_agent(cy).phone, agent_client=None,
         caller_id=None,
     )  # fmt: skip
-    await dispatch.dispatch_offer(
+    await offers.dispatch_offer(
         offer, engine=engine, settings=SETTINGS, http=TwilioHttp().client, temporal=None
     )
     _age(engine, placed_id)
