@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
-from api.routes import api_router, webhooks_router
+from api.routes import ROUTERS
 from api.services import recovery, routing
 from api.temporal import connect_temporal
 from schemas.settings import Settings, get_settings
@@ -83,6 +83,6 @@ def create_app(
     app.state.call_recorder = Recorder(engine)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.include_router(webhooks_router)
-    app.include_router(api_router)
+    for prefix, router in ROUTERS:
+        app.include_router(router, prefix=prefix)
     return app

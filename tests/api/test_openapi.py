@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api import routes
 from api.deps import get_temporal
 from api.main import create_app
+from api.routes import ROUTERS
 from schemas.settings import Settings
 
 ERROR = "#/components/schemas/ErrorResponse"
@@ -25,11 +24,7 @@ SPEC = app.openapi()
 def _routes() -> dict[tuple[str, str], APIRoute]:
     """Each operation's route, from the routers the app includes (by their full path)."""
     found = {}
-    for module in vars(routes).values():
-        router = getattr(module, "router", None)
-        if not isinstance(router, APIRouter):
-            continue
-        prefix = "" if router is routes.webhooks_router else "/api"
+    for prefix, router in ROUTERS:
         for route in router.routes:
             assert isinstance(route, APIRoute)
             for method in route.methods:
