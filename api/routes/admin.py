@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.bodies import KeyCreate, KeyCreated, KeyOut, TenantCreate, TenantCreated, TenantOut
+from api.bodies.admin import KeyCreate, KeyCreated, KeyOut, TenantCreate, TenantCreated, TenantOut
 from api.deps import AdminKey, OperatorKey, SessionDep
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import admin

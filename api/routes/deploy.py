@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.bodies import VersionNumber
+from api.bodies.deploy import DeployBody, DeployOut
+from api.bodies.phone_numbers import DeploymentOut
 from api.deps import EngineDep, ManagerKey, SessionDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
-from api.routes.phone_numbers import DeploymentOut, check_e164
 from api.services.deploy import deploy_flow
-from schemas.hours import BusinessHours
 from store import telephony
 from store.flows import get_flow
 
 router = APIRouter(prefix="/flows", tags=["deployments"], responses=KEYED | NOT_FOUND)
-
-
-class DeployBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    phone_numbers: list[str] = Field(
-        min_length=1, max_length=100, description="numbers registered in /api/phone-numbers"
-    )
-    environment: Literal["production", "staging"] = "production"
-    schedule: BusinessHours | None = None
-    """Outside it, calls go to the fallback flow."""
-    fallback_flow_id: str | None = Field(default=None, max_length=32)
-    """A published flow of the tenant, for calls outside the schedule or when the flow fails."""
-    version: VersionNumber | None = None
-    """Default: the published version."""
-    campaign_id: str | None = Field(default=None, max_length=32)
-    """The campaign calls to these numbers (and their recordings) belong to."""
-
-    @field_validator("phone_numbers")
-    @classmethod
-    def _e164(cls, value: list[str]) -> list[str]:
-        for number in value:
-            check_e164(number)
-        if len(set(value)) != len(value):
-            raise ValueError("a number is listed twice")
-        return value
-
-
-class DeployOut(BaseModel):
-    deployments: list[DeploymentOut]
 
 
 @router.post("/{flow_id}/deploy", status_code=201, responses=CONFLICT)

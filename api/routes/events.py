@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api.bodies.events import EventPage
 from api.deps import EngineDep, SessionDep, ViewerKey
 from api.errors import KEYED
 from api.services.stream import event_json, event_stream, newest_event_id
@@ -17,12 +17,6 @@ from store.errors import InvalidInputError
 
 router = APIRouter(prefix="/events", tags=["events"], responses=KEYED)
 MAX_ID = 2**63 - 1
-
-
-class EventPage(BaseModel):
-    items: list[dict[str, Any]]
-    last_id: int
-    """Pass it back as `after` to read on."""
 
 
 def _types(raw: str | None) -> list[str]:

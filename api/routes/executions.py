@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from api.bodies import (
+from api.bodies.executions import (
     Accepted,
     BulkCancelBody,
     BulkCancelOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlmodel import Session
 
-from api.bodies import (
+from api.bodies.flows import (
     DefinitionBody,
     FlowCreate,
     FlowDetail,

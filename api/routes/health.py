@@ -5,32 +5,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from temporalio.client import Client
 
+from api.bodies.health import Liveness, Readiness
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import OpenAPIResponses, error_responses
 from api.services.health import readiness
 
 router = APIRouter(prefix="/health", tags=["health"], responses=error_responses(413))
-
-Check = Literal["ok", "error"]
-
-
-class Liveness(BaseModel):
-    status: Literal["ok"] = "ok"
-
-
-class Readiness(BaseModel):
-    """Each dependency: `ok`, or `error` when it did not answer within
-    `FLOWDECK_HEALTH_TIMEOUT_S`."""
-
-    database: Check
-    temporal: Check
 
 
 NOT_READY: OpenAPIResponses = {

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
 
+from api.bodies.outbox import OutboxItem, OutboxPage
 from api.deps import SessionDep, ViewerKey
 from api.errors import KEYED
 from store.executions import MAX_PAGE
 from store.outbox import list_outbox
 
 router = APIRouter(prefix="/outbox", tags=["outbox"], responses=KEYED)
-
-
-class OutboxItem(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    channel: str
-    provider: str
-    to: str
-    subject: str | None
-    content: dict[str, Any] | None
-    status: str
-    provider_id: str | None
-    """The provider's id: Twilio's CallSid / MessageSid (a made-up one in the sandbox)."""
-    execution_id: str | None
-    node_id: str | None
-    created_at: datetime
-
-
-class OutboxPage(BaseModel):
-    items: list[OutboxItem]
-    next_cursor: str | None
 
 
 @router.get("")

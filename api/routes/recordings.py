@@ -5,44 +5,20 @@ A recording the key may not read answers 404, exactly like one that does not exi
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 
+from api.bodies.recordings import RecordingOut
 from api.deps import SessionDep, SettingsDep, ViewerKey
 from api.errors import KEYED, NOT_FOUND
 from store import recordings
 from store.errors import NotFoundError
-from store.models import Recording
 from store.recordings import MAX_PAGE, RecordingFilter
 
 router = APIRouter(prefix="/recordings", tags=["recordings"], responses=KEYED)
 IdQuery = Annotated[str | None, Query(max_length=64)]
-
-
-class RecordingOut(BaseModel):
-    id: str
-    campaign_id: str | None
-    flow_id: str
-    execution_id: str
-    call_sid: str
-    recording_sid: str
-    duration_s: int | None
-    content_type: str
-    size_bytes: int
-    source_url: str
-    """Where the audio was downloaded from (Twilio's recording URL)."""
-    url: str
-    """The audio through this API."""
-    created_at: datetime
-
-    @classmethod
-    def of(cls, recording: Recording) -> RecordingOut:
-        fields = recording.model_dump(exclude={"tenant_id", "path"})
-        return cls(**fields, url=f"/api/recordings/{recording.id}/audio")
 
 
 @router.get("")

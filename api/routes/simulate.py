@@ -8,14 +8,14 @@ and messages are not simulated: their outcomes come from Twilio.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.bodies.simulate import SimulateBody, SimulateOut
 from api.deps import EngineDep, ManagerKey, SessionDep, TemporalDep
 from api.errors import CONFLICT, KEYED, NOT_FOUND, UNAVAILABLE
 from api.services import twilio_webhooks as hooks
@@ -32,7 +32,6 @@ from store.models import OutboxMessage
 
 router = APIRouter(prefix="/executions", tags=["executions"], responses=KEYED)
 
-CallOutcome = Literal["answered", "missed", "busy", "failed", "voicemail"]
 CALL_OUTCOMES: dict[str, tuple[str, str | None]] = {
     "answered": ("completed", "human"),
     "voicemail": ("completed", "machine_start"),
@@ -44,25 +43,6 @@ CALL_OUTCOMES: dict[str, tuple[str, str | None]] = {
 SIMULATED_DURATION_S = 42
 
 _outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-
-
-class SimulateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    call: CallOutcome | None = None
-    reply: str | None = Field(default=None, min_length=1, max_length=1600)
-
-    @model_validator(mode="after")
-    def _one(self) -> SimulateBody:
-        if (self.call is None) == (self.reply is None):
-            raise ValueError("give exactly one of `call` or `reply`")
-        return self
-
-
-class SimulateOut(BaseModel):
-    execution_id: str
-    signal: str
-    sent: dict[str, Any]
 
 
 def _waiting_row(engine: Engine, execution_id: str, *, call: bool) -> OutboxMessage | None:

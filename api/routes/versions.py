@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.bodies import INT32_MAX, RollbackBody, VersionCreate, VersionOut, VersionSummary
+from api.bodies.common import INT32_MAX
+from api.bodies.flows import VersionSummary
+from api.bodies.versions import RollbackBody, VersionCreate, VersionOut
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services.diff import diff_definitions

@@ -20,7 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from api import twiml
-from api.bodies import INT32_MAX
+from api.bodies.common import INT32_MAX
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, error_response, error_responses
 from api.services import calls

@@ -1,0 +1,131 @@
+"""Bodies of flows: their settings, triggers, priorities, and a definition to validate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.bodies.common import RequestBody, ResponseBody
+from schemas.api_errors import request_error_details
+from schemas.hours import BusinessHours
+from schemas.triggers import LEAD_CREATED, condition_problems
+from store.errors import InvalidInputError
+
+TriggerType = Literal["lead_created", "call_incoming", "campaign", "event", "schedule", "manual"]
+
+
+class Trigger(BaseModel):
+    """What starts the flow; keys beyond `type` depend on it (`conditions`, `cron` …)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: TriggerType
+
+    def check(self) -> None:
+        """A `lead_created` trigger's conditions must parse: 422 at each problem's path."""
+        if self.type != LEAD_CREATED:
+            return
+        problems = condition_problems((self.model_extra or {}).get("conditions"))
+        if problems:
+            errors = [
+                {"loc": ("body", "trigger", *p.loc), "type": p.kind, "msg": p.message}
+                for p in problems
+            ]
+            details = [d.model_dump() for d in request_error_details(errors)]
+            raise InvalidInputError("the request is invalid", details=details)
+
+
+# --- flows -------------------------------------------------------------------------------
+
+
+class FlowCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    enabled: bool = True
+    priority: int | None = Field(default=None, ge=1, le=1_000_000)
+    trigger: Trigger | None = None
+    business_hours: BusinessHours | None = None
+    cooldown_minutes: int = Field(default=60, ge=0, le=525_600)
+    definition: Any = None
+    """Optional: saved as draft version 1."""
+    change_notes: str | None = Field(default=None, max_length=10_000)
+
+    def flow_fields(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"definition", "change_notes"})
+
+
+class FlowUpdate(RequestBody):
+    """Only the fields given change; `null` clears the nullable ones."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    enabled: bool | None = None
+    priority: int | None = Field(default=None, ge=1, le=1_000_000)
+    trigger: Trigger | None = None
+    business_hours: BusinessHours | None = None
+    cooldown_minutes: int | None = Field(default=None, ge=0, le=525_600)
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> FlowUpdate:
+        for name in ("name", "enabled", "cooldown_minutes"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"`{name}` cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class PriorityOrder(RequestBody):
+    order: list[str] = Field(max_length=10_000)
+    """Flow ids, highest priority (1) first."""
+
+
+class VersionSummary(ResponseBody):
+    number: int
+    status: str
+    change_notes: str | None
+    created_by: str | None
+    rolled_back_from: int | None
+    created_at: datetime
+    published_at: datetime | None
+
+
+class FlowOut(ResponseBody):
+    id: str
+    name: str
+    description: str | None
+    enabled: bool
+    priority: int | None
+    trigger: dict[str, Any] | None
+    business_hours: dict[str, Any] | None
+    cooldown_minutes: int
+    published_version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FlowDetail(FlowOut):
+    versions: list[VersionSummary]
+
+
+# --- versions ----------------------------------------------------------------------------
+
+
+class DefinitionBody(RequestBody):
+    definition: Any
+    live_call: bool = False
+    """The flow starts on a call (voice steps then have one: no warning about it)."""
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+
+# --- executions --------------------------------------------------------------------------
+
+
+# --- administration ----------------------------------------------------------------------
