@@ -525,6 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument("--no-input", action="store_true", help="hang up when the script is spent")
     call.set_defaults(handler=_call)
+
+    from flowsync import add_flows_parser
+
+    add_flows_parser(commands)
     return parser
 
 
