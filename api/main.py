@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
@@ -68,11 +69,14 @@ def create_app(
         if owns_engine:
             engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served by the app itself (FastAPI's load them
+    # from a CDN: a blank page offline); their assets under /docs/assets.
+    app = FastAPIOffline(
         title="Flowdeck",
         summary="Durable engagement and call flows on Temporal",
         version="0.1.0",
         lifespan=lifespan,
+        static_url="/docs/assets",
     )
     app.state.settings = settings
     app.state.engine = engine
