@@ -8,13 +8,25 @@ Nothing here keeps global state or does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from schemas import evaluate, templating
+from schemas import evaluate, hours, templating
 from schemas.execution import ExecutionStatus, ReceivedEvent
-from schemas.flow import AbSplitNode, ConditionNode, HumanTaskNode, Node, SetNode, SplitNode
+from schemas.flow import (
+    AbSplitNode,
+    ConditionNode,
+    HumanTaskConfig,
+    HumanTaskNode,
+    LoopConfig,
+    Node,
+    SetNode,
+    SplitNode,
+    WaitConfig,
+)
 from schemas.limits import json_size
-from schemas.steps import NATIVE_FIELDS
+from schemas.steps import CONTACT_STEPS, NATIVE_FIELDS
+from workflows.contact_rules import is_dnc, reaches_contact
 from workflows.routing import choose_variant
 
 
@@ -34,6 +46,15 @@ class StepFailed(Exception):
         super().__init__(f"step {node_id} failed: {error}")
         self.node_id = node_id
         self.error = error
+
+
+class LeaveBy(Exception):
+    """A step failed and leaves by `port` (its `error` transition, its own failure port, or
+    where `continue_on_error` sends it): the walk goes on from there."""
+
+    def __init__(self, port: str) -> None:
+        super().__init__(port)
+        self.port = port
 
 
 @dataclass(frozen=True)
@@ -57,9 +78,11 @@ class PendingTask:
 
 @dataclass
 class State:
+    """What the flow has so far: its variables, its steps' results, how often each node was
+    reached, the events received, a loop's place (handed over by continue-as-new)."""
+
     vars: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, Any] = field(default_factory=dict)
-    seq: int = 0
     visits: dict[str, int] = field(default_factory=dict)
     events: list[ReceivedEvent] = field(default_factory=list)
     loop_index: dict[str, int] = field(default_factory=dict)
@@ -115,3 +138,62 @@ def cause(error: BaseException) -> str:
     while error.__cause__ is not None:
         error = error.__cause__
     return str(error) or type(error).__name__
+
+
+# --- rules the interpreter and the dry run share ------------------------------------------
+
+
+def dnc_stops(node: Node, config: dict[str, Any], contact: dict[str, Any]) -> bool:
+    """A Do-Not-Call tag stops a step that reaches a person, when it is addressed to the
+    contact (a sales notification to someone else still goes out)."""
+    return node.type in CONTACT_STEPS and is_dnc(contact) and reaches_contact(config, contact)
+
+
+def wait_target(
+    config: WaitConfig,
+    *,
+    now: datetime,
+    context: dict[str, Any],
+    business_hours: hours.BusinessHours | None,
+) -> datetime:
+    """When a `wait` ends: `until_open`, `until` (a zone-less time is UTC), or its duration."""
+    if config.until_open:
+        return hours.next_opening(business_hours, now) if business_hours else now
+    if config.until is not None:
+        text = templating.render(config.until, context)
+        try:
+            target = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"`until` is not an ISO date-time: {text!r}") from None
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=now.tzinfo)
+        return target
+    return now + timedelta(seconds=config.duration_s())
+
+
+def loop_items(config: LoopConfig, context: dict[str, Any]) -> list[Any] | None:
+    """The list a loop iterates (a range for `count`, stopped at `max_iterations`), or None
+    for a `while` loop."""
+    if config.for_each is not None:
+        items = templating.render_value(config.for_each, context)
+        if not isinstance(items, list):
+            raise ValueError(f"for_each must give a list, not {type(items).__name__}")
+        return items
+    if config.count is not None:
+        count = int(templating.render_value(config.count, context))
+        return list(range(min(count, config.max_iterations)))  # a count of 10**12 too
+    return None
+
+
+def task_fields(config: HumanTaskConfig, context: dict[str, Any]) -> dict[str, Any]:
+    """A human task's assignee, title and description, rendered."""
+    return dict(
+        templating.render_value(
+            {
+                "assignee": config.assignee,
+                "title": config.title,
+                "description": config.description,
+            },
+            context,
+        )
+    )

@@ -1,0 +1,240 @@
+"""The action steps: each one's activity (a local one when quick), the outcome of a call
+placed or a question sent, and a subflow as a child execution.
+
+An action's activity records the step itself (`activities.flow_activities`), carrying the
+records of the pure steps before it; a failure leaves by the step's failure port (`LeaveBy`)
+or fails its branch, as `Walker.leave` decides.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas import templating
+    from schemas.execution import (
+        ACTIVITY_PERFORM_ACTION,
+        ACTIVITY_PREPARE_SUBFLOW,
+        WORKFLOW_NAME,
+        ActionInput,
+        ActionOutput,
+        ExecutionResult,
+        ExecutionStatus,
+        StepRecord,
+        StepStatus,
+        SubflowStart,
+        SubflowStartInput,
+    )
+    from schemas.flow import AiCallNode, EmailNode, HttpNode, Node, SubflowNode, TagNode
+    from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size
+    from workflows.contact_rules import DNC_REASON
+    from workflows.routing import retry_policy_of, timeout_of
+    from workflows.state import Finish, Scope, cause, dnc_stops, render_config
+from workflows.call import Call, held_within
+from workflows.timeline import RECORD_TIMEOUT, Timeline
+
+if TYPE_CHECKING:
+    from workflows.walker import Walker
+
+DEFAULT_REPLY_TIMEOUT_S = 3600.0
+
+
+class ActionSteps:
+    """The action steps, on the walker's data and the execution's call and timeline."""
+
+    def __init__(self, walker: Walker, call: Call, timeline: Timeline) -> None:
+        self._walker = walker
+        self._call = call
+        self._timeline = timeline
+        self._in = walker.input
+
+    async def run(self, node: Node, scope: Scope) -> str:
+        """An action step: its config rendered, DNC respected, its activity done (or, for a
+        call placed or a question sent, its outcome awaited)."""
+        record = self._walker.begin(node)
+        try:
+            config = render_config(node, self._walker.context(scope))
+        except templating.TemplateRenderError as exc:
+            raise self._walker.leave(node, record, str(exc)) from None
+        if dnc_stops(node, config, self._in.contact):
+            self._timeline.skip(record, DNC_REASON)
+            raise Finish(ExecutionStatus.skipped, DNC_REASON)
+        output = await self.run_action(
+            node, record, config, context=self._template_context(node, scope)
+        )
+        if output.waiting:
+            self._timeline.hold(record)
+            return await self._await_outcome(node, record, output, config)
+        self._walker.keep_step(node.id, output.result)
+        if isinstance(node, HttpNode) and node.config.save_as:
+            self._walker.keep_var(node.config.save_as, output.result.get("body"))
+        if oversized := self._walker.over_budget():
+            # Its activity recorded it done; what it brought back cannot be carried on.
+            raise self._walker.fail(node, record, oversized)
+        if isinstance(node, TagNode) and "tags" in output.result:
+            self._in.contact["tags"] = output.result["tags"]
+        return output.port
+
+    async def run_action(
+        self,
+        node: Node,
+        record: StepRecord,
+        config: dict[str, Any],
+        *,
+        context: dict[str, Any] | None = None,
+        failing_to: str | None = None,
+    ) -> ActionOutput:
+        """Perform the step's activity (which records the step); a failure raises where the
+        step leaves by (`leave`). `failing_to`: the port a failure leaves by when the step
+        has no failure transition."""
+        self._timeline.hold(record)
+        action = ActionInput(
+            execution_id=self._in.execution_id,
+            tenant_id=self._in.tenant_id,
+            flow_id=self._in.flow_id,
+            seq=record.seq,
+            node_id=node.id,
+            node_type=node.type,
+            config=config,
+            contact=self._in.contact,
+            test=self._in.test,
+            started_at=record.started_at,
+            records=self._timeline.take_pending(),
+            context=context,
+            visit=self._walker.state.visits.get(node.id, 1),
+        )
+        size = len(action.model_dump_json())
+        if size > STEP_INPUT_LIMIT_BYTES:
+            self._timeline.put_back(action.records)
+            self._timeline.release(record)
+            error = (
+                f"this step's input is {describe_size(size)}, over the "
+                f"{describe_size(STEP_INPUT_LIMIT_BYTES)} a step may take"
+            )
+            raise self._walker.leave(node, record, error, failing_to=failing_to)
+        try:
+            output = await self._perform(node, action)
+        except (ActivityError, ApplicationError) as exc:
+            # a local activity's failure arrives unwrapped, as the ApplicationError itself
+            self._timeline.release(record)
+            raise self._walker.leave(node, record, cause(exc), failing_to=failing_to) from None
+        self._timeline.release(record)
+        return output
+
+    def _template_context(self, node: Node, scope: Scope) -> dict[str, Any] | None:
+        """What a stored template is rendered with, for the steps that name one."""
+        if not isinstance(node, EmailNode) or not node.config.template:
+            return None
+        context = self._walker.context(scope)
+        context.pop("contact")  # the activity has it
+        return context
+
+    async def _await_outcome(
+        self, node: Node, record: StepRecord, output: ActionOutput, config: dict[str, Any]
+    ) -> str:
+        """A placed call or a sent question: wait for its outcome, which arrives by signal."""
+        record.status = StepStatus.waiting
+        record.result = output.result
+        await self._timeline.flush(status=ExecutionStatus.waiting, keep_open=True)
+        if isinstance(node, AiCallNode):
+            ring = float(config.get("ring_timeout_s") or 30)
+            port, result = await self._call.outcome(output.result, ring)
+        else:
+            port, result = await self._reply_outcome(output.result, config)
+        self._timeline.release(record)
+        self._walker.keep_step(node.id, result)
+        self._walker.succeed(record, port=port, result=result)
+        return port
+
+    async def _reply_outcome(
+        self, sent: dict[str, Any], config: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        timeout = float(config.get("timeout_s") or DEFAULT_REPLY_TIMEOUT_S)
+        if not await held_within(lambda: bool(self._walker.replies), timeout):
+            return "timeout", {**sent, "timed_out": True}
+        reply = self._walker.replies.pop(0)
+        return "reply", {
+            **sent,
+            "reply": reply.body,
+            "from": reply.from_,
+            "reply_sid": reply.message_sid,
+        }
+
+    async def _perform(self, node: Node, action: ActionInput) -> ActionOutput:
+        """One action step: a local activity when quick (sandbox sends), else a regular one."""
+        if node.type in self._in.local_steps:
+            local: ActionOutput = await workflow.execute_local_activity(
+                ACTIVITY_PERFORM_ACTION,
+                action,
+                result_type=ActionOutput,
+                start_to_close_timeout=timeout_of(node),
+                retry_policy=retry_policy_of(node),
+                summary=_summary(node),
+            )
+            return local
+        output: ActionOutput = await workflow.execute_activity(
+            ACTIVITY_PERFORM_ACTION,
+            action,
+            result_type=ActionOutput,
+            start_to_close_timeout=timeout_of(node),
+            retry_policy=retry_policy_of(node),
+            summary=_summary(node),
+        )
+        return output
+
+    async def subflow(self, node: SubflowNode) -> str:
+        """Run another flow as a child execution; its final variables come back."""
+        record = self._walker.begin(node)
+        try:
+            inputs = templating.render_value(node.config.input, self._walker.context(Scope()))
+            start = await workflow.execute_local_activity(
+                ACTIVITY_PREPARE_SUBFLOW,
+                SubflowStartInput(
+                    parent_execution_id=self._in.execution_id,
+                    tenant_id=self._in.tenant_id,
+                    flow_id=node.config.flow_id,
+                    version=node.config.version,
+                    node_id=node.id,
+                    contact=self._in.contact,
+                    variables=inputs,
+                    test=self._in.test,
+                ),
+                result_type=SubflowStart,
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+        except (templating.TemplateRenderError, ActivityError, ApplicationError) as exc:
+            # a local activity's failure can arrive unwrapped, as the ApplicationError itself
+            raise self._walker.leave(node, record, cause(exc)) from None
+        record.status = StepStatus.running
+        record.result = {"child_execution_id": start.execution_id}
+        self._timeline.hold(record)
+        await self._timeline.flush(status=ExecutionStatus.running, keep_open=True)
+        try:
+            result = await workflow.execute_child_workflow(
+                WORKFLOW_NAME,
+                start.input.model_copy(update={"local_steps": self._in.local_steps}),
+                id=start.workflow_id,
+                result_type=ExecutionResult,
+            )
+        except ChildWorkflowError as exc:
+            self._timeline.release(record)
+            raise self._walker.leave(node, record, cause(exc)) from None
+        self._timeline.release(record)
+        output = {
+            "execution_id": start.execution_id,
+            "status": result.status,
+            "vars": result.vars,
+        }
+        self._walker.keep_step(node.id, output)
+        if result.status != ExecutionStatus.completed:
+            raise self._walker.leave(node, record, f"child execution {result.status}")
+        self._walker.succeed(record, port="success", result=output)
+        return "success"
+
+
+def _summary(node: Node) -> str:
+    """What the Temporal Web UI shows for the step's activity: its type and id."""
+    return f"{node.type} {node.id}"
