@@ -40,10 +40,17 @@ from schemas.flow import (
     WaitForNode,
     WaitNode,
 )
-from schemas.steps import CONTACT_STEPS, FAILURE_PORT, SUCCESS_PORT, VOICE_TYPES, ports_of
+from schemas.steps import FAILURE_PORT, SUCCESS_PORT, VOICE_TYPES, ports_of, step_of
 from schemas.triggers import DNC_REASON, is_dnc
 from workflows.routing import failure_port
-from workflows.state import decide, render_config
+from workflows.state import (
+    decide,
+    dnc_stops,
+    loop_items,
+    render_config,
+    task_fields,
+    wait_target,
+)
 
 STEP_CAP = 500
 DRY_RUN_ID = "dry-run"
@@ -124,10 +131,6 @@ class _Walker:
         return port if port is not None and port in ports_of(node) else None
 
     def step(self, node: Node, loop: dict[str, Any] | None) -> str | None:
-        if node.type in CONTACT_STEPS and is_dnc(self.contact):
-            self.record(node, skipped=DNC_REASON)
-            self.run.skips.append({"node_id": node.id, "reason": DNC_REASON})
-            raise _End("skipped", DNC_REASON)
         if node.type in VOICE_TYPES:
             return self.failed(self.record(node), node, "this step needs a live call")
         if isinstance(node, EndNode):
@@ -180,13 +183,17 @@ class _Walker:
                 entry["missing_variable"] = exc.variable
             return self.failed(entry, node, str(exc))
         entry["rendered"] = rendered
+        if dnc_stops(node, rendered, self.contact):
+            entry["skipped"] = DNC_REASON
+            self.run.skips.append({"node_id": node.id, "reason": DNC_REASON})
+            raise _End("skipped", DNC_REASON)
         port, result = self.simulate(node, rendered)
         forced = self.override(node)
         if forced is not None:
             port = forced
             failing = forced in (FAILURE_PORT.get(node.type), "error")
             result = {"error": "simulated failure"} if failing else result
-        self.count(node, port, rendered)
+        self.count(node, port)
         self.steps[node.id] = result
         if isinstance(node, HttpNode) and node.config.save_as:
             self.run.vars[node.config.save_as] = result.get("body")
@@ -196,11 +203,7 @@ class _Walker:
     def render(self, node: Node, loop: dict[str, Any] | None) -> dict[str, Any]:
         context = self.context(loop)
         if isinstance(node, HumanTaskNode):
-            return dict(
-                templating.render_value(
-                    {"assignee": node.config.assignee, "title": node.config.title}, context
-                )
-            )
+            return task_fields(node.config, context)
         if isinstance(node, SubflowNode):
             return {
                 "flow_id": node.config.flow_id,
@@ -252,20 +255,21 @@ class _Walker:
             raise ValueError(f"step type {node.type!r} cannot be simulated")
         return success, {"to": rendered.get("to")} if "to" in rendered else {}
 
-    def count(self, node: Node, port: str, rendered: dict[str, Any]) -> None:
+    def count(self, node: Node, port: str) -> None:
+        """What the step would be charged (its `cost` in the step registry), if it went out."""
+        cost = step_of(node).cost
+        if cost is None or port == FAILURE_PORT.get(node.type) or port == "error":
+            return
+        if isinstance(node, SendAndWaitNode):
+            cost = node.config.channel
         usage = self.run.usage
-        if node.type == "sms" and port == "sent":
+        if cost == "sms":
             usage.sms += 1
-        elif node.type == "whatsapp" and port == "sent":
+        elif cost == "whatsapp":
             usage.whatsapp += 1
-        elif node.type == "email" and port == "sent":
+        elif cost == "email":
             usage.email += 1
-        elif isinstance(node, SendAndWaitNode) and port != "failed":
-            if node.config.channel == "sms":
-                usage.sms += 1
-            else:
-                usage.whatsapp += 1
-        elif node.type == "ai_call" and port in CONNECTED_CALL_PORTS:
+        elif cost == "call" and port in CONNECTED_CALL_PORTS:
             usage.voice_minutes += CALL_MINUTES
 
     def failed(self, entry: dict[str, Any], node: Node, error: str) -> str | None:
@@ -280,21 +284,13 @@ class _Walker:
 
     def wait(self, node: WaitNode) -> str:
         entry = self.record(node)
-        config = node.config
         try:
-            if config.until_open:
-                until = (
-                    hours.next_opening(self.business_hours, self.now)
-                    if self.business_hours
-                    else self.now
-                )
-            elif config.until is not None:
-                text = templating.render(config.until, self.context(None))
-                until = datetime.fromisoformat(text.strip())
-                if until.tzinfo is None:
-                    until = until.replace(tzinfo=self.now.tzinfo)
-            else:
-                until = self.now + timedelta(seconds=config.duration_s())
+            until = wait_target(
+                node.config,
+                now=self.now,
+                context=self.context(None),
+                business_hours=self.business_hours,
+            )
         except (templating.TemplateRenderError, ValueError) as exc:
             entry["error"] = str(exc)
             raise _End("failed", f"step {node.id} failed: {exc}") from None
@@ -317,14 +313,7 @@ class _Walker:
         config = node.config
         context = self.context(loop)
         try:
-            items: list[Any] | None = None
-            if config.for_each is not None:
-                items = templating.render_value(config.for_each, context)
-                if not isinstance(items, list):
-                    raise ValueError(f"for_each must give a list, not {type(items).__name__}")
-            elif config.count is not None:
-                count = int(templating.render_value(config.count, context))
-                items = list(range(min(count, config.max_iterations)))
+            items = loop_items(config, context)
         except (templating.TemplateRenderError, ValueError, TypeError) as exc:
             entry["error"] = str(exc)
             raise _End("failed", f"step {node.id} failed: {exc}") from None

@@ -130,6 +130,45 @@ def test_a_dnc_tag_added_on_the_way_skips_the_next_contact_step() -> None:
     assert run.usage.sms == 0
 
 
+def test_a_dnc_contact_still_lets_a_notification_to_someone_else_out() -> None:
+    """The interpreter's rule, shared: DNC stops a step addressed to the contact only."""
+    nodes: list[dict[str, Any]] = [
+        {"id": "mark", "type": "tag", "config": {"add": ["DNC"]}, "transitions": {"next": "tell"}},
+        {
+            "id": "tell",
+            "type": "email",
+            "config": {"to": "sales@acme.example", "subject": "New lead", "body": "x"},
+            "transitions": {"sent": "sms"},
+        },
+        {"id": "sms", "type": "sms", "config": {"body": "Hi"}},
+    ]
+    run = _walk(nodes)
+    assert _path(run) == [("mark", "next"), ("tell", "sent"), ("sms", None)]
+    assert run.ends == "skipped" and run.usage.email == 1 and run.usage.sms == 0
+
+
+def test_a_wait_until_and_a_human_task_render_as_the_interpreter_does() -> None:
+    task = {
+        "id": "review",
+        "type": "human_task",
+        "config": {
+            "assignee": "sales",
+            "title": "Call {{ contact.name }}",
+            "description": "Lead from {{ contact.phone }}",
+        },
+        "transitions": {"completed": "later"},
+    }
+    later = {"id": "later", "type": "wait", "config": {"until": "{{ 'soon' }}"}}
+    run = _walk([task, later])
+    assert run.steps[0]["rendered"] == {
+        "assignee": "sales",
+        "title": "Call Asha",
+        "description": "Lead from +919800000001",
+    }
+    assert run.ends == "failed"
+    assert run.reason == "step later failed: `until` is not an ISO date-time: 'soon'"
+
+
 def test_voice_steps_fail_without_a_live_call_and_stored_email_templates_render() -> None:
     welcome = {("email", "welcome"): {"subject": "Hi {{ contact.name }}", "body": "B"}}
     mail: dict[str, Any] = {
