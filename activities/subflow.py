@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from activities.step import EXECUTION_NOT_FOUND, INVALID_CONFIG, step_error
 from schemas.execution import (
@@ -22,8 +22,9 @@ from schemas.flow import FlowDocument
 from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size, json_size
 from schemas.settings import Settings
 from store.db import session_scope
+from store.errors import ConflictError, InvalidInputError
 from store.executions import execution_input, new_execution
-from store.flows import business_hours_model
+from store.flows import business_hours_model, version_to_run
 from store.models import Execution, Flow, FlowVersion
 
 SUBFLOW_NOT_FOUND = "SubflowNotFound"
@@ -47,25 +48,16 @@ def _flow(session: Session, data: SubflowStartInput) -> Flow:
 
 
 def _version(session: Session, flow: Flow, requested: int | None) -> FlowVersion:
-    number = requested if requested is not None else flow.published_version
-    if number is None:
+    """The child's version, as any run pins one (`version_to_run`): the published one unless
+    a number is given. Never a draft, not even in a test run: a draft changes under edit."""
+    try:
+        return version_to_run(session, flow=flow, number=requested, test=False)
+    except (ConflictError, InvalidInputError) as exc:
         raise step_error(
-            f"subflow {flow.name!r} ({flow.id}) has no published version",
+            f"subflow {flow.name!r} ({flow.id}) cannot run: {exc}",
             type=SUBFLOW_NOT_RUNNABLE,
             retryable=False,
-        )
-    version = session.exec(
-        select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == number)
-    ).first()
-    if version is None or version.status == "draft":
-        # Drafts change under edit; only published (or formerly published) versions run.
-        state = "does not exist" if version is None else "is a draft"
-        raise step_error(
-            f"version {number} of subflow {flow.name!r} ({flow.id}) {state}",
-            type=SUBFLOW_NOT_RUNNABLE,
-            retryable=False,
-        )
-    return version
+        ) from None
 
 
 def _check_size(data: SubflowStartInput, definition: FlowDocument) -> None:

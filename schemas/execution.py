@@ -147,6 +147,10 @@ class Launch(BaseModel):
     """Lead engagement: wait for the flow's business hours before the first step."""
     dial: OutboundCall | None = None
     """The call a run places before its first step."""
+    call: CallInfo | None = None
+    """The inbound call the execution answers (its ring starts the workflow, never a sweep)."""
+    fallback_on_failure: bool = False
+    """The call's deployment has a fallback flow: a failure mid-call hands the call to it."""
 
 
 class ExecutionResult(BaseModel):

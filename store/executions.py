@@ -143,8 +143,8 @@ def execution_input(
     settings: Settings,
 ) -> ExecutionInput:
     """The workflow input of a pending execution: its row, its pinned definition and how it
-    starts. The one place a run's input is made, for its first start and for a start made
-    again after a crash."""
+    starts. The one place an execution's input is made: a run's, a lead's, a call's, a
+    subflow's, for the first start and for a start made again after a crash."""
     launch = Launch.model_validate(execution.launch or {})
     return ExecutionInput(
         execution_id=execution.id,
@@ -162,6 +162,8 @@ def execution_input(
         contact_id=execution.contact_id,
         respect_business_hours=launch.respect_business_hours,
         dial=launch.dial,
+        call=launch.call,
+        fallback_on_failure=launch.fallback_on_failure,
         local_steps=settings.local_action_types(),
         call_time_limit_s=settings.call_time_limit_s,
     )

@@ -51,6 +51,7 @@ from schemas.execution import (
     CallAnswer,
     ExecutionInput,
     ExecutionStatus,
+    Launch,
     RecordInput,
     workflow_id_for,
 )
@@ -60,8 +61,8 @@ from schemas.settings import Settings
 from store.contacts import contact_dict
 from store.db import session_scope
 from store.errors import ConflictError, NotFoundError
-from store.executions import create_execution
-from store.flows import business_hours_of, get_flow, version_to_run
+from store.executions import execution_input, new_execution
+from store.flows import business_hours_model, get_flow, version_to_run
 from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
 from store.recorder import Recorder
 from store.timeline import apply_records
@@ -154,8 +155,7 @@ def prepare_inbound(
     *,
     form: Mapping[str, str],
     environment: str,
-    local_steps: list[str],
-    call_time_limit_s: float,
+    settings: Settings,
     after_failure: bool = False,
 ) -> Answering:
     """The execution row an inbound call runs as (created once per CallSid) and its input.
@@ -202,7 +202,6 @@ def prepare_inbound(
         except (NotFoundError, ConflictError) as exc:
             log.warning("call.flow_unavailable", flow_id=flow_id, error=str(exc))
             return Answering(message=UNAVAILABLE)
-        hours = business_hours_of(session, flow=flow)
         contact = _caller(session, tenant_id=tenant_id, phone=call.from_)
         trigger = {
             "type": "call_incoming",
@@ -213,40 +212,34 @@ def prepare_inbound(
             "deployment_id": deployment.id,
             "fallback": fallback,
         }
-        workflow_input = ExecutionInput(
+        execution = new_execution(
             execution_id=execution_id,
             tenant_id=tenant_id,
             flow_id=flow.id,
-            flow_name=flow.name,
             version=pinned.number,
-            definition=FlowDocument.model_validate(pinned.definition),
             contact=contact,
+            variables={},
             trigger=trigger,
-            business_hours=BusinessHours.model_validate(hours) if hours else None,
             contact_id=contact.get("id"),
-            local_steps=local_steps,
-            call_time_limit_s=call_time_limit_s,
-            call=call,
-            fallback_on_failure=deployment.fallback_flow_id is not None and not fallback,
+            campaign_id=deployment.campaign_id,
+            launch=Launch(
+                call=call,
+                fallback_on_failure=deployment.fallback_flow_id is not None and not fallback,
+            ),
         )
-        campaign_id = deployment.campaign_id
+        workflow_input = execution_input(
+            execution,
+            flow=flow,
+            definition=FlowDocument.model_validate(pinned.definition),
+            hours=business_hours_model(session, flow=flow),
+            settings=settings,
+        )
     if existing is None:
         # After the reading session is closed: it must not hold a pooled connection while
         # it waits for the writer.
         try:
             with session_scope(engine) as write:
-                create_execution(
-                    write,
-                    tenant_id=tenant_id,
-                    flow_id=workflow_input.flow_id,
-                    version=workflow_input.version,
-                    contact=contact,
-                    variables={},
-                    trigger=trigger,
-                    contact_id=contact.get("id"),
-                    execution_id=execution_id,
-                    campaign_id=campaign_id,
-                )
+                write.add(execution)
         except IntegrityError:
             pass  # the same call's retried webhook got there first
     return Answering(execution_id=execution_id, workflow_input=workflow_input)
@@ -372,8 +365,7 @@ async def answer_inbound(
         engine,
         form=form,
         environment=environment,
-        local_steps=settings.local_action_types(),
-        call_time_limit_s=settings.call_time_limit_s,
+        settings=settings,
         after_failure=after_failure,
     )
     if answering.message is not None:

@@ -184,7 +184,7 @@ async def test_a_parent_of_another_tenant_is_not_found(
         ({"enabled": False}, ("published",), None, "SubflowNotRunnable", "disabled"),
         ({}, ("draft",), None, "SubflowNotRunnable", "no published version"),
         ({}, ("published", "draft"), 2, "SubflowNotRunnable", "is a draft"),
-        ({}, ("published",), 5, "SubflowNotRunnable", "does not exist"),
+        ({}, ("published",), 5, "SubflowNotRunnable", "has no version 5"),
     ],
 )
 async def test_flows_that_cannot_run(
