@@ -29,6 +29,7 @@ ALLOWED = {
 # (method, path, least role). Ids are made up: an allowed key gets 404/422, never 401/403.
 MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/schemas/flow", "viewer"),
+    ("GET", "/api/steps", "viewer"),
     ("POST", "/api/flows/validate", "viewer"),
     ("GET", "/api/flows", "viewer"),
     ("POST", "/api/flows", "manager"),
