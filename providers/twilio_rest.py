@@ -10,7 +10,10 @@ from twilio.http import AsyncHttpClient, HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from schemas.flow import FlowDocument, SendAndWaitConfig, WhatsappConfig
 from schemas.settings import Settings
+from schemas.validation import Problem
+from store.references import literal
 
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 """An approved WhatsApp template's Content SID, as a flow may give it instead of a name."""
@@ -78,3 +81,27 @@ def find_content_sid(settings: Settings, template: str) -> str | None:
     if CONTENT_SID.fullmatch(template):
         return template
     return settings.twilio_content_sids.get(template)
+
+
+def templates_without_sid(document: FlowDocument, settings: Settings) -> list[Problem]:
+    """WhatsApp templates (of `whatsapp` and `send_and_wait` steps) Twilio would refuse to
+    send for want of a Content SID, each at its path; none unless WhatsApp goes through
+    Twilio (the sandbox sends anything)."""
+    if settings.provider_whatsapp != "twilio":
+        return []
+    problems = []
+    for index, node in enumerate(document.nodes):
+        config = node.config
+        if isinstance(config, SendAndWaitConfig) and config.channel != "whatsapp":
+            continue
+        if not isinstance(config, WhatsappConfig | SendAndWaitConfig):
+            continue
+        template = literal(config.template)
+        if template is not None and find_content_sid(settings, template) is None:
+            message = (
+                f"no Twilio Content SID for the WhatsApp template {template!r}: map the name "
+                "in FLOWDECK_TWILIO_CONTENT_SIDS, or give the `HX…` sid as `template`"
+            )
+            path = f"$.nodes[{index}].config.template"
+            problems.append(Problem(path=path, code="no_content_sid", message=message))
+    return problems

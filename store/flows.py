@@ -7,7 +7,7 @@ becomes archived when another one is published.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +40,9 @@ FLOW_FIELDS = frozenset(
     }
 )
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
+
+DocumentCheck = Callable[[FlowDocument], None]
+"""A check of a valid document before it is published; raises to refuse it."""
 
 
 # --- definitions -------------------------------------------------------------------------
@@ -371,17 +374,21 @@ def publish_version(
     flow_id: str,
     number: int,
     limits: FlowLimits = DEFAULT_LIMITS,
+    check: DocumentCheck | None = None,
 ) -> FlowVersion:
     """Publish a draft after validating it again; the published one before it is archived.
 
     Validated against today's `limits`: a draft saved under looser ones is refused here
-    rather than published to fail every run."""
+    rather than published to fail every run. `check` may refuse the valid document too (the
+    API checks what it names against the tenant)."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
     if version.status != DRAFT:
         hint = "" if version.status == PUBLISHED else ": roll back to it instead"
         raise ConflictError(f"version {number} is {version.status}, not a draft{hint}")
-    check_definition(version.definition, limits=limits)
+    document = check_definition(version.definition, limits=limits)
+    if check is not None:
+        check(document)
     _make_published(session, flow=flow, version=version)
     _commit(session, "the flow was published by someone else meanwhile; try again")
     return version
@@ -395,15 +402,19 @@ def rollback_to(
     number: int,
     created_by: str | None = None,
     limits: FlowLimits = DEFAULT_LIMITS,
+    check: DocumentCheck | None = None,
 ) -> FlowVersion:
-    """Publish a copy of an earlier published version as the newest version."""
+    """Publish a copy of an earlier published version as the newest version, checked as
+    `publish_version` checks a draft."""
     flow = get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
     source = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
     if source.status == DRAFT:
         raise ConflictError(f"version {number} is a draft that was never published: publish it")
     if source.number == flow.published_version:
         raise ConflictError(f"version {number} is already the published version")
-    check_definition(source.definition, limits=limits)
+    document = check_definition(source.definition, limits=limits)
+    if check is not None:
+        check(document)
     copy = FlowVersion(
         flow_id=flow_id,
         tenant_id=tenant_id,

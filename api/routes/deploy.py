@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.bodies.deploy import DeployBody, DeployOut
 from api.bodies.phone_numbers import DeploymentOut
-from api.deps import EngineDep, ManagerKey, SessionDep, ViewerKey
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services.deploy import deploy_flow
 from store import telephony
@@ -17,7 +17,12 @@ router = APIRouter(prefix="/flows", tags=["deployments"], responses=KEYED | NOT_
 
 @router.post("/{flow_id}/deploy", status_code=201, responses=CONFLICT)
 def deploy(
-    flow_id: str, body: DeployBody, session: SessionDep, engine: EngineDep, key: ManagerKey
+    flow_id: str,
+    body: DeployBody,
+    session: SessionDep,
+    engine: EngineDep,
+    key: ManagerKey,
+    settings: SettingsDep,
 ) -> DeployOut:
     """Point the numbers at this flow in the environment; what they pointed at becomes history."""
     created = deploy_flow(
@@ -30,6 +35,7 @@ def deploy(
         schedule=body.schedule.model_dump() if body.schedule else None,
         fallback_flow_id=body.fallback_flow_id,
         version=body.version,
+        settings=settings,
         campaign_id=body.campaign_id,
     )
     return DeployOut(deployments=[DeploymentOut.of(d) for d in created])

@@ -17,6 +17,7 @@ from api.bodies.flows import (
 )
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
+from api.services.references import reference_warnings
 from schemas.validation import validate_flow
 from store import flows
 from store.flows import invalid_flow_error, problem_detail
@@ -36,15 +37,20 @@ def flow_detail(session: Session, flow: Flow) -> FlowDetail:
 
 @router.post("/validate")
 def validate_definition(
-    body: DefinitionBody, key: ViewerKey, settings: SettingsDep
+    body: DefinitionBody, session: SessionDep, key: ViewerKey, settings: SettingsDep
 ) -> ValidationOut:
-    """Check a definition without saving it: 200 with warnings, or 422 with every problem."""
-    report, _ = validate_flow(
+    """Check a definition without saving it: 200 with warnings, or 422 with every problem.
+    What it names that the tenant does not have (a department, a subflow…) is a warning here:
+    publishing refuses it."""
+    report, document = validate_flow(
         body.definition, live_call=body.live_call, limits=settings.flow_limits()
     )
-    if not report.valid:
+    if not report.valid or document is None:
         raise invalid_flow_error(report, at=AT)
     warnings = [problem_detail(p, at=AT) for p in report.warnings]
+    warnings += reference_warnings(
+        session, tenant_id=key.tenant_id, document=document, settings=settings, at=AT
+    )
     return ValidationOut(valid=True, errors=[], warnings=warnings)
 
 

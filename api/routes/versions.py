@@ -11,6 +11,7 @@ from api.bodies.flows import VersionSummary
 from api.bodies.versions import RollbackBody, VersionCreate, VersionOut
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
+from api.services import publishing
 from api.services.diff import diff_definitions
 from store import flows
 
@@ -73,13 +74,11 @@ def update_draft(
 def publish_version(
     flow_id: str, number: Number, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
-    """Publish a draft: new executions pin it; the previously published one is archived."""
-    version = flows.publish_version(
-        session,
-        tenant_id=key.tenant_id,
-        flow_id=flow_id,
-        number=number,
-        limits=settings.flow_limits(),
+    """Publish a draft: new executions pin it; the previously published one is archived.
+    A flow naming what the tenant does not have (a department, an agent, a subflow, an email
+    template, a WhatsApp template without a Content SID) is 422 at each node's path."""
+    version = publishing.publish_version(
+        session, tenant_id=key.tenant_id, flow_id=flow_id, number=number, settings=settings
     )
     return VersionOut.model_validate(version)
 
@@ -88,14 +87,15 @@ def publish_version(
 def rollback(
     flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
-    """Publish a copy of an earlier version as a new version number."""
-    version = flows.rollback_to(
+    """Publish a copy of an earlier version as a new version number; checked as publishing
+    is (what it names must still exist)."""
+    version = publishing.rollback_to(
         session,
         tenant_id=key.tenant_id,
         flow_id=flow_id,
         number=body.version,
         created_by=key.name,
-        limits=settings.flow_limits(),
+        settings=settings,
     )
     return VersionOut.model_validate(version)
 
