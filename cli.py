@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 from sqlalchemy.engine import Engine
 
+from schemas import search_attributes
 from schemas.settings import DATA_DIR, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -183,6 +184,8 @@ class DevTemporal:
             "--dynamic-config-value",
             "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ]
+        for key in search_attributes.KEYS:  # the Web UI filters runs by them
+            command += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title()}"]
         if namespace != "default":
             command += ["--namespace", namespace]
         with log_file.open("wb") as output:

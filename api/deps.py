@@ -18,7 +18,7 @@ from starlette.datastructures import State
 from temporalio.client import Client
 
 from api.errors import ServiceUnavailableError
-from api.temporal import connect_temporal
+from api.temporal import connect_temporal, index_executions_if_possible
 from schemas.settings import Settings
 from store.keys import find_key, hash_secret
 from store.models import ApiKey, utcnow
@@ -82,12 +82,14 @@ async def temporal_client_of(state: State) -> Client:
         async with state.temporal_lock:
             if state.temporal_client is None:
                 try:
-                    state.temporal_client = await asyncio.wait_for(
+                    connected = await asyncio.wait_for(
                         connect_temporal(state.settings), CONNECT_TIMEOUT_S
                     )
                 except Exception as exc:  # any failure to connect means the same to a caller
                     log.warning("temporal unreachable", error=str(exc))
                     raise ServiceUnavailableError(f"Temporal is unreachable: {exc}") from exc
+                await index_executions_if_possible(state, connected)
+                state.temporal_client = connected
     client: Client = state.temporal_client
     return client
 

@@ -18,7 +18,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.routes import ROUTERS
 from api.services import recovery, routing
-from api.temporal import connect_temporal
+from api.temporal import connect_temporal, index_executions_if_possible
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
 from store.recorder import Recorder
@@ -56,6 +56,8 @@ def create_app(
                 if on_startup is not None:
                     raise
                 log.warning("temporal unreachable at startup", error=str(exc))
+        if app.state.temporal_client is not None:
+            await index_executions_if_possible(app.state, app.state.temporal_client)
         async with AsyncExitStack() as stack:
             if on_startup is not None:
                 await stack.enter_async_context(on_startup(app))

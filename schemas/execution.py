@@ -121,6 +121,7 @@ class ExecutionInput(BaseModel):
     history_limit: int = 8000
     """Continue-as-new at a loop boundary once the history has this many events."""
     contact_id: str | None = None
+    campaign_id: str | None = None
     respect_business_hours: bool = False
     """Wait for `business_hours` to open before the first step (lead engagement)."""
     local_steps: list[str] = Field(default_factory=list)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     )
     """An execution whose workflow task has failed this many times in a row (Temporal
     retries it for ever) is terminated and marked failed with the cause; 0: never."""
+    index_executions: bool = Field(default=True, alias="FLOWDECK_SEARCH_ATTRIBUTES")
+    """Give each execution's workflow Flowdeck's search attributes (`schemas.search_attributes`:
+    tenant, flow, version, status, contact phone, campaign, trigger), so the Temporal Web UI
+    finds runs by them. The API registers missing ones at start; where it cannot (no right
+    to), it says so and starts workflows without them."""
     failpoint: str | None = Field(default=None, alias="FLOWDECK_FAILPOINT")
     """For fault-injection tests only: the named point (`api.failpoints`) at which this
     process kills itself with SIGKILL, as a power cut would. Never set it in production."""

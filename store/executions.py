@@ -160,6 +160,7 @@ def execution_input(
         business_hours=hours,
         parent_execution_id=execution.parent_execution_id,
         contact_id=execution.contact_id,
+        campaign_id=execution.campaign_id,
         respect_business_hours=launch.respect_business_hours,
         dial=launch.dial,
         call=launch.call,

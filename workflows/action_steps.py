@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas import templating
+    from schemas import search_attributes, templating
     from schemas.execution import (
         ACTIVITY_PERFORM_ACTION,
         ACTIVITY_PREPARE_SUBFLOW,
@@ -213,11 +213,16 @@ class ActionSteps:
         self._timeline.hold(record)
         await self._timeline.flush(status=ExecutionStatus.running, keep_open=True)
         try:
+            child = start.input.model_copy(update={"local_steps": self._in.local_steps})
             result = await workflow.execute_child_workflow(
                 WORKFLOW_NAME,
-                start.input.model_copy(update={"local_steps": self._in.local_steps}),
+                child,
                 id=start.workflow_id,
                 result_type=ExecutionResult,
+                memo=search_attributes.memo(child),
+                search_attributes=(
+                    search_attributes.indexed(child) if self._timeline.indexed else None
+                ),
             )
         except ChildWorkflowError as exc:
             self._timeline.release(record)

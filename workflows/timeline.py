@@ -11,6 +11,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from schemas import search_attributes
     from schemas.execution import (
         ACTIVITY_RECORD_PROGRESS,
         ExecutionInput,
@@ -37,6 +38,22 @@ class Timeline:
         self._open: dict[int, StepRecord] = {}
         self._told: dict[str, list[StepRecord]] = {}
         """Records that rode on a call's answers (by CallSid:answer), written again at the end."""
+        started_with = workflow.info().typed_search_attributes.get(search_attributes.STATUS)
+        self.indexed = started_with is not None
+        """It started with Flowdeck's search attributes: it keeps `FlowdeckStatus` current.
+        (Runs started before they existed have none, and replay as they ran.)"""
+        self._indexed_status = started_with
+
+    def index(self, status: ExecutionStatus) -> None:
+        """`FlowdeckStatus` says `status` (the Web UI filters runs by it)."""
+        if self.indexed and status != self._indexed_status:
+            workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status)])
+            self._indexed_status = status
+
+    def walking(self) -> None:
+        """The walk goes on after a wait: the execution is running again."""
+        if self._indexed_status == ExecutionStatus.waiting:
+            self.index(ExecutionStatus.running)
 
     def begin(
         self, node_id: str, node_type: str, *, status: StepStatus = StepStatus.running
@@ -149,6 +166,8 @@ class Timeline:
             records.extend(_for_timeline(r.model_copy()) for r in self._open.values())
         if status is not None and status not in (ExecutionStatus.running, ExecutionStatus.waiting):
             self.status = status
+        if status is not None:
+            self.index(status)
         progress = self.record_input(records, status=status, reason=reason, context=context)
         if regular:
             await workflow.execute_activity(

@@ -205,6 +205,7 @@ class Walker:
             self.current = node_id
             self.state.visits[node_id] = self.state.visits.get(node_id, 0) + 1
             self.path.append(node_id)
+            self._timeline.walking()
             self._count_unpaused(node)
             try:
                 port = await self._step(node, scope)

@@ -39,6 +39,7 @@ from temporalio.service import RPCError
 
 from api import twiml
 from api.services.twilio_webhooks import form_int
+from schemas import search_attributes
 from schemas.call import (
     UPDATE_CALL_TURN,
     CallInfo,
@@ -382,6 +383,8 @@ async def answer_inbound(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         static_summary=f"{data.flow_name} v{data.version}: call {data.contact.get('phone')}",
+        memo=search_attributes.memo(data),
+        search_attributes=search_attributes.indexed(data) if settings.index_executions else None,
     )
     update = client.execute_update_with_start_workflow(
         UPDATE_CALL_TURN,

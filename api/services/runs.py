@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ForbiddenError, ServiceUnavailableError
 from api.failpoints import failpoint
+from schemas import search_attributes
 from schemas.call import OutboundCall
 from schemas.execution import (
     SIGNAL_CANCEL,
@@ -177,6 +178,8 @@ async def start_workflow_of(
     extra: dict[str, Any] = {}
     if signal is not None:
         extra = {"start_signal": signal[0], "start_signal_args": [signal[1]]}
+    if settings.index_executions:
+        extra["search_attributes"] = search_attributes.indexed(workflow_input)
     await client.start_workflow(
         WORKFLOW_NAME,
         workflow_input,
@@ -186,6 +189,7 @@ async def start_workflow_of(
         request_eager_start=signal is None,
         rpc_timeout=RPC_TIMEOUT,
         static_summary=f"{workflow_input.flow_name} v{workflow_input.version}",
+        memo=search_attributes.memo(workflow_input),
         **extra,
     )
 

@@ -20,6 +20,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from api.temporal import index_executions_if_possible
 from schemas.execution import ExecutionResult
 from schemas.settings import Settings
 from tests.api.helpers import TenantKeys, wait_for_status
@@ -76,6 +77,8 @@ async def api(
     )
     client = time_skipping_env.client
     app = create_app(settings=settings, engine=engine, temporal_client=client)
+    # As the app's lifespan does: the time-skipping server has no search attributes.
+    await index_executions_if_possible(app.state, client)
     worker = build_worker(client, engine=engine, settings=settings, task_queue=task_queue)
     async with worker:
         transport = httpx.ASGITransport(app=app)

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from api.temporal import index_executions_if_possible
 from schemas.settings import Settings
 from tests.api.helpers import TenantKeys, make_flow
 from tests.examples import load_example, settings_of
@@ -32,6 +33,8 @@ async def api(
     settings = Settings.model_validate({"FLOWDECK_ENV": "test", "FLOWDECK_TASK_QUEUE": task_queue})
     client = time_skipping_env.client
     app = create_app(settings=settings, engine=engine, temporal_client=client)
+    # As the app's lifespan does: the time-skipping server has no search attributes.
+    await index_executions_if_possible(app.state, client)
     async with build_worker(client, engine=engine, settings=settings, task_queue=task_queue):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://flowdeck.test") as c:
