@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from schemas import search_attributes
 from store.db import create_db_engine, session_scope
 from store.keys import create_tenant
 from store.migrate import upgrade
@@ -40,6 +41,7 @@ async def temporal_server() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal_binary(),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
+        search_attributes=search_attributes.KEYS,  # as `flowdeck dev` registers them
     )
     try:
         yield env

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from bench.bare import BareLocalWorkflow, BareWorkflow, noop
 from bench.common import Database, combine, database, figures, show, temporal_server
 from cli import configure_logging
+from schemas import search_attributes
 from schemas.execution import WORKFLOW_NAME, ExecutionInput, workflow_id_for
 from schemas.flow import FlowDocument
 from schemas.settings import Settings
@@ -93,20 +94,25 @@ async def _run_flow(
             )
 
     await asyncio.to_thread(insert)
+    data = ExecutionInput(
+        execution_id=execution_id,
+        tenant_id=db.tenant_id,
+        flow_id=flow_id,
+        flow_name="bench",
+        version=1,
+        definition=FlowDocument.model_validate(THREE_STEPS),
+        contact=contact,
+        local_steps=local_steps,
+    )
+    # Started as the API starts a run: with Flowdeck's search attributes and memo.
     await client.execute_workflow(
         WORKFLOW_NAME,
-        ExecutionInput(
-            execution_id=execution_id,
-            tenant_id=db.tenant_id,
-            flow_id=flow_id,
-            version=1,
-            definition=FlowDocument.model_validate(THREE_STEPS),
-            contact=contact,
-            local_steps=local_steps,
-        ),
+        data,
         id=workflow_id_for(execution_id),
         task_queue=queue,
         request_eager_start=True,
+        search_attributes=search_attributes.indexed(data),
+        memo=search_attributes.memo(data),
     )
 
 
