@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from activities import crm, email, http_step, messaging, recordings, routing, tag
 from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
+from providers.offers import DispatchError
 from schemas.call import ACTIVITY_RELEASE_AGENT, ReleaseAgent
 from schemas.execution import (
     ACTIVITY_PERFORM_ACTION,
@@ -223,7 +224,7 @@ class FlowActivities:
                 http=self._http,
                 temporal=activity.client(),
             )
-        except routing.DispatchError as exc:
+        except DispatchError as exc:
             # The offer was withdrawn (the caller back in line). A retry offers the next
             # caller again; a refusal ends here: this transfer is over, and that caller's
             # trouble must not fail this caller's execution.

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from activities.step import StepContext, parse_config, step_error
-from providers.offers import DispatchError as DispatchError  # release_and_offer raises it
 from providers.offers import dispatch_offer
 from schemas.call import ReleaseAgent, Routed
 from schemas.execution import ActionOutput

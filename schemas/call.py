@@ -214,3 +214,21 @@ class ReleaseAgent(BaseModel):
     outcome: str
     """connected, no_answer, failed or hangup."""
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+def dial_port(status: str | None) -> str:
+    """A `<Dial>`'s DialCallStatus as a transfer port."""
+    if status in ("completed", "answered"):
+        return "connected"
+    if status in ("busy", "no-answer"):
+        return "no_answer"
+    return "failed"
+
+
+def queue_port(result: str | None) -> str:
+    """An `<Enqueue>`'s QueueResult as a transfer port."""
+    if result in ("bridged", "bridging-in-process"):
+        return "connected"
+    if result in ("leave", "redirected"):
+        return "no_answer"
+    return "failed"

@@ -152,21 +152,3 @@ def queue_verbs(routed: Routed, *, turn: int) -> list[Verb]:
         text = f"{text} You are number {routed.position} in the queue."
     assert routed.queue is not None
     return [Say(text=text), Enqueue(turn=turn, queue=routed.queue)]
-
-
-def dial_port(status: str | None) -> str:
-    """A `<Dial>`'s DialCallStatus as a transfer port."""
-    if status in ("completed", "answered"):
-        return "connected"
-    if status in ("busy", "no-answer"):
-        return "no_answer"
-    return "failed"
-
-
-def queue_port(result: str | None) -> str:
-    """An `<Enqueue>`'s QueueResult as a transfer port."""
-    if result in ("bridged", "bridging-in-process"):
-        return "connected"
-    if result in ("leave", "redirected"):
-        return "no_answer"
-    return "failed"

@@ -13,18 +13,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas import templating
-    from schemas.call import Routed
+    from schemas.call import Routed, dial_port, queue_port
     from schemas.execution import ExecutionStatus, StepRecord, StepStatus
     from schemas.flow import GatherNode, HangupNode, RecordNode, SayNode, TransferNode
     from workflows.state import Finish, LeaveBy, Scope, render_config
     from workflows.voice import (
         CallerHungUp,
         CallSession,
-        dial_port,
         dial_verb,
         gather_verbs,
         gathered,
-        queue_port,
         queue_verbs,
         record_verbs,
         say_verb,

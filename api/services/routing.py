@@ -24,14 +24,13 @@ from api.deps import get_temporal
 from api.errors import ServiceUnavailableError
 from providers import offers
 from providers.twilio_rest import TwilioNotConfigured, client_over
-from schemas.call import Routed
+from schemas.call import Routed, dial_port, queue_port
 from schemas.settings import Settings
 from store import routing, telephony
 from store.db import session_scope
 from store.errors import ConflictError, NotFoundError
 from store.models import OutboxMessage, utcnow
 from store.outbox import insert_message_once
-from workflows.voice import dial_port, queue_port
 
 log = structlog.get_logger(__name__)
 
