@@ -85,6 +85,10 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     # Alembic announces its dialect on every start; we log the revision ourselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO: an HTTP step's query or a Bitrix24
+    # webhook's path may hold a secret, which must never reach the logs.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)
 
 

@@ -70,10 +70,11 @@ async def test_call_press_2_wait_in_the_sales_queue_then_hang_up(
     assert [s["node_type"] for s in execution["steps"]][-1] == "hangup"
     assert execution["workflow_id"] in execution["temporal_url"]
     handle = temporal_env.client.get_workflow_handle(execution["workflow_id"])
+    # What the Web UI shows of the run: its result (the row is written just before the
+    # workflow closes), and the hang-up arriving as a signal.
+    result = await handle.result()
     described = await handle.describe()
     assert described.status == WorkflowExecutionStatus.COMPLETED
-    # What the Web UI shows of the run: its result, and the hang-up arriving as a signal.
-    result = await handle.result()
     assert (result["status"], result["reason"]) == ("completed", "hangup")
     history = await handle.fetch_history()
     signals = [
