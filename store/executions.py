@@ -22,7 +22,7 @@ from schemas.hours import BusinessHours
 from schemas.settings import Settings
 from store.errors import InvalidInputError, NotFoundError
 from store.flows import business_hours_model, find_version
-from store.models import Execution, ExecutionStep, Flow, new_id
+from store.models import Execution, ExecutionStep, Flow, FlowVersion, new_id
 
 MAX_PAGE = 200
 
@@ -179,6 +179,18 @@ def load_execution_input(
     version = find_version(session, flow_id=execution.flow_id, number=execution.version)
     if flow is None or version is None:
         raise NotFoundError(f"version {execution.version} of flow {execution.flow_id} is gone")
+    return pinned_input(session, execution, flow=flow, version=version, settings=settings)
+
+
+def pinned_input(
+    session: Session,
+    execution: Execution,
+    *,
+    flow: Flow,
+    version: FlowVersion,
+    settings: Settings,
+) -> ExecutionInput:
+    """`execution_input` with the pinned version's definition and the flow's business hours."""
     return execution_input(
         execution,
         flow=flow,

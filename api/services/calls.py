@@ -56,14 +56,13 @@ from schemas.execution import (
     RecordInput,
     workflow_id_for,
 )
-from schemas.flow import FlowDocument
 from schemas.hours import BusinessHours, is_open
 from schemas.settings import Settings
 from store.contacts import contact_dict
 from store.db import session_scope
 from store.errors import ConflictError, NotFoundError
-from store.executions import execution_input, new_execution
-from store.flows import business_hours_model, get_flow, version_to_run
+from store.executions import new_execution, pinned_input
+from store.flows import get_flow, version_to_run
 from store.models import Contact, Deployment, Execution, PhoneNumber, utcnow
 from store.recorder import Recorder
 from store.timeline import apply_records
@@ -228,12 +227,8 @@ def prepare_inbound(
                 fallback_on_failure=deployment.fallback_flow_id is not None and not fallback,
             ),
         )
-        workflow_input = execution_input(
-            execution,
-            flow=flow,
-            definition=FlowDocument.model_validate(pinned.definition),
-            hours=business_hours_model(session, flow=flow),
-            settings=settings,
+        workflow_input = pinned_input(
+            session, execution, flow=flow, version=pinned, settings=settings
         )
     if existing is None:
         # After the reading session is closed: it must not hold a pooled connection while

@@ -42,7 +42,6 @@ from schemas.execution import (
     RecordInput,
     workflow_id_for,
 )
-from schemas.flow import FlowDocument
 from schemas.limits import RUN_INPUT_LIMIT_BYTES, describe_size, json_size
 from schemas.settings import Settings
 from store.campaigns import check_campaign_id
@@ -50,14 +49,14 @@ from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.executions import (
     ExecutionFilter,
     active_executions,
-    execution_input,
     get_execution,
     is_terminal,
     load_execution_input,
     new_execution,
+    pinned_input,
     waiting_step,
 )
-from store.flows import business_hours_model, find_version, get_flow, version_to_run
+from store.flows import find_version, get_flow, version_to_run
 from store.models import ApiKey, Execution, utcnow
 from store.timeline import apply_records
 
@@ -134,13 +133,7 @@ def prepare_run(
         campaign_id=campaign_id,
         launch=Launch(respect_business_hours=respect_business_hours, dial=dial),
     )
-    workflow_input = execution_input(
-        execution,
-        flow=flow,
-        definition=FlowDocument.model_validate(pinned.definition),
-        hours=business_hours_model(session, flow=flow),
-        settings=settings,
-    )
+    workflow_input = pinned_input(session, execution, flow=flow, version=pinned, settings=settings)
     return PreparedRun(execution=execution, workflow_input=workflow_input)
 
 
