@@ -133,20 +133,46 @@ class KeyCache:
                 self._keys.pop(digest, None)
 
 
+SESSION_COOKIE = "flowdeck_session"
+"""The dashboard's session: the API key it signed in with, in an HttpOnly, SameSite=Strict
+cookie (no script reads it; the event stream's `EventSource` sends it)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _from_cookie(request: Request) -> str | None:
+    """The session cookie's key, for a request a page of ours made. A request that changes
+    something must come from our own origin (CSRF: SameSite=Strict keeps other sites' pages
+    from sending the cookie, and this check holds even where a browser would)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret or request.method in SAFE_METHODS:
+        return secret
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin != own:
+        raise HTTPException(403, "a change with the session cookie must come from this site")
+    return secret
+
+
 async def get_current_key(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
-    """The live API key of the request, or 401: from the key cache, else looked up in one
-    worker-thread hop."""
-    if credentials is None or not credentials.credentials:
+    """The live API key of the request (its bearer key, else the dashboard's session
+    cookie), or 401: from the key cache, else looked up in one worker-thread hop."""
+    secret = credentials.credentials if credentials is not None else _from_cookie(request)
+    if not secret:
         raise _unauthorized("an API key is required: `Authorization: Bearer <key>`")
+    return await key_for(request, session, secret)
+
+
+async def key_for(request: Request, session: Session, secret: str) -> ApiKey:
+    """The live key with this secret, or 401."""
     cache: KeyCache = request.app.state.key_cache
-    digest = hash_secret(credentials.credentials)
+    digest = hash_secret(secret)
     key = cache.get(digest)
     if key is None:
-        key = await run_in_threadpool(_live_key, session, credentials.credentials)
+        key = await run_in_threadpool(_live_key, session, secret)
         if key is None:
             raise _unauthorized("unknown or revoked API key")
         cache.put(digest, key)

@@ -20,6 +20,7 @@ from api.routes import (
     phone_numbers,
     recordings,
     schemas,
+    session,
     simulate,
     steps,
     templates,
@@ -34,6 +35,7 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     # hottest path, and each route tried before the right one costs tens of microseconds.
     ("", webhooks_twilio.router),
     (API, health.router),
+    (API, session.router),
     (API, admin.router),
     (API, schemas.router),
     (API, steps.router),

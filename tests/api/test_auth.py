@@ -30,6 +30,7 @@ ALLOWED = {
 MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/schemas/flow", "viewer"),
     ("GET", "/api/steps", "viewer"),
+    ("GET", "/api/session", "viewer"),
     ("POST", "/api/flows/validate", "viewer"),
     ("GET", "/api/flows", "viewer"),
     ("POST", "/api/flows", "manager"),
@@ -110,6 +111,10 @@ UNAUTHENTICATED = {
     ("GET", "/api/health"),
     ("GET", "/api/health/live"),
     ("GET", "/api/health/ready"),
+    # Signing in takes the key in its body, signing out only clears the cookie
+    # (tests/api/test_session.py).
+    ("POST", "/api/session"),
+    ("DELETE", "/api/session"),
 }
 # No API key: Twilio signs these (X-Twilio-Signature), tested in tests/channels/test_webhooks
 # and tests/calls.
