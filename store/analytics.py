@@ -122,6 +122,20 @@ def funnel(session: Session, window: Window) -> list[dict[str, Any]]:
     return [{"node_id": n, "executions": int(c)} for n, c in session.exec(query).all()]
 
 
+def edges(session: Session, window: Window) -> list[dict[str, Any]]:
+    """How many executions left each node by each port (at least once): counts on the edges."""
+    left = func.count(sa.distinct(col(ExecutionStep.execution_id)))
+    query = (
+        select(col(ExecutionStep.node_id), col(ExecutionStep.port), left)
+        .where(_steps(window), col(ExecutionStep.port).is_not(None))
+        .group_by(col(ExecutionStep.node_id), col(ExecutionStep.port))
+        .order_by(col(ExecutionStep.node_id), col(ExecutionStep.port))
+    )
+    return [
+        {"node_id": n, "port": p, "executions": int(c)} for n, p, c in session.exec(query).all()
+    ]
+
+
 def step_times(session: Session, window: Window) -> list[dict[str, Any]]:
     """Mean and count of finished steps' durations per node."""
     query = (

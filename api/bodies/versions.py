@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies.common import RequestBody, VersionNumber
 from api.bodies.flows import VersionSummary
@@ -22,3 +22,48 @@ class RollbackBody(RequestBody):
 class VersionOut(VersionSummary):
     flow_id: str
     definition: dict[str, Any]
+
+
+class FieldChange(BaseModel):
+    """One changed leaf (`config.params.1`); `from` is absent when it was added, `to` when
+    it was removed."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: str
+    from_: Any = Field(default=None, alias="from")
+    to: Any = None
+
+
+class StartChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class NodeRef(BaseModel):
+    id: str
+    type: str | None
+
+
+class NodeChanged(NodeRef):
+    changes: list[FieldChange]
+
+
+class NodeChanges(BaseModel):
+    added: list[NodeRef]
+    removed: list[NodeRef]
+    changed: list[NodeChanged]
+
+
+class VersionDiff(BaseModel):
+    """What changed from version `from` to version `to`, in the newer one's node order."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: int = Field(alias="from")
+    to: int
+    start: StartChange | None = Field(description="the start node, when it changed")
+    variables: list[FieldChange]
+    nodes: NodeChanges

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.bodies.analytics import FlowReport, Overview
 from api.deps import SessionDep, ViewerKey
 from api.errors import KEYED, NOT_FOUND
 from api.services import analytics
@@ -24,12 +25,12 @@ def overview(
     since: Since = None,
     until: Until = None,
     include_test: IncludeTest = False,
-) -> dict[str, Any]:
+) -> Overview:
     """Runs per day, counts and rates of each outcome, totals per flow (UTC days)."""
     scope = analytics.window(
         tenant_id=key.tenant_id, since=since, until=until, include_test=include_test
     )
-    return analytics.overview(session, scope)
+    return Overview.model_validate(analytics.overview(session, scope))
 
 
 @router.get("/flows/{flow_id}", responses=NOT_FOUND)
@@ -40,8 +41,9 @@ def flow_analytics(
     since: Since = None,
     until: Until = None,
     include_test: IncludeTest = False,
-) -> dict[str, Any]:
-    """One flow: runs per day, rates, per-node funnel, A/B results, call outcomes, step times."""
+) -> FlowReport:
+    """One flow: runs per day, rates, per-node funnel and ports taken, A/B results, call
+    outcomes, step times."""
     scope = analytics.window(
         tenant_id=key.tenant_id,
         since=since,
@@ -49,4 +51,4 @@ def flow_analytics(
         include_test=include_test,
         flow_id=flow_id,
     )
-    return analytics.flow_report(session, scope)
+    return FlowReport.model_validate(analytics.flow_report(session, scope))

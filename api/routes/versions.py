@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from api.bodies.common import INT32_MAX
 from api.bodies.flows import VersionSummary
-from api.bodies.versions import RollbackBody, VersionCreate, VersionOut
+from api.bodies.versions import RollbackBody, VersionCreate, VersionDiff, VersionOut
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import publishing
@@ -100,11 +100,13 @@ def rollback(
     return VersionOut.model_validate(version)
 
 
-@router.get("/versions/{a}/diff/{b}")
+@router.get("/versions/{a}/diff/{b}", response_model_exclude_unset=True)
 def diff_versions(
     flow_id: str, a: Number, b: Number, session: SessionDep, key: ViewerKey
-) -> dict[str, Any]:
+) -> VersionDiff:
     """What changed from version `a` to version `b`."""
     before = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=a)
     after = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=b)
-    return {"from": a, "to": b, **diff_definitions(before.definition, after.definition)}
+    return VersionDiff.model_validate(
+        {"from": a, "to": b, **diff_definitions(before.definition, after.definition)}
+    )

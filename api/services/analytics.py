@@ -72,6 +72,7 @@ def flow_report(session: Session, scope: Window) -> dict[str, Any]:
         **analytics.totals(session, scope),
         "per_day": analytics.runs_per_day(session, scope),
         "funnel": analytics.funnel(session, scope),
+        "edges": analytics.edges(session, scope),
         "ab_results": analytics.ab_results(session, scope),
         "call_outcomes": analytics.call_outcomes(session, scope),
         "step_times": analytics.step_times(session, scope),

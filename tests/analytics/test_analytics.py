@@ -118,7 +118,7 @@ async def test_the_overview_counts_runs_per_day_status_and_flow(
     assert with_tests.json()["per_day"][1]["by_status"]["completed"] == 1
 
 
-async def test_a_flow_report_has_funnel_ab_results_call_outcomes_and_step_times(
+async def test_a_flow_report_has_funnel_edges_ab_results_call_outcomes_and_step_times(
     api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys, engine: Engine
 ) -> None:
     a, _ = await _seed(api, tenant, other_tenant, engine)
@@ -137,6 +137,13 @@ async def test_a_flow_report_has_funnel_ab_results_call_outcomes_and_step_times(
         {"node_id": "ab", "executions": 3},
         {"node_id": "call", "executions": 3},
         {"node_id": "mail", "executions": 1},
+    ]
+    assert report["edges"] == [  # the unfinished second visit of `call` took no port
+        {"node_id": "ab", "port": "a", "executions": 2},
+        {"node_id": "ab", "port": "b", "executions": 1},
+        {"node_id": "call", "port": "answered", "executions": 1},
+        {"node_id": "call", "port": "missed", "executions": 2},
+        {"node_id": "mail", "port": "sent", "executions": 1},
     ]
     assert report["ab_results"] == [
         {
