@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api.dashboard import install_dashboard
 from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
@@ -91,4 +92,6 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     for prefix, router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    # Last: the dashboard's routes never stand before an API route.
+    install_dashboard(app, settings.dashboard_dir)
     return app

@@ -14,6 +14,8 @@ from schemas.steps import local_types
 from schemas.validation import FlowLimits
 
 DATA_DIR = Path(".data")
+DASHBOARD_DIST = Path(__file__).resolve().parents[1] / "dashboard" / "dist"
+"""Where `flowdeck dashboard build` puts the dashboard, in this checkout."""
 
 
 class Settings(BaseSettings):
@@ -144,6 +146,8 @@ class Settings(BaseSettings):
     """Run the interpreter inside Temporal's workflow sandbox (the test suite always does)."""
     log_level: str = Field(default="INFO", alias="FLOWDECK_LOG_LEVEL")
     log_json: bool = Field(default=False, alias="FLOWDECK_LOG_JSON")
+    dashboard_dir: Path = Field(default=DASHBOARD_DIST, alias="FLOWDECK_DASHBOARD_DIR")
+    """The built dashboard the API serves at `/` (`flowdeck dashboard build` writes it)."""
 
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:
