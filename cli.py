@@ -1,4 +1,5 @@
-"""The `flowdeck` command: `dev` (the whole product locally), `api`, `worker`, `db`."""
+"""The `flowdeck` command: `dev` (the whole product locally), `api`, `worker`, `db`,
+`flows` (flowsync.py), `dashboard` (dashboard_build.py)."""
 
 from __future__ import annotations
 
@@ -533,9 +534,11 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--no-input", action="store_true", help="hang up when the script is spent")
     call.set_defaults(handler=_call)
 
+    from dashboard_build import add_dashboard_parser
     from flowsync import add_flows_parser
 
     add_flows_parser(commands)
+    add_dashboard_parser(commands)
     return parser
 
 

@@ -1,0 +1,27 @@
+import { ApiProblem, messageOf } from "../api/client";
+import { ProblemDetails } from "./ProblemDetails";
+
+export type Outcome = { kind: "done"; text: string } | { kind: "failed"; action: string; error: unknown };
+
+/** The outcome of the last thing the user did on a page: done, or the API's reason why not. */
+export function ActionMessage({ outcome, onDismiss }: { outcome: Outcome | null; onDismiss: () => void }) {
+  return (
+    <div aria-live="polite" className="action-message-region">
+      {outcome && (
+        <div className={outcome.kind === "done" ? "action-message" : "action-message action-message-failed"} role={outcome.kind === "failed" ? "alert" : "status"}>
+          {outcome.kind === "done" ? (
+            <span>{outcome.text}</span>
+          ) : (
+            <div>
+              <strong>{outcome.action} failed:</strong> {messageOf(outcome.error)}
+              {outcome.error instanceof ApiProblem && <ProblemDetails details={outcome.error.details} />}
+            </div>
+          )}
+          <button type="button" className="button-quiet" onClick={onDismiss} aria-label="Dismiss message">
+            ×
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+import { useState, type FormEvent } from "react";
+
+import { ApiProblem, api, call, messageOf, type Schemas } from "../api/client";
+import { Dialog } from "../components/Dialog";
+import { ProblemDetails } from "../components/ProblemDetails";
+import { TRIGGER_LABELS, type TriggerType } from "./triggers";
+
+interface NewFlowDialogProps {
+  onCreated: (flow: Schemas["FlowDetail"]) => void;
+  onClose: () => void;
+}
+
+const TRIGGER_TYPES = Object.keys(TRIGGER_LABELS) as TriggerType[];
+
+/** A new flow: its name, what it is for and what starts it; its steps come later. */
+export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [trigger, setTrigger] = useState<TriggerType>("manual");
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setPending(true);
+    setError(null);
+    try {
+      const body: Schemas["FlowCreate"] = { name: name.trim(), trigger: { type: trigger } };
+      if (description.trim()) body.description = description.trim();
+      onCreated(await call(api.POST("/api/flows", { body })));
+    } catch (problem) {
+      setError(problem);
+      setPending(false);
+    }
+  }
+
+  return (
+    <Dialog title="New flow" onClose={onClose}>
+      <form onSubmit={submit} className="form">
+        <label htmlFor="flow-name">Name</label>
+        <input id="flow-name" required maxLength={200} autoFocus value={name} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="flow-description">Description (optional)</label>
+        <textarea id="flow-description" rows={3} maxLength={10000} value={description} onChange={(e) => setDescription(e.target.value)} />
+        <label htmlFor="flow-trigger">Started by</label>
+        <select id="flow-trigger" value={trigger} onChange={(e) => setTrigger(e.target.value as TriggerType)}>
+          {TRIGGER_TYPES.map((type) => (
+            <option key={type} value={type}>
+              {TRIGGER_LABELS[type]}
+            </option>
+          ))}
+        </select>
+        <p className="hint">The flow starts as a draft with no steps; nothing runs until a version is published.</p>
+        {error !== null && (
+          <div className="form-error" role="alert">
+            {messageOf(error)}
+            {error instanceof ApiProblem && <ProblemDetails details={error.details} />}
+          </div>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={pending || name.trim() === ""}>
+            {pending ? "Creating…" : "Create flow"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,10 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `npm run dev` serves the sources on :5173 and passes /api to a running `./run` on :8000.
+// The proxy keeps the browser's Host, so the API's same-origin check on changes holds.
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", assetsDir: "assets", sourcemap: false },
+  server: { proxy: { "/api": { target: "http://localhost:8000" } } },
+});
