@@ -398,6 +398,7 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         def banner() -> None:
             sys.stdout.write(
                 "\n  Flowdeck is running\n\n"
+                f"  Dashboard        {public_url}/  (sign in with the admin key)\n"
                 f"  API              {public_url}/api\n"
                 f"  API docs         {public_url}/docs\n"
                 f"  Temporal Web UI  {settings.temporal_ui_url}\n"
