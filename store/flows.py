@@ -7,6 +7,7 @@ becomes archived when another one is published.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -89,6 +90,38 @@ def check_definition(
     if not report.valid or document is None:
         raise invalid_flow_error(report, at=at)
     return document
+
+
+def check_draft(
+    definition: Any, *, partial: bool, at: str = "$.definition", limits: FlowLimits = DEFAULT_LIMITS
+) -> None:
+    """A draft may be saved unfinished (`partial`, as the builder saves as you go): then only
+    its shape and size are enforced (a JSON object within `limits`), and its problems are
+    listed beside it until publishing, which refuses them. Otherwise it must validate."""
+    if not partial:
+        check_definition(definition, at=at, limits=limits)
+        return
+    if not isinstance(definition, dict):
+        raise InvalidInputError(
+            "a flow's definition is a JSON object",
+            details=[{"path": at, "code": "type", "message": "expected an object"}],
+        )
+    report, _ = validate_flow(definition, limits=limits)
+    if any(p.code in LIMIT_CODES for p in report.errors):
+        raise invalid_flow_error(report, at=at)
+
+
+_AS_SAVED = FlowLimits(max_nodes=sys.maxsize, max_definition_bytes=sys.maxsize, max_depth=10_000)
+"""A stored draft was held to the limits when it was saved: only its problems count now."""
+
+
+def draft_problems(version: FlowVersion, *, at: str = "$.definition") -> list[dict[str, Any]]:
+    """What stops a draft from being published or run, then its warnings, each at its path;
+    nothing for published and archived versions (they validated when published)."""
+    if version.status != DRAFT:
+        return []
+    report, _ = validate_flow(version.definition, limits=_AS_SAVED)
+    return [problem_detail(p, at=at) for p in [*report.errors, *report.warnings]]
 
 
 # --- flows -------------------------------------------------------------------------------
@@ -304,10 +337,11 @@ def create_version(
     change_notes: str | None = None,
     created_by: str | None = None,
     limits: FlowLimits = DEFAULT_LIMITS,
+    partial: bool = False,
 ) -> FlowVersion:
-    """A new draft, numbered after the newest version."""
+    """A new draft, numbered after the newest version (`check_draft` says what it must be)."""
     get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
-    check_definition(definition, limits=limits)
+    check_draft(definition, partial=partial, limits=limits)
     version = FlowVersion(
         flow_id=flow_id,
         tenant_id=tenant_id,
@@ -330,6 +364,7 @@ def update_draft(
     definition: Any,
     change_notes: str | None = None,
     limits: FlowLimits = DEFAULT_LIMITS,
+    partial: bool = False,
 ) -> FlowVersion:
     version = get_version(session, tenant_id=tenant_id, flow_id=flow_id, number=number)
     if version.status != DRAFT:
@@ -337,7 +372,7 @@ def update_draft(
             f"version {number} is {version.status}: only drafts can be edited, "
             "create a new version instead"
         )
-    check_definition(definition, limits=limits)
+    check_draft(definition, partial=partial, limits=limits)
     version.definition = definition
     if change_notes is not None:
         version.change_notes = change_notes
@@ -455,5 +490,12 @@ def version_to_run(session: Session, *, flow: Flow, number: int | None, test: bo
                     "message": 'drafts run only in test runs ("test": true)',
                 }
             ],
+        )
+    errors = [p for p in draft_problems(version) if p["severity"] == "error"]
+    if errors:
+        first = f"{errors[0]['path']}: {errors[0]['message']}"
+        raise InvalidInputError(
+            f"version {number} is an unfinished draft ({len(errors)} problems; {first})",
+            details=[{"path": "$.version", "code": "invalid_draft", "message": first}],
         )
     return version

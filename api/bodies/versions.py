@@ -8,11 +8,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies.common import RequestBody, VersionNumber
 from api.bodies.flows import VersionSummary
+from store.flows import draft_problems
+from store.models import FlowVersion
 
 
 class VersionCreate(RequestBody):
     definition: Any
     change_notes: str | None = Field(default=None, max_length=10_000)
+    partial: bool = Field(
+        default=False,
+        description="save a draft that does not validate yet (as the builder saves as you go): "
+        "only its size is enforced, its problems are listed in `problems`, and publishing or "
+        "running it is refused until they are fixed",
+    )
+
+
+class DraftProblem(BaseModel):
+    path: str = Field(description="where, inside this body (`$.definition.nodes[2].config.to`)")
+    code: str
+    message: str
+    severity: str = Field(description="`error` (stops publishing) or `warning`")
 
 
 class RollbackBody(RequestBody):
@@ -22,6 +37,15 @@ class RollbackBody(RequestBody):
 class VersionOut(VersionSummary):
     flow_id: str
     definition: dict[str, Any]
+    problems: list[DraftProblem] = Field(
+        default=[], description="a draft's errors then warnings; empty once published"
+    )
+
+    @classmethod
+    def of(cls, version: FlowVersion) -> VersionOut:
+        out = cls.model_validate(version)
+        out.problems = [DraftProblem.model_validate(p) for p in draft_problems(version)]
+        return out
 
 
 class FieldChange(BaseModel):

@@ -29,7 +29,8 @@ def list_versions(flow_id: str, session: SessionDep, key: ViewerKey) -> list[Ver
 def create_version(
     flow_id: str, body: VersionCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> VersionOut:
-    """A new draft; it is validated in full and refused with every problem's path."""
+    """A new draft; it is validated in full and refused with every problem's path, unless it is
+    `partial` (saved unfinished, its problems listed beside it)."""
     version = flows.create_version(
         session,
         tenant_id=key.tenant_id,
@@ -38,14 +39,15 @@ def create_version(
         change_notes=body.change_notes,
         created_by=key.name,
         limits=settings.flow_limits(),
+        partial=body.partial,
     )
-    return VersionOut.model_validate(version)
+    return VersionOut.of(version)
 
 
 @router.get("/versions/{number}")
 def read_version(flow_id: str, number: Number, session: SessionDep, key: ViewerKey) -> VersionOut:
     version = flows.get_version(session, tenant_id=key.tenant_id, flow_id=flow_id, number=number)
-    return VersionOut.model_validate(version)
+    return VersionOut.of(version)
 
 
 @router.put("/versions/{number}", responses=CONFLICT)
@@ -66,8 +68,9 @@ def update_draft(
         definition=body.definition,
         change_notes=body.change_notes,
         limits=settings.flow_limits(),
+        partial=body.partial,
     )
-    return VersionOut.model_validate(version)
+    return VersionOut.of(version)
 
 
 @router.post("/versions/{number}/publish", responses=CONFLICT)
@@ -80,7 +83,7 @@ def publish_version(
     version = publishing.publish_version(
         session, tenant_id=key.tenant_id, flow_id=flow_id, number=number, settings=settings
     )
-    return VersionOut.model_validate(version)
+    return VersionOut.of(version)
 
 
 @router.post("/rollback", status_code=201, responses=CONFLICT)
@@ -97,7 +100,7 @@ def rollback(
         created_by=key.name,
         settings=settings,
     )
-    return VersionOut.model_validate(version)
+    return VersionOut.of(version)
 
 
 @router.get("/versions/{a}/diff/{b}", response_model_exclude_unset=True)
