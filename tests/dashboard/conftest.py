@@ -122,11 +122,14 @@ class Console:
     def on_exception(self, error: Error) -> None:
         self.errors.append(f"uncaught: {error}")
 
-    def take(self, pattern: str) -> None:
-        """The test expected exactly one error matching `pattern` (a refused request)."""
+    def take(self, pattern: str, count: int = 1) -> None:
+        """The test expected exactly `count` errors matching `pattern` (refused requests)."""
         matching = [e for e in self.errors if re.search(pattern, e)]
-        assert len(matching) == 1, f"expected one console error like {pattern!r}: {self.errors}"
-        self.errors.remove(matching[0])
+        assert len(matching) == count, (
+            f"expected {count} console errors like {pattern!r}: {self.errors}"
+        )
+        for error in matching:
+            self.errors.remove(error)
 
 
 @dataclass

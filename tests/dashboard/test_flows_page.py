@@ -2,7 +2,7 @@
 with its statuses, triggers and last week's runs, and every change it offers (create,
 enable and disable, reorder by dragging and by keyboard, duplicate, export, delete, import),
 each checked through the API afterwards; a viewer sees no edit control and the API refuses
-the change anyway."""
+the change anyway; with the API gone, the page says so."""
 
 from __future__ import annotations
 
@@ -268,3 +268,13 @@ async def test_a_viewer_sees_no_edit_control_and_the_api_refuses_a_forced_change
     assert "manager" in (await forced.json())["error"]["message"]
     with stack.client() as http:
         assert http.get(f"/api/flows/{lead_id}").json()["enabled"] is True
+
+    # The API gone: the page says it cannot reach it, and offers to try again.
+    stack.api.kill()
+    await page.get_by_role("link", name="Executions").click()
+    await page.get_by_role("link", name="Flows").click()
+    error = page.get_by_role("alert").filter(has_text="The flows could not be loaded")
+    await expect(error).to_contain_text("Cannot reach the Flowdeck API")
+    await expect(error.get_by_role("button", name="Try again")).to_be_visible()
+    browsing.console.take(r"ERR_CONNECTION_REFUSED", count=2)  # the flows and their figures
+    await browsing.shoot("02-api-unreachable")
