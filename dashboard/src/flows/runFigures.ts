@@ -1,5 +1,5 @@
-// The analytics overview's answer is a free-form object in the OpenAPI description, so its
-// per-flow totals are read defensively here: a figure we cannot read shows as unknown.
+import type { Schemas } from "../api/client";
+
 export interface RunFigures {
   runs: number;
   completed: number;
@@ -8,24 +8,18 @@ export interface RunFigures {
 
 const FINISHED = ["completed", "failed", "cancelled", "skipped"];
 
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-/** Runs per flow id, from `GET /api/analytics/overview`. */
-export function figuresByFlow(overview: Record<string, unknown>): Map<string, RunFigures> {
-  const figures = new Map<string, RunFigures>();
-  const flows = Array.isArray(overview.flows) ? overview.flows : [];
-  for (const entry of flows as Record<string, unknown>[]) {
-    if (typeof entry?.flow_id !== "string") continue;
-    const byStatus = (entry.by_status ?? {}) as Record<string, unknown>;
-    figures.set(entry.flow_id, {
-      runs: count(entry.runs),
-      completed: count(byStatus.completed),
-      finished: FINISHED.reduce((sum, status) => sum + count(byStatus[status]), 0),
-    });
-  }
-  return figures;
+/** Runs per flow id, from `GET /api/analytics/overview` (flows without runs are left out). */
+export function figuresByFlow(overview: Schemas["Overview"]): Map<string, RunFigures> {
+  return new Map(
+    overview.flows.map((flow) => [
+      flow.flow_id,
+      {
+        runs: flow.runs,
+        completed: flow.by_status.completed ?? 0,
+        finished: FINISHED.reduce((sum, status) => sum + (flow.by_status[status] ?? 0), 0),
+      },
+    ]),
+  );
 }
 
 /** Last week's figures as a table shows them: still loading, unavailable, or per flow. */
