@@ -77,7 +77,7 @@ async def test_an_integer_the_database_refuses_is_422_not_500(
     """The net under the bounds: a route that hands an unbounded integer to the database."""
     probe = APIRouter()
 
-    @probe.get("/probe/{number}")
+    @probe.get("/api/probe/{number}")
     def lookup(number: int, session: SessionDep) -> dict[str, bool]:
         return {"found": find_version(session, flow_id="none", number=number) is not None}
 
@@ -85,8 +85,8 @@ async def test_an_integer_the_database_refuses_is_422_not_500(
     app.include_router(probe)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        assert (await client.get("/probe/5")).json() == {"found": False}
-        response = await client.get(f"/probe/{2**70}")
+        assert (await client.get("/api/probe/5")).json() == {"found": False}
+        response = await client.get(f"/api/probe/{2**70}")
     # SQLite's driver cannot pass it (OverflowError); PostgreSQL refuses it (DataError).
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_input"
