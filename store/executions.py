@@ -39,6 +39,8 @@ class ExecutionFilter:
     until: datetime | None = None
     test: bool | None = None
     contact_id: str | None = None
+    ids: tuple[str, ...] = ()
+    """Only these executions (the rows a user picked); empty means no such limit."""
     active_only: bool = False
     """Only executions that have not reached a terminal status."""
 
@@ -65,6 +67,8 @@ class ExecutionFilter:
             clauses.append(col(Execution.test) == self.test)
         if self.contact_id is not None:
             clauses.append(col(Execution.contact_id) == self.contact_id)
+        if self.ids:
+            clauses.append(col(Execution.id).in_(self.ids))
         return clauses
 
 

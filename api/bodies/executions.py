@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.bodies.common import RequestBody, ResponseBody, VersionNumber
 from schemas.triggers import E164
+from store.executions import MAX_PAGE
 
 
 class RunBody(RequestBody):
@@ -37,6 +38,8 @@ class CancelBody(RequestBody):
 
 
 class BulkCancelBody(RequestBody):
+    ids: list[str] | None = Field(default=None, max_length=MAX_PAGE)
+    """Only these executions (rows picked in a list); the other filters still apply."""
     flow_id: str | None = None
     status: list[str] | None = None
     since: datetime | None = None

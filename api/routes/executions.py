@@ -189,6 +189,7 @@ async def cancel_executions(
         since=_utc(body.since),
         until=_utc(body.until),
         test=body.test,
+        ids=tuple(body.ids or ()),
     )
     matched, signalled = await runs.cancel_matching(
         session=session,

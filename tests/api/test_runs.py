@@ -341,6 +341,30 @@ async def test_bulk_cancel_signals_only_live_matching_executions(
     await _terminate(client, *(r["workflow_id"] for r in [*runs, untouched]))
 
 
+async def test_bulk_cancel_of_picked_executions_signals_only_those(
+    api: httpx.AsyncClient, tenant: TenantKeys, temporal_env: WorkflowEnvironment
+) -> None:
+    flow = await make_flow(api, tenant)
+    runs = [await run(api, tenant, flow["id"]) for _ in range(3)]
+    picked = [runs[0]["id"], runs[2]["id"], "no-such-execution"]
+
+    response = await api.post(
+        "/api/executions/cancel", json={"ids": picked}, headers=tenant.auth("manager")
+    )
+    assert response.status_code == 202, response.text
+    assert response.json() == {"matched": 2, "signalled": 2}
+    client = temporal_env.client
+    assert await _signals(client, runs[0]["workflow_id"]) == ["cancel"]
+    assert await _signals(client, runs[1]["workflow_id"]) == []
+    assert await _signals(client, runs[2]["workflow_id"]) == ["cancel"]
+
+    too_many = await api.post(
+        "/api/executions/cancel", json={"ids": ["x"] * 201}, headers=tenant.auth("manager")
+    )
+    assert too_many.status_code == 422
+    await _terminate(client, *(r["workflow_id"] for r in runs))
+
+
 async def test_another_tenants_execution_does_not_exist(
     api: httpx.AsyncClient,
     tenant: TenantKeys,
