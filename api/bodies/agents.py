@@ -56,6 +56,14 @@ class AgentUpdate(_AgentFields):
         return self
 
 
+class AgentStatusBody(BaseModel):
+    """An agent's availability, set by a manager or by the agent itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+
+
 class AgentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from api.bodies.agents import (
     AgentCreate,
     AgentOut,
+    AgentStatusBody,
     AgentUpdate,
     AgentWorkOut,
     Status,
 )
-from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
-from api.errors import CONFLICT, KEYED, NOT_FOUND
+from api.deps import AgentKey, EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey
+from api.errors import CONFLICT, KEYED, NOT_FOUND, ForbiddenError
 from api.services import routing
 from api.services.routing import TwilioHttp, TwilioHttpDep
 from schemas.settings import Settings
@@ -145,6 +146,40 @@ async def update_agent(
     if freed or (agent.status == "available" and _ROUTING_FIELDS & changes.keys()):
         await _offer_a_caller(
             agent, freed=freed, request=request, session=session, engine=engine,
+            settings=settings, http=http,
+        )  # fmt: skip
+    return AgentOut.model_validate(agent)
+
+
+@router.put("/{agent_id}/status", responses=NOT_FOUND)
+async def set_agent_status(
+    agent_id: str,
+    body: AgentStatusBody,
+    request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    http: TwilioHttpDep,
+    key: AgentKey,
+) -> AgentOut:
+    """Set the agent's availability: a manager sets anyone's; an `agent` key only its own
+    agent's (the key named after the agent's id or name, as human tasks are assigned), 403
+    otherwise. Available offers the agent the next waiting caller at once, as PATCH does."""
+    agent = await run_in_threadpool(
+        telephony.get_agent, session, tenant_id=key.tenant_id, agent_id=agent_id
+    )
+    if not routing.may_set_status(key, agent):
+        raise ForbiddenError(f"this key may set only its own agent's status, not {agent.name}'s")
+    agent = await run_in_threadpool(
+        telephony.update_agent,
+        session,
+        tenant_id=key.tenant_id,
+        agent_id=agent_id,
+        changes={"status": body.status},
+    )
+    if body.status == "available":
+        await _offer_a_caller(
+            agent, freed=True, request=request, session=session, engine=engine,
             settings=settings, http=http,
         )  # fmt: skip
     return AgentOut.model_validate(agent)

@@ -29,7 +29,7 @@ from schemas.settings import Settings
 from store import routing, telephony
 from store.db import session_scope
 from store.errors import ConflictError, NotFoundError
-from store.models import OutboxMessage, utcnow
+from store.models import Agent, ApiKey, OutboxMessage, utcnow
 from store.outbox import insert_message_once
 
 log = structlog.get_logger(__name__)
@@ -200,6 +200,14 @@ async def route_call(
 
 
 # --- agents freed by hand ------------------------------------------------------------------
+
+
+def may_set_status(key: ApiKey, agent: Agent) -> bool:
+    """Managers and admins set any agent's status; an agent key its own agent's: the key's
+    name is the agent's id or name, as a human task's assignee names the key."""
+    if key.role in ("admin", "manager"):
+        return True
+    return key.role == "agent" and key.name in (agent.id, agent.name)
 
 
 async def agent_available(

@@ -89,6 +89,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/agents/{agent_id}/flows/active", "viewer"),
     ("PATCH", "/api/agents/{agent_id}", "manager"),
     ("DELETE", "/api/agents/{agent_id}", "manager"),
+    ("PUT", "/api/agents/{agent_id}/status", "agent"),
     ("POST", "/api/departments/route", "manager"),
     ("GET", "/api/departments/{department_id}/queue", "viewer"),
     ("POST", "/api/flows/{flow_id}/deploy", "manager"),
