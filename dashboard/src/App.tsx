@@ -1,17 +1,29 @@
+import { lazy, Suspense } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 
 import { AppShell } from "./components/AppShell";
 import { ComingSoonPage } from "./components/ComingSoonPage";
+import { LoadingState } from "./components/LoadingState";
 import { NotFoundPage } from "./components/NotFoundPage";
 import { FlowsPage } from "./flows/FlowsPage";
 import { PAGES } from "./pages";
 import { SessionProvider } from "./session/SessionProvider";
 
-const BUILDER = {
-  label: "Flow builder",
-  purpose: "The canvas where a flow's steps are drawn, tested and published.",
-  api: "/api/flows/{id}/versions",
-};
+// The builder draws with @xyflow/react: it loads with its page, not with the first load.
+const BuilderPage = lazy(() => import("./builder/BuilderPage").then((module) => ({ default: module.BuilderPage })));
+// Analytics brings its chart library (uPlot): loaded with its pages too.
+const AnalyticsPage = lazy(() => import("./analytics/AnalyticsPage"));
+const FlowAnalyticsPage = lazy(() => import("./analytics/FlowAnalyticsPage"));
+
+// Calls & people and an agent's own view, loaded with their pages.
+const CallsPage = lazy(() => import("./calls/CallsPage"));
+const AgentPage = lazy(() => import("./calls/AgentPage"));
+
+// Executions: the list and a run's page (its canvas too) load with their pages.
+const ExecutionsPage = lazy(() => import("./executions/ExecutionsPage").then((module) => ({ default: module.ExecutionsPage })));
+const ExecutionDetailPage = lazy(() =>
+  import("./executions/ExecutionDetailPage").then((module) => ({ default: module.ExecutionDetailPage })),
+);
 
 /** The dashboard: signed in first, then the pages inside the shell. */
 export function App() {
@@ -22,7 +34,62 @@ export function App() {
           <Route element={<AppShell />}>
             <Route index element={<Navigate to="/flows" replace />} />
             <Route path="/flows" element={<FlowsPage />} />
-            <Route path="/flows/:flowId" element={<ComingSoonPage page={BUILDER} />} />
+            <Route
+              path="/flows/:flowId"
+              element={
+                <Suspense fallback={<LoadingState label="Loading the builder…" page />}>
+                  <BuilderPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/analytics"
+              element={
+                <Suspense fallback={<LoadingState label="Loading analytics…" page />}>
+                  <AnalyticsPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/analytics/:flowId"
+              element={
+                <Suspense fallback={<LoadingState label="Loading analytics…" page />}>
+                  <FlowAnalyticsPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/calls"
+              element={
+                <Suspense fallback={<LoadingState label="Loading calls and people…" page />}>
+                  <CallsPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/agents/:agentId"
+              element={
+                <Suspense fallback={<LoadingState label="Loading the agent…" page />}>
+                  <AgentPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/executions"
+              element={
+                <Suspense fallback={<LoadingState label="Loading executions…" page />}>
+                  <ExecutionsPage />
+                </Suspense>
+              }
+            />
+            <Route
+              path="/executions/:executionId"
+              element={
+                <Suspense fallback={<LoadingState label="Loading the execution…" page />}>
+                  <ExecutionDetailPage />
+                </Suspense>
+              }
+            />
             {PAGES.filter((page) => !page.ready).map((page) => (
               <Route key={page.path} path={page.path} element={<ComingSoonPage page={page} />} />
             ))}

@@ -1,0 +1,52 @@
+import "@xyflow/react/dist/style.css";
+import "./canvas.css";
+
+import { Background, Controls, ReactFlow, type NodeMouseHandler } from "@xyflow/react";
+import { useMemo } from "react";
+
+import { diagramEdges, diagramNodes, type StepFlowNode } from "./model";
+import type { DiagramOverlay } from "./overlay";
+import { NODE_TYPES } from "./StepNode";
+import type { FlowDefinition, StepInfo } from "./types";
+
+interface FlowDiagramProps {
+  definition: FlowDefinition;
+  steps: StepInfo[];
+  overlay?: DiagramOverlay | null;
+  onNodeClick?: (nodeId: string) => void;
+  selected?: string | null;
+  height?: number | string;
+}
+
+/** A read-only drawing of a flow: each step with its ports, the transitions between them,
+ * and what an overlay marks on them (a run's path, counts, a test's lit path). */
+export function FlowDiagram({ definition, steps, overlay = null, onNodeClick, selected = null, height = 480 }: FlowDiagramProps) {
+  const nodes = useMemo(
+    () => diagramNodes(definition, steps, { overlay }, [], selected),
+    [definition, steps, overlay, selected],
+  );
+  const edges = useMemo(() => diagramEdges(definition, overlay), [definition, overlay]);
+  const click: NodeMouseHandler<StepFlowNode> | undefined = onNodeClick ? (_, node) => onNodeClick(node.id) : undefined;
+
+  return (
+    <div className={onNodeClick ? "flow-canvas flow-diagram flow-diagram-clickable" : "flow-canvas flow-diagram"} style={{ height }} data-testid="flow-diagram">
+      <ReactFlow<StepFlowNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodeClick={click}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable={Boolean(onNodeClick)}
+        edgesFocusable={false}
+        deleteKeyCode={null}
+        fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
+        minZoom={0.1}
+      >
+        <Background gap={20} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}
