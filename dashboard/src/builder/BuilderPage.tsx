@@ -1,35 +1,56 @@
+import "./builder.css";
+
+import { ReactFlowProvider } from "@xyflow/react";
 import { useParams } from "react-router";
 
-import { api, call } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { useResource } from "../api/useResource";
-import { FlowDiagram } from "../canvas/FlowDiagram";
-import { asDefinition } from "../canvas/types";
 import { useSteps } from "../canvas/useSteps";
 import { ErrorState } from "../components/ErrorState";
 import { LoadingState } from "../components/LoadingState";
+import { canEditFlows } from "../session/roles";
+import { useSession } from "../session/SessionProvider";
+import { Builder } from "./Builder";
 
-/** The flow builder (first cut: the current version drawn read-only). */
+type Flow = Schemas["FlowDetail"];
+
+/** The version the builder opens: the latest draft, else the published one, else the latest. */
+export function versionToOpen(flow: Flow): number | null {
+  const drafts = flow.versions.filter((version) => version.status === "draft").map((version) => version.number);
+  if (drafts.length > 0) return Math.max(...drafts);
+  if (flow.published_version !== null) return flow.published_version;
+  const numbers = flow.versions.map((version) => version.number);
+  return numbers.length > 0 ? Math.max(...numbers) : null;
+}
+
+async function loadFlow(flowId: string): Promise<{ flow: Flow; version: Schemas["VersionOut"] | null }> {
+  const flow = await call(api.GET("/api/flows/{flow_id}", { params: { path: { flow_id: flowId } } }));
+  const number = versionToOpen(flow);
+  const version =
+    number === null ? null : await call(api.GET("/api/flows/{flow_id}/versions/{number}", { params: { path: { flow_id: flowId, number } } }));
+  return { flow, version };
+}
+
+/** /flows/:flowId — the flow builder, once the flow, its version and the step catalogue are in. */
 export function BuilderPage() {
   const { flowId = "" } = useParams();
-  const flow = useResource(() => call(api.GET("/api/flows/{flow_id}", { params: { path: { flow_id: flowId } } })), [flowId]);
+  const { session } = useSession();
+  const opened = useResource(() => loadFlow(flowId), [flowId]);
   const steps = useSteps();
-  const latest = flow.resource.status === "ready" ? flow.resource.data.versions.at(-1)?.number ?? null : null;
-  const version = useResource(
-    () =>
-      latest === null
-        ? Promise.resolve(null)
-        : call(api.GET("/api/flows/{flow_id}/versions/{number}", { params: { path: { flow_id: flowId, number: latest } } })),
-    [flowId, latest],
-  );
-  if (flow.resource.status === "loading" || steps.resource.status === "loading" || version.resource.status === "loading")
-    return <LoadingState label="Loading the flow…" page />;
-  if (flow.resource.status === "error") return <ErrorState title="The flow could not be loaded" error={flow.resource.error} onRetry={flow.retry} page />;
-  if (steps.resource.status === "error") return <ErrorState title="The steps could not be loaded" error={steps.resource.error} onRetry={steps.retry} page />;
-  if (version.resource.status === "error") return <ErrorState title="The version could not be loaded" error={version.resource.error} onRetry={version.retry} page />;
+
+  if (opened.resource.status === "error") return <ErrorState title="This flow could not be loaded" error={opened.resource.error} onRetry={opened.retry} page />;
+  if (steps.resource.status === "error") return <ErrorState title="The step catalogue could not be loaded" error={steps.resource.error} onRetry={steps.retry} page />;
+  if (opened.resource.status === "loading" || steps.resource.status === "loading") return <LoadingState label="Loading the flow…" page />;
+
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title">{flow.resource.data.name}</h1>
-      <FlowDiagram definition={asDefinition(version.resource.data?.definition)} steps={steps.resource.data} height={600} />
-    </section>
+    <ReactFlowProvider>
+      <Builder
+        key={flowId}
+        initialFlow={opened.resource.data.flow}
+        initial={opened.resource.data.version}
+        steps={steps.resource.data}
+        canEdit={canEditFlows(session.role)}
+      />
+    </ReactFlowProvider>
   );
 }
