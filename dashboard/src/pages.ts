@@ -13,7 +13,7 @@ export const PAGES: PageEntry[] = [
   {
     path: "/executions",
     label: "Executions",
-    ready: false,
+    ready: true,
     purpose: "Every run of every flow, filtered and updating live, with each step's timeline.",
     api: "/api/executions",
   },
