@@ -27,7 +27,7 @@ export const PAGES: PageEntry[] = [
   {
     path: "/calls",
     label: "Calls & people",
-    ready: false,
+    ready: true,
     purpose: "Phone numbers and their deployments, departments, agents and their queues.",
     api: "/api/phone-numbers, /api/departments, /api/agents",
   },

@@ -87,8 +87,18 @@ class Stack:
 
 
 @pytest.fixture
+def stack_env() -> dict[str, str]:
+    """More settings for the stack's `flowdeck api`: a test module overrides this fixture
+    (a Twilio auth token, to sign simulated calls' webhooks)."""
+    return {}
+
+
+@pytest.fixture
 def stack(
-    tmp_path: Path, temporal_env: WorkflowEnvironment, dashboard_dist: Path
+    tmp_path: Path,
+    temporal_env: WorkflowEnvironment,
+    dashboard_dist: Path,
+    stack_env: dict[str, str],
 ) -> Iterator[Stack]:
     admin_key = new_secret()
     api = ApiProcess.start(
@@ -101,6 +111,7 @@ def stack(
         FLOWDECK_DASHBOARD_DIR=str(dashboard_dist),
         FLOWDECK_ENV="test",
         FLOWDECK_LOG_LEVEL="WARNING",
+        **stack_env,
     )
     try:
         api.wait_until_serving()
