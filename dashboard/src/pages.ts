@@ -20,7 +20,7 @@ export const PAGES: PageEntry[] = [
   {
     path: "/analytics",
     label: "Analytics",
-    ready: false,
+    ready: true,
     purpose: "Runs per day, success rates, and where contacts drop off in each flow.",
     api: "/api/analytics/overview",
   },
