@@ -4,7 +4,8 @@ answers a simulated inbound call (Twilio's signed webhooks, the TwiML followed, 
 department's queue, an agent set available taking it and busy on it (also in the agent's
 own view, with a link to the execution), then free again. Departments, agents and a
 deployment are created, changed and removed through the page and checked through the API;
-an agent key sets its own status and no one else's; a viewer sees the board and no edit
+an agent key finds its own view with the task that waits for it, and sets its own status and
+no one else's; a viewer sees the board and no edit
 control."""
 
 from __future__ import annotations
@@ -103,6 +104,38 @@ def _set_up_the_line(stack: Stack) -> dict[str, Any]:
         _ok(http.post(f"/api/flows/{flow['id']}/versions/1/publish"))
         _ok(http.post(f"/api/flows/{flow['id']}/deploy", json={"phone_numbers": [NUMBER]}), 201)
     return {"sales": sales, "agents": agents, "flow": flow}
+
+
+REVIEW_FLOW = {
+    "name": "Callback review",
+    "trigger": {"type": "manual"},
+    "definition": {
+        "start": "review",
+        "nodes": [
+            {
+                "id": "review",
+                "type": "human_task",
+                "config": {
+                    "assignee": "Bo",
+                    "title": "Call the customer back",
+                    "fields": [{"name": "outcome", "type": "choice", "options": ["done", "later"]}],
+                    "timeout_s": 3600,
+                },
+                "transitions": {"completed": "done", "timeout": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    },
+}
+"""A task for Bo: it waits for him (or an hour)."""
+
+
+def _until_waiting(stack: Stack, execution_id: str) -> None:
+    deadline = time.monotonic() + 60
+    with stack.client() as http:
+        while (status := http.get(f"/api/executions/{execution_id}").json()["status"]) != "waiting":
+            assert time.monotonic() < deadline, f"execution {execution_id} still {status}"
+            time.sleep(0.2)
 
 
 def _department(page: Page, name: str) -> Locator:
@@ -354,12 +387,25 @@ async def test_an_agent_sets_only_its_own_status_and_a_viewer_changes_nothing(
     asha, bo = line["agents"]["Asha"], line["agents"]["Bo"]
     with stack.client() as http:
         bo_key = _ok(http.post("/api/keys", json={"name": "Bo", "role": "agent"}), 201)["secret"]
+        review = _ok(http.post("/api/flows", json=REVIEW_FLOW), 201)
+        _ok(http.post(f"/api/flows/{review['id']}/versions/1/publish"))
+        run = _ok(http.post(f"/api/flows/{review['id']}/executions", json={"contact": {}}), 201)
+    _until_waiting(stack, run["id"])
 
-    # Bo, signed in with his own agent key, says he is available on his own page.
+    # Bo, signed in with his own agent key, finds his page from the board: the task that
+    # waits for him, and the way to it.
     await browsing.sign_in(bo_key)
-    await page.goto(f"{stack.url}/agents/{bo['id']}")
+    await page.goto(stack.url + "/calls")
+    await page.get_by_role("link", name="your flows and tasks").click()
     await expect(page.get_by_role("heading", name="Bo", exact=True)).to_be_visible()
-    await expect(page.get_by_text("Nothing under way")).to_be_visible()
+    work = page.get_by_role("table", name="Active flows and tasks").locator("tbody tr")
+    await expect(work).to_have_count(1)
+    await expect(work.first).to_contain_text("Callback review")
+    await expect(work.first).to_contain_text("Task")
+    await expect(work.first).to_contain_text("Waiting at step review")
+    await expect(
+        work.first.get_by_role("link", name="Open the execution of Callback review")
+    ).to_have_attribute("href", f"/executions/{run['id']}")
     await page.get_by_label("Status of Bo").select_option("available")
     await expect(page.locator(".action-message-region")).to_contain_text("Bo is available.")
     assert _agent(stack, bo["id"])["status"] == "available"

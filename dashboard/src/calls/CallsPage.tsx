@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 
 import { api, call } from "../api/client";
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
@@ -10,7 +11,7 @@ import { useSession } from "../session/SessionProvider";
 import { AgentDialog } from "./AgentDialog";
 import { AgentTable } from "./AgentTable";
 import { BoardTotals } from "./BoardTotals";
-import { canManage, loadBoard, type Agent, type AgentStatus, type Board, type Department } from "./board";
+import { canManage, canSetStatus, loadBoard, type Agent, type AgentStatus, type Board, type Department } from "./board";
 import { DepartmentCard } from "./DepartmentCard";
 import { DepartmentDialog } from "./DepartmentDialog";
 import { LiveStatus } from "./LiveStatus";
@@ -38,6 +39,8 @@ export default function CallsPage() {
   const data: Board = board.resource.status === "ready" ? board.resource.data : { departments: [], agents: [] };
   const departments = data.departments.map((entry) => entry.department);
   const names = new Map(departments.map((department) => [department.id, department.name]));
+  // An agent key named after an agent (as `PUT /api/agents/{id}/status` knows it) is that agent.
+  const me = data.agents.find((agent) => session.role === "agent" && canSetStatus(session, agent)) ?? null;
   const close = () => setEditing(null);
   const done = (text: string) => {
     setEditing(null);
@@ -140,6 +143,11 @@ export default function CallsPage() {
         <LiveStatus updatedAt={board.updatedAt} stale={board.stale} />
       </header>
       <ActionMessage outcome={outcome} onDismiss={() => setOutcome(null)} />
+      {me && (
+        <p className="notice" data-testid="own-agent">
+          You are signed in as agent {me.name}: <Link to={`/agents/${me.id}`}>your flows and tasks</Link>.
+        </p>
+      )}
       {boardBody()}
       <PhoneNumbersSection canEdit={canEdit} onOutcome={setOutcome} />
       {editing?.kind === "department" && (
