@@ -53,7 +53,16 @@ class TemplateOut(BaseModel):
     updated_at: datetime
 
 
+class PreviewTexts(_Body):
+    """Unsaved texts to render instead of the stored ones (an editor's live preview)."""
+
+    subject: str | None = Field(default=None, max_length=1000)
+    body: Text = None
+    html: Text = None
+
+
 class PreviewBody(_Body):
+    texts: PreviewTexts | None = None
     contact: dict[str, Any] | None = None
     contact_id: str | None = Field(default=None, max_length=64)
     vars: dict[str, Any] = Field(default_factory=dict)

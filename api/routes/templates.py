@@ -68,7 +68,8 @@ def delete_template(template_id: str, session: SessionDep, key: ManagerKey) -> R
 def preview_template(
     template_id: str, body: PreviewBody, session: SessionDep, key: ViewerKey
 ) -> PreviewOut:
-    """The template rendered for a contact; a missing variable is 422 `missing_variable`."""
+    """The template rendered for a contact; a missing variable is 422 `missing_variable`.
+    `texts` renders an editor's unsaved subject, body or html in place of the stored ones."""
     template = store.read_template(session, tenant_id=key.tenant_id, template_id=template_id)
     contact = body.contact or {}
     if body.contact_id is not None:
@@ -76,5 +77,6 @@ def preview_template(
             session, tenant_id=key.tenant_id, contact_id=body.contact_id, at="$.contact_id"
         )
     context = templates.preview_context(contact=contact, variables=body.vars, trigger=body.trigger)
-    rendered = templates.render_template(template, context)
+    unsaved = body.texts.model_dump(exclude_unset=True) if body.texts else {}
+    rendered = templates.render_texts(templates.preview_texts(template, unsaved), context)
     return PreviewOut(channel=template.channel, **rendered)

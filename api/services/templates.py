@@ -75,11 +75,13 @@ def update(
     return update_template(session, tenant_id=tenant_id, template_id=template_id, changes=changes)
 
 
-def render_template(template: Template, context: Mapping[str, Any]) -> dict[str, str | None]:
+def render_texts(
+    texts: Mapping[str, str | None], context: Mapping[str, Any]
+) -> dict[str, str | None]:
     """Subject, body and html rendered (html escaped); a missing variable is a 422 naming it."""
     rendered: dict[str, str | None] = {}
     for name in TEXT_FIELDS:
-        source = getattr(template, name)
+        source = texts.get(name)
         if source is None:
             rendered[name] = None
             continue
@@ -88,6 +90,12 @@ def render_template(template: Template, context: Mapping[str, Any]) -> dict[str,
         except templating.TemplateRenderError as exc:
             raise render_error(exc, path=f"$.{name}") from exc
     return rendered
+
+
+def preview_texts(template: Template, unsaved: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The template's stored texts, each one the editor sent (not saved yet) in its place."""
+    stored: dict[str, str | None] = {name: getattr(template, name) for name in TEXT_FIELDS}
+    return stored | dict(unsaved)
 
 
 def render_error(exc: templating.TemplateRenderError, *, path: str) -> InvalidInputError:

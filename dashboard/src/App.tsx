@@ -25,6 +25,20 @@ const ExecutionDetailPage = lazy(() =>
   import("./executions/ExecutionDetailPage").then((module) => ({ default: module.ExecutionDetailPage })),
 );
 
+// Contacts, templates, the outbox, keys and campaigns: each loads with its page.
+const ContactsPage = lazy(() => import("./contacts/ContactsPage").then((module) => ({ default: module.ContactsPage })));
+const TemplatesPage = lazy(() => import("./templates/TemplatesPage").then((module) => ({ default: module.TemplatesPage })));
+const OutboxPage = lazy(() => import("./outbox/OutboxPage").then((module) => ({ default: module.OutboxPage })));
+const KeysPage = lazy(() => import("./keys/KeysPage").then((module) => ({ default: module.KeysPage })));
+const CampaignsPage = lazy(() => import("./campaigns/CampaignsPage").then((module) => ({ default: module.CampaignsPage })));
+const RECORD_PAGES = [
+  { path: "/contacts", label: "contacts", Page: ContactsPage },
+  { path: "/templates", label: "templates", Page: TemplatesPage },
+  { path: "/outbox", label: "the outbox", Page: OutboxPage },
+  { path: "/keys", label: "keys", Page: KeysPage },
+  { path: "/campaigns", label: "campaigns", Page: CampaignsPage },
+];
+
 /** The dashboard: signed in first, then the pages inside the shell. */
 export function App() {
   return (
@@ -90,6 +104,17 @@ export function App() {
                 </Suspense>
               }
             />
+            {RECORD_PAGES.map(({ path, label, Page }) => (
+              <Route
+                key={path}
+                path={path}
+                element={
+                  <Suspense fallback={<LoadingState label={`Loading ${label}…`} page />}>
+                    <Page />
+                  </Suspense>
+                }
+              />
+            ))}
             {PAGES.filter((page) => !page.ready).map((page) => (
               <Route key={page.path} path={page.path} element={<ComingSoonPage page={page} />} />
             ))}

@@ -178,3 +178,43 @@ async def test_a_missing_variable_is_named_never_shown_raw(
         }
     ]
     assert "{{" not in error["message"]
+
+
+async def test_preview_renders_an_editors_unsaved_texts_and_stores_nothing(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    template = (await _create(api, tenant, **WELCOME)).json()
+    url = f"/api/templates/{template['id']}/preview"
+    sample = {"contact": {"name": "Asha"}, "vars": {"product": "pumps"}}
+
+    unsaved = await api.post(
+        url,
+        json={**sample, "texts": {"body": "Hello {{ contact.name }}!", "html": None}},
+        headers=tenant.auth("viewer"),
+    )
+
+    assert unsaved.status_code == 200, unsaved.text
+    assert unsaved.json() == {
+        "channel": "email",
+        "subject": "Welcome, Asha",
+        "body": "Hello Asha!",
+        "html": None,
+    }
+    stored = await api.get(f"/api/templates/{template['id']}", headers=tenant.auth("viewer"))
+    assert stored.json()["body"] == WELCOME["body"]
+
+    missing = await api.post(
+        url, json={**sample, "texts": {"subject": "Hi {{ vars.city }}"}}, headers=tenant.auth()
+    )
+    assert missing.status_code == 422
+    assert missing.json()["error"]["message"] == "missing variable vars.city"
+    assert [d["path"] for d in missing.json()["error"]["details"]] == ["$.subject"]
+
+    broken = await api.post(
+        url, json={**sample, "texts": {"body": "Hi {{ contact.name"}}, headers=tenant.auth()
+    )
+    assert broken.status_code == 422
+    assert broken.json()["error"]["code"] == "template_error"
+    assert [d["path"] for d in broken.json()["error"]["details"]] == ["$.body"]
+    extra = await api.post(url, json={"texts": {"footer": "x"}}, headers=tenant.auth())
+    assert extra.status_code == 422
