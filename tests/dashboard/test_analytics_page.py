@@ -201,7 +201,15 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
 
     # The overview: tiles, runs per day, rates and the per-flow table, as the API counts them.
     await browsing.sign_in(stack.admin_key)
-    await page.get_by_role("link", name="Analytics").click()
+    # The Flows page's run count opens the flow's report, over the same seven days.
+    await page.get_by_role(
+        "link", name=f"Lead scoring: {HOT + COLD} runs, open its analytics"
+    ).click()
+    await expect(page.get_by_role("heading", name="Lead scoring", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="7 days")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await page.get_by_role("link", name="Analytics", exact=True).first.click()
     await expect(page.get_by_role("heading", name="Analytics", exact=True)).to_be_visible()
     await _expect_tiles(page, overview)
     await expect(page.get_by_role("button", name="30 days")).to_have_attribute(
@@ -350,6 +358,13 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await expect(alert).to_contain_text("flow no-such-flow not found")
     browsing.console.take(r"status of 404", count=2)  # the report and the flow
     await browsing.shoot("07-unknown-flow")
+
+    # A viewer sees the same figures (the pages change nothing).
+    await page.get_by_role("button", name="Sign out").click()
+    await browsing.sign_in(stack.issue_key("viewer"))
+    await page.get_by_role("link", name="Analytics", exact=True).click()
+    await _expect_tiles(page, overview)
+    await expect(page.get_by_role("table", name="Per flow").locator("tbody tr")).to_have_count(2)
 
 
 def _class(name: str) -> re.Pattern[str]:

@@ -34,9 +34,11 @@ export function lastDays(days: number, now: Date = new Date()): Pick<Range, "fro
   return { from: addDays(to, -(days - 1)), to };
 }
 
-/** The range an address asks for; the last 30 days where it says nothing (or nonsense). */
+/** The range an address asks for (`from` and `to`, or the last `days`); the last 30 days where
+ * it says nothing (or nonsense). */
 export function rangeOf(params: URLSearchParams, now: Date = new Date()): Range {
-  const fallback = lastDays(DEFAULT_DAYS, now);
+  const days = Number(params.get("days"));
+  const fallback = lastDays(Number.isInteger(days) && days > 0 && days <= 366 ? days : DEFAULT_DAYS, now);
   const from = params.get("from");
   const to = params.get("to");
   return {
@@ -49,6 +51,7 @@ export function rangeOf(params: URLSearchParams, now: Date = new Date()): Range 
 /** The address's query for a range (and whatever else it carried). */
 export function withRange(params: URLSearchParams, range: Range): URLSearchParams {
   const next = new URLSearchParams(params);
+  next.delete("days");
   next.set("from", range.from);
   next.set("to", range.to);
   if (range.includeTest) next.set("test", "1");

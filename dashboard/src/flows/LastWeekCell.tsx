@@ -1,3 +1,5 @@
+import { Link } from "react-router";
+
 import type { Flow } from "../api/client";
 import { NO_RUNS, successRate, type FiguresState } from "./runFigures";
 
@@ -15,7 +17,7 @@ export function LastWeekCell({ flow, figures }: { flow: Flow; figures: FiguresSt
   return (
     <td className="col-number last-week" title={`${runs.completed} of ${runs.finished} finished runs completed`}>
       <span data-testid="runs">
-        <strong>{runs.runs}</strong> {runs.runs === 1 ? "run" : "runs"}
+        <Link to={`/analytics/${flow.id}?days=7`} aria-label={`${flow.name}: ${runs.runs} ${runs.runs === 1 ? "run" : "runs"}, open its analytics`}><strong>{runs.runs}</strong> {runs.runs === 1 ? "run" : "runs"}</Link>
       </span>
       <span data-testid="success" className="success-rate">
         {runs.finished > 0 ? `${successRate(runs)} success` : runs.runs > 0 ? "none finished yet" : "—"}
