@@ -19,6 +19,8 @@ from playwright.async_api import Locator, Page, expect
 from tests.dashboard.conftest import Browsing, Stack
 
 pytestmark = pytest.mark.timeout(300)
+PAGE = 50
+"""Executions the list shows before "Load more"."""
 
 LEAD_FLOW: dict[str, Any] = {
     "name": "Lead nurture",
@@ -167,6 +169,12 @@ def _until(stack: Stack, execution_id: str, status: str, node: str | None = None
             return execution
         assert time.monotonic() < deadline, f"{execution_id}: {execution['status']}"
         time.sleep(0.2)
+
+
+def _completed_runs(stack: Stack, flow_id: str, count: int) -> None:
+    started = {_run(stack, flow_id, f"Run {n:02d}") for n in range(count)}
+    for execution_id in started:
+        _until(stack, execution_id, "completed")
 
 
 def _send_event(stack: Stack, execution_id: str, name: str) -> None:
@@ -451,9 +459,19 @@ async def test_a_viewer_sees_executions_without_controls(browsing: Browsing) -> 
     task_run = _run(stack, review, "Meera Shah")
     _until(stack, asha, "waiting", "called_back")
     _until(stack, task_run, "waiting", "review")
+    _completed_runs(stack, _published(stack, QUICK_FLOW), PAGE + 1)
 
+    # A page at a time: the two waiting runs are the oldest, on the second page.
     await browsing.sign_in(stack.issue_key("viewer"))
     await page.get_by_role("link", name="Executions").click()
+    await expect(_rows(page)).to_have_count(PAGE)
+    await expect(_row(page, "Asha Rao")).to_have_count(0)
+    await page.get_by_role("button", name="Load more").click()
+    await expect(_rows(page)).to_have_count(PAGE + 3)
+    shown = page.get_by_test_id("shown-count")
+    await expect(shown).to_have_text(f"{PAGE + 3} shown, all that match")
+    await expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+    await page.get_by_label("Status").select_option(label="Waiting")
     await expect(_rows(page)).to_have_count(2)
     await expect(page.get_by_role("checkbox")).to_have_count(0)
     await expect(page.get_by_role("button", name="Cancel selected")).to_have_count(0)
@@ -470,6 +488,7 @@ async def test_a_viewer_sees_executions_without_controls(browsing: Browsing) -> 
     await page.goto(f"{stack.url}/executions/{task_run}")
     task = page.get_by_role("region", name="Qualify Meera Shah")
     await expect(task.get_by_label("Budget (required) · number")).to_be_disabled()
+    await expect(_node(page, "review")).to_have_class(_tone("waiting"))
     await expect(task.get_by_role("button", name="Complete task")).to_have_count(0)
     await expect(task).to_contain_text("a manager or its agent completes it")
     await browsing.shoot("03-viewer-task")
@@ -485,3 +504,24 @@ async def test_a_viewer_sees_executions_without_controls(browsing: Browsing) -> 
 def _tone(tone: str) -> re.Pattern[str]:
     """A class list holding the canvas's overlay tone."""
     return re.compile(rf"\bstep-tone-{tone}\b")
+
+
+async def test_the_list_says_when_the_live_stream_drops(browsing: Browsing) -> None:
+    page, stack = browsing.page, browsing.stack
+    _published(stack, LEAD_FLOW)
+    _post_lead(stack, "Asha Rao", "+919800000001")
+    await browsing.sign_in(stack.admin_key)
+    await page.get_by_role("link", name="Executions").click()
+    await expect(_rows(page)).to_have_count(1)
+    await expect(page.get_by_test_id("live-indicator")).to_have_text("Live")
+
+    # The API gone: the list stays as it was, and the indicator says the stream is retrying.
+    stack.api.kill()
+    await expect(page.get_by_test_id("live-indicator")).to_have_text("Reconnecting…")
+    await expect(_rows(page)).to_have_count(1)
+    await browsing.shoot("01-stream-dropped")
+    # The browser logs the broken stream, and each retry while the API is away.
+    dropped = [e for e in browsing.console.errors if "/api/events/stream" in e]
+    assert dropped, browsing.console.errors
+    for error in dropped:
+        browsing.console.errors.remove(error)

@@ -221,10 +221,9 @@ async def test_a_manager_walks_the_flows_page(browsing: Browsing, tmp_path: Path
     browsing.console.take(r"status of 422")
     await browsing.shoot("11-import-refused")
 
-    # Pages not built yet say so; a client-side address loads the app directly.
+    # Another page, loaded with its own code; a client-side address loads the app directly.
     await page.get_by_role("link", name="Executions").click()
-    await expect(page.get_by_text("This page is coming soon.")).to_be_visible()
-    await browsing.shoot("12-coming-soon")
+    await expect(page.get_by_role("heading", name="Executions", exact=True)).to_be_visible()
     await page.goto(f"{stack.url}/flows/{lead_id}")
     await expect(page.get_by_role("heading", name="Flow builder")).to_be_visible()
 
@@ -271,8 +270,13 @@ async def test_a_viewer_sees_no_edit_control_and_the_api_refuses_a_forced_change
 
     # The API gone: the page says it cannot reach it, and offers to try again.
     stack.api.kill()
-    await page.get_by_role("link", name="Executions").click()
-    await page.get_by_role("link", name="Flows").click()
+    # Away to an address no page has (the other pages load their code from the API, gone
+    # now), then back to the Flows page, which asks the API again.
+    await page.evaluate(
+        "history.pushState(null, '', '/nowhere'); dispatchEvent(new PopStateEvent('popstate'))"
+    )
+    await expect(page.get_by_role("heading", name="No such page")).to_be_visible()
+    await page.get_by_role("link", name="Flows", exact=True).click()
     error = page.get_by_role("alert").filter(has_text="The flows could not be loaded")
     await expect(error).to_contain_text("Cannot reach the Flowdeck API")
     await expect(error.get_by_role("button", name="Try again")).to_be_visible()

@@ -1,5 +1,5 @@
 /** A JSON value as a readable tree: objects and lists fold open, scalars shown by kind. */
-export function ValueTree({ value, label, open = true }: { value: unknown; label?: string; open?: boolean }) {
+export function ValueTree({ value, label, depth = 0 }: { value: unknown; label?: string; depth?: number }) {
   if (value === null || typeof value !== "object") {
     return (
       <span className="tree-leaf">
@@ -22,14 +22,14 @@ export function ValueTree({ value, label, open = true }: { value: unknown; label
     <ul className="tree-children">
       {entries.map(([key, child]) => (
         <li key={key}>
-          <ValueTree value={child} label={key} open={entries.length <= 12} />
+          <ValueTree value={child} label={key} depth={depth + 1} />
         </li>
       ))}
     </ul>
   );
   if (label === undefined) return <div className="value-tree">{children}</div>;
   return (
-    <details className="tree-branch" open={open}>
+    <details className="tree-branch" open={depth <= 2 && entries.length <= 12}>
       <summary>
         <span className="tree-key">{label}</span> <span className="tree-count">{summary}</span>
       </summary>
