@@ -9,7 +9,7 @@ which both dialects compile (`json_extract` / `->>`).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,13 +24,15 @@ OUTCOMES = ("completed", "failed", "skipped", "cancelled")
 
 @dataclass(frozen=True, kw_only=True)
 class Window:
-    """Which executions count: the tenant's, created in [since, until), test runs or not."""
+    """Which executions count: the tenant's, created in [since, until), test runs or not; one
+    flow's, and of those the runs pinned to one version, when given."""
 
     tenant_id: str
     since: datetime
     until: datetime
     include_test: bool = False
     flow_id: str | None = None
+    version: int | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = [
@@ -42,6 +44,8 @@ class Window:
             clauses.append(col(Execution.test).is_(False))
         if self.flow_id is not None:
             clauses.append(col(Execution.flow_id) == self.flow_id)
+        if self.version is not None:
+            clauses.append(col(Execution.version) == self.version)
         return clauses
 
 
@@ -103,6 +107,18 @@ def per_flow(session: Session, window: Window) -> list[dict[str, Any]]:
         ),
         key=lambda e: (-e["runs"], e["name"]),
     )
+
+
+def runs_per_version(session: Session, window: Window) -> list[dict[str, Any]]:
+    """How many of the window's runs each version was pinned to (whatever `window.version`)."""
+    every_version = replace(window, version=None)
+    query = (
+        select(col(Execution.version), func.count())
+        .where(*every_version.clauses())
+        .group_by(col(Execution.version))
+        .order_by(col(Execution.version).desc())
+    )
+    return [{"version": int(v), "runs": int(c)} for v, c in session.exec(query).all()]
 
 
 def _steps(window: Window) -> Any:

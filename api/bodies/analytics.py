@@ -76,9 +76,20 @@ class StepTime(BaseModel):
     mean_ms: float
 
 
+class VersionRuns(BaseModel):
+    version: int
+    runs: int
+
+
 class FlowReport(Window, StatusTotals):
     flow_id: str
     name: str
+    version: int | None = Field(
+        description="the version whose runs are counted; null: the runs of every version"
+    )
+    versions: list[VersionRuns] = Field(
+        description="the window's runs per pinned version (every version), newest first"
+    )
     per_day: list[Day]
     funnel: list[NodeReached]
     edges: list[EdgeTaken]

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.bodies.analytics import FlowReport, Overview
+from api.bodies.common import VersionNumber
 from api.deps import SessionDep, ViewerKey
 from api.errors import KEYED, NOT_FOUND
 from api.services import analytics
@@ -16,6 +17,9 @@ router = APIRouter(prefix="/analytics", tags=["analytics"], responses=KEYED)
 Since = Annotated[datetime | None, Query(description="created at or after (default: 30 days ago)")]
 Until = Annotated[datetime | None, Query(description="created before (default: now)")]
 IncludeTest = Annotated[bool, Query(description="count test runs too")]
+PinnedVersion = Annotated[
+    VersionNumber | None, Query(description="only the runs pinned to this version")
+]
 
 
 @router.get("/overview")
@@ -41,14 +45,16 @@ def flow_analytics(
     since: Since = None,
     until: Until = None,
     include_test: IncludeTest = False,
+    version: PinnedVersion = None,
 ) -> FlowReport:
-    """One flow: runs per day, rates, per-node funnel and ports taken, A/B results, call
-    outcomes, step times."""
+    """One flow (or one of its versions): runs per day, rates, per-node funnel and ports taken,
+    A/B results, call outcomes, step times, and the runs per version."""
     scope = analytics.window(
         tenant_id=key.tenant_id,
         since=since,
         until=until,
         include_test=include_test,
         flow_id=flow_id,
+        version=version,
     )
     return FlowReport.model_validate(analytics.flow_report(session, scope))

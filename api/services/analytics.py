@@ -23,6 +23,7 @@ def window(
     until: datetime | None,
     include_test: bool,
     flow_id: str | None = None,
+    version: int | None = None,
 ) -> Window:
     """[since, until): the last 30 days by default; times without a zone are UTC."""
     until = _utc(until) or utcnow()
@@ -35,7 +36,12 @@ def window(
             ],
         )
     return Window(
-        tenant_id=tenant_id, since=since, until=until, include_test=include_test, flow_id=flow_id
+        tenant_id=tenant_id,
+        since=since,
+        until=until,
+        include_test=include_test,
+        flow_id=flow_id,
+        version=version,
     )
 
 
@@ -69,6 +75,8 @@ def flow_report(session: Session, scope: Window) -> dict[str, Any]:
         **_frame(scope),
         "flow_id": flow.id,
         "name": flow.name,
+        "version": scope.version,
+        "versions": analytics.runs_per_version(session, scope),
         **analytics.totals(session, scope),
         "per_day": analytics.runs_per_day(session, scope),
         "funnel": analytics.funnel(session, scope),

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from store.db import session_scope
-from store.models import ExecutionStep, utcnow
+from store.models import Execution, ExecutionStep, utcnow
 from tests.api.helpers import TenantKeys, insert_execution, make_flow
 
 DAY1 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -197,3 +197,44 @@ async def test_a_window_that_ends_before_it_starts_is_refused(
     )
     assert response.status_code == 422
     assert [d["path"] for d in response.json()["error"]["details"]] == ["$.query.since"]
+
+
+def _pin(engine: Engine, execution_id: str, version: int) -> None:
+    with session_scope(engine) as session:
+        execution = session.get(Execution, execution_id)
+        assert execution is not None
+        execution.version = version
+
+
+async def test_a_flow_report_counts_one_version_when_asked_and_runs_per_version(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys, engine: Engine
+) -> None:
+    a, _ = await _seed(api, tenant, other_tenant, engine)  # four runs of version 1
+    for status, steps in (
+        ("completed", [("call", "ai_call", "answered", 100, None)]),
+        ("failed", []),
+    ):
+        _pin(engine, _execution(engine, tenant.id, a["id"], status=status, at=DAY1, steps=steps), 2)
+    url = f"/api/analytics/flows/{a['id']}"
+    every = (await api.get(url, params=WINDOW, headers=tenant.auth("viewer"))).json()
+    assert every["version"] is None and every["runs"] == 6
+    assert every["versions"] == [{"version": 2, "runs": 2}, {"version": 1, "runs": 4}]
+
+    second = (
+        await api.get(url, params={**WINDOW, "version": 2}, headers=tenant.auth("viewer"))
+    ).json()
+    assert second["version"] == 2
+    assert second["runs"] == 2
+    assert second["by_status"] == {"completed": 1, "failed": 1}
+    assert second["funnel"] == [{"node_id": "call", "executions": 1}]
+    assert second["edges"] == [{"node_id": "call", "port": "answered", "executions": 1}]
+    assert second["versions"] == every["versions"]  # the picker still lists every version
+
+    first = (
+        await api.get(url, params={**WINDOW, "version": 1}, headers=tenant.auth("viewer"))
+    ).json()
+    assert first["runs"] == 4
+    assert [n["executions"] for n in first["funnel"]] == [3, 3, 1]
+
+    refused = await api.get(url, params={**WINDOW, "version": 0}, headers=tenant.auth("viewer"))
+    assert refused.status_code == 422

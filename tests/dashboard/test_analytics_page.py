@@ -7,6 +7,7 @@ what is shown; a flow without runs, a range the API refuses and an unknown flow 
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import time
@@ -302,6 +303,64 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     # Every hot lead completed, whatever its variant: there is no difference to test.
     await expect(page.locator(".ab-split .verdict")).to_contain_text("every run completed")
 
+    # Version 2 sends cold leads to a nurture step instead: two cold leads complete on it.
+    # Every version's runs are counted until one version is picked; then the funnel is drawn
+    # on that version's graph with its runs alone.
+    with stack.client() as http:
+        v2 = copy.deepcopy(SCORING["definition"])
+        v2["nodes"][0]["transitions"]["false"] = "nurture"
+        v2["nodes"] = [n for n in v2["nodes"] if n["id"] not in ("crm", "thanks")]
+        v2["nodes"].append(
+            {
+                "id": "nurture",
+                "type": "tag",
+                "config": {"add": ["nurture"]},
+                "transitions": {"next": "done"},
+            }
+        )
+        created = http.post(f"/api/flows/{ids['Lead scoring']}/versions", json={"definition": v2})
+        assert created.status_code == 201, created.text
+        published = http.post(f"/api/flows/{ids['Lead scoring']}/versions/2/publish")
+        assert published.status_code == 200, published.text
+        later = [
+            _start(
+                http,
+                ids["Lead scoring"],
+                {"name": f"late {n}", "phone": f"+1555010000{n}", "score": 5},
+            )
+            for n in range(2)
+        ]
+        for execution_id in later:
+            assert _until(http, execution_id, FINISHED) == "completed"
+    await page.reload()
+    version = page.get_by_label("Version", exact=True)
+    await expect(version.locator("option")).to_have_text(
+        [
+            f"All versions · {HOT + COLD + 2} runs",
+            "Version 2 (published) · 2 runs",
+            f"Version 1 (archived) · {HOT + COLD} runs",
+        ]
+    )
+    await expect(page.get_by_test_id("tile-runs").locator(".tile-figure")).to_have_text(
+        str(HOT + COLD + 2)
+    )
+    await expect(page.get_by_test_id("drawn-on")).to_have_text("Drawn on version 2 (published)")
+    await version.select_option(label="Version 2 (published) · 2 runs")
+    assert "version=2" in page.url
+    second = _get(stack, f"/api/analytics/flows/{ids['Lead scoring']}", version=2, **_window())
+    assert second["runs"] == 2
+    await _expect_tiles(page, second)
+    await expect(_node(page, "nurture").get_by_test_id("node-badge")).to_have_text("2 · 100%")
+    await expect(_node(page, "ab")).to_have_class(_class("step-tone-dim"))
+    await expect(_edge_label(page, "route:false")).to_have_text("false: 2")
+    await browsing.shoot("04-version-2")
+    await version.select_option(label=f"Version 1 (archived) · {HOT + COLD} runs")
+    await expect(page.get_by_test_id("drawn-on")).to_have_text("Drawn on version 1 (archived)")
+    await _expect_tiles(page, report)
+    await expect(_node(page, "crm").get_by_test_id("node-badge")).to_have_text(
+        f"{COLD} · {_percent(COLD / start)}"
+    )
+
     # Runs per day for this flow, no call steps, a mean time for each step that finished.
     [flow_day] = report["per_day"]
     await _expect_day_row(page.locator("figure.chart").filter(has_text="Runs per day"), flow_day)
@@ -327,7 +386,7 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     # A flow without runs says so.
     await page.get_by_label("Flow", exact=True).select_option(label="Never run")
     await expect(page.get_by_text("“Never run” has no runs from")).to_be_visible()
-    await browsing.shoot("04-flow-without-runs")
+    await browsing.shoot("05-flow-without-runs")
 
     # Back to all flows; a range from before these runs is empty; a reversed one the API refuses.
     await page.get_by_label("Flow", exact=True).select_option(label="All flows")
@@ -342,13 +401,13 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await expect(page.get_by_role("button", name="30 days")).to_have_attribute(
         "aria-pressed", "false"
     )
-    await browsing.shoot("05-overview-empty")
+    await browsing.shoot("06-overview-empty")
     await page.get_by_label("From", exact=True).fill(today)
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("The figures could not be loaded.")
     await expect(alert).to_contain_text("`since` must be before `until`")
     browsing.console.take(r"status of 422")
-    await browsing.shoot("06-range-refused")
+    await browsing.shoot("07-range-refused")
     await page.get_by_role("button", name="7 days").click()
     await _expect_tiles(page, _get(stack, "/api/analytics/overview", **_window(7)))
 
@@ -357,13 +416,13 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     alert = page.get_by_role("alert").filter(has_text="The flow's figures could not be loaded.")
     await expect(alert).to_contain_text("flow no-such-flow not found")
     browsing.console.take(r"status of 404", count=2)  # the report and the flow
-    await browsing.shoot("07-unknown-flow")
+    await browsing.shoot("08-unknown-flow")
 
     # A viewer sees the same figures (the pages change nothing).
     await page.get_by_role("button", name="Sign out").click()
     await browsing.sign_in(stack.issue_key("viewer"))
     await page.get_by_role("link", name="Analytics", exact=True).click()
-    await _expect_tiles(page, overview)
+    await _expect_tiles(page, _get(stack, "/api/analytics/overview", **_window()))
     await expect(page.get_by_role("table", name="Per flow").locator("tbody tr")).to_have_count(2)
 
 

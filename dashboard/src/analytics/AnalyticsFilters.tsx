@@ -1,4 +1,4 @@
-import { useId } from "react";
+import { type ReactNode, useId } from "react";
 
 import type { Flow } from "../api/client";
 import type { Resource } from "../api/useResource";
@@ -12,10 +12,12 @@ interface AnalyticsFiltersProps {
   /** The flow shown, or null for all flows. */
   flowId: string | null;
   onFlow: (flowId: string | null) => void;
+  /** More filters of the page, after the flow (a flow's version). */
+  children?: ReactNode;
 }
 
 /** The window (days, test runs) and the flow the analytics pages show. */
-export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow }: AnalyticsFiltersProps) {
+export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow, children }: AnalyticsFiltersProps) {
   const id = useId();
   const today = utcDay(new Date());
   const listed = flows.status === "ready" ? flows.data : [];
@@ -41,6 +43,7 @@ export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow }: Anal
         </select>
         {flows.status === "error" && <span className="filter-problem">Flows unavailable: {messageOf(flows.error)}</span>}
       </div>
+      {children}
       <div className="filter">
         <label htmlFor={`${id}-from`}>From</label>
         <input

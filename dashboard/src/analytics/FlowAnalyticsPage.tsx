@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { Link, useParams } from "react-router";
 
 import { api, call, type Schemas } from "../api/client";
@@ -18,19 +18,20 @@ import { OutcomeSummary } from "./OutcomeSummary";
 import { apiWindow, dayLabel, type Range } from "./range";
 import { StepTimes } from "./StepTimes";
 import { useAnalyticsView } from "./useAnalyticsView";
+import { VersionPicker } from "./VersionPicker";
 
 /** One flow's runs in a window: per day and by outcome, the funnel on its canvas, A/B results,
  * call outcomes and the time each step takes. */
 export default function FlowAnalyticsPage() {
   const { flowId = "" } = useParams();
-  const { range, setRange, showFlow, hrefFor } = useAnalyticsView();
+  const { range, setRange, version, setVersion, showFlow, hrefFor } = useAnalyticsView();
   const flows = useResource(() => call(api.GET("/api/flows")), []);
   const flow = useResource(() => call(api.GET("/api/flows/{flow_id}", { params: { path: { flow_id: flowId } } })), [flowId]);
   const steps = useSteps();
-  const query = apiWindow(range);
+  const query = { ...apiWindow(range), ...(version === null ? {} : { version }) };
   const report = useResource(
     () => call(api.GET("/api/analytics/flows/{flow_id}", { params: { path: { flow_id: flowId }, query } })),
-    [flowId, query.since, query.until, query.include_test],
+    [flowId, query.since, query.until, query.include_test, version],
   );
   const name =
     report.resource.status === "ready" ? report.resource.data.name : flow.resource.status === "ready" ? flow.resource.data.name : "Flow";
@@ -52,7 +53,14 @@ export default function FlowAnalyticsPage() {
           </div>
         )}
       </header>
-      <AnalyticsFilters range={range} onRange={setRange} flows={flows.resource} flowId={flowId} onFlow={showFlow} />
+      <AnalyticsFilters range={range} onRange={setRange} flows={flows.resource} flowId={flowId} onFlow={showFlow}>
+        <VersionPicker
+          versions={flow.resource.status === "ready" ? flow.resource.data.versions : []}
+          runs={report.resource.status === "ready" ? report.resource.data.versions : null}
+          value={version}
+          onChange={setVersion}
+        />
+      </AnalyticsFilters>
       {report.resource.status === "loading" && <LoadingState label="Loading the flow's figures…" />}
       {report.resource.status === "error" && (
         <ErrorState title="The flow's figures could not be loaded." error={report.resource.error} onRetry={report.retry} />
@@ -83,9 +91,8 @@ interface ReportFiguresProps {
 }
 
 function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, onRetrySteps }: ReportFiguresProps) {
-  const versions = flow.status === "ready" ? flow.data.versions : [];
-  const [picked, setPicked] = useState<number | null>(null);
-  const shown = picked ?? defaultVersion(flow.status === "ready" ? flow.data : null);
+  // The graph of the version counted, or, counting every version, of the published (or newest).
+  const shown = report.version ?? defaultVersion(flow.status === "ready" ? flow.data : null);
   const version = useResource(
     () =>
       shown === null
@@ -100,7 +107,9 @@ function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, on
 
   if (report.runs === 0) {
     return (
-      <EmptyState title={`“${report.name}” has no runs from ${dayLabel(range.from)} to ${dayLabel(range.to)}.`}>
+      <EmptyState
+        title={`“${report.name}”${report.version === null ? "" : ` version ${report.version}`} has no runs from ${dayLabel(range.from)} to ${dayLabel(range.to)}.`}
+      >
         <p>
           Its funnel, A/B results and step times appear once it has run: publish and enable it, then start it by its trigger or by
           hand{range.includeTest ? "" : " (test runs count only with “Include test runs”)"}. Or try a longer range.
@@ -118,9 +127,7 @@ function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, on
       <OutcomeSummary totals={report} />
       <FunnelCard
         report={report}
-        versions={versions}
-        shown={shown}
-        onPick={setPicked}
+        drawn={flow.status === "ready" ? (flow.data.versions.find((v) => v.number === shown) ?? null) : null}
         definition={definition}
         problem={firstProblem([
           [flow.status === "error" ? flow.error : null, onRetryFlow, "The flow could not be loaded."],

@@ -10,10 +10,8 @@ import { FunnelTable } from "./FunnelTable";
 
 interface FunnelCardProps {
   report: Schemas["FlowReport"];
-  versions: Schemas["VersionSummary"][];
   /** The version whose graph is drawn. */
-  shown: number | null;
-  onPick: (version: number) => void;
+  drawn: Schemas["VersionSummary"] | null;
   definition: FlowDefinition | null;
   /** What kept the graph from loading (the figures are there all the same). */
   problem: { error: unknown; retry: () => void; title: string } | null;
@@ -22,38 +20,29 @@ interface FunnelCardProps {
   stepLabel: (nodeId: string) => string;
 }
 
-function versionLabel(version: Schemas["VersionSummary"]): string {
-  return `Version ${version.number} (${version.status})`;
-}
-
 /** Where runs go and where they stop: the counts on the flow's canvas, and as a table. */
-export function FunnelCard({ report, versions, shown, onPick, definition, problem, loading, steps, stepLabel }: FunnelCardProps) {
+export function FunnelCard({ report, drawn, definition, problem, loading, steps, stepLabel }: FunnelCardProps) {
   const [selected, setSelected] = useState<string | null>(null);
   const rows = useMemo(() => (definition ? funnelRows(definition, report) : []), [definition, report]);
   const overlay = useMemo(() => funnelOverlay(rows), [rows]);
-  const ordered = [...versions].sort((a, b) => b.number - a.number);
   const picked = rows.find((row) => row.nodeId === selected) ?? null;
 
   return (
     <section className="card funnel-card" aria-labelledby="funnel-title">
       <div className="card-header">
         <h2 id="funnel-title">Funnel</h2>
-        {ordered.length > 0 && (
-          <label className="filter filter-inline">
-            <span>Drawn on</span>
-            <select value={shown ?? ""} onChange={(event) => onPick(Number(event.target.value))}>
-              {ordered.map((version) => (
-                <option key={version.number} value={version.number}>
-                  {versionLabel(version)}
-                </option>
-              ))}
-            </select>
-          </label>
+        {drawn !== null && (
+          <span className="drawn-on" data-testid="drawn-on">
+            Drawn on version {drawn.number} ({drawn.status})
+          </span>
         )}
       </div>
       <p className="hint">
         Each step shows the runs that reached it and their share of those that started; each arrow, the runs that took it. Steps
-        nobody reached are dimmed. The counts are of every run in the window, whichever version it ran.
+        nobody reached are dimmed.{" "}
+        {report.version === null
+          ? "The counts are of every run in the window, whichever version it ran: pick a version above for its runs alone."
+          : `The counts are of the runs pinned to version ${report.version}.`}
       </p>
       {problem !== null ? (
         <ErrorState title={problem.title} error={problem.error} onRetry={problem.retry} />
