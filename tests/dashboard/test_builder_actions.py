@@ -27,6 +27,12 @@ ASHA = {
     "Email": "asha@example.com",
     "Lead source": "IndiaMART",
 }
+RAVI = {
+    "name": "Ravi Kumar",
+    "phone": "+919800000002",
+    "email": "ravi@example.com",
+    "lead_source": "Website",
+}
 # A Monday, 11:30 in Kolkata: inside the flow's business hours (the browser runs in UTC).
 MONDAY_MORNING = "2030-05-06T06:00"
 MENU_FLOW = {
@@ -114,18 +120,33 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await _open_builder(page, stack, flow_id)
     await browsing.shoot("01-builder-with-actions")
 
-    # Test mode: a typed contact whose call is missed goes WhatsApp, pause, email.
+    # Test mode with a stored contact, whose call is answered (the default): tagged, done.
+    with _api(stack) as http:
+        _created(http.post("/api/contacts", json=RAVI))
     await page.get_by_role("button", name="Test", exact=True).click()
     panel = _drawer(page, "Test mode")
     await expect(panel).to_be_visible()
+    await panel.get_by_label("When the run starts (optional, your time)").fill(MONDAY_MORNING)
+    await panel.get_by_label("A stored contact").check()
+    await panel.get_by_label("Search contacts").fill("Ravi")
+    await panel.get_by_role("radio", name="Ravi Kumar · +919800000002").check()
+    await panel.get_by_role("button", name="Run test").click()
+    steps = panel.get_by_role("list", name="Steps of the test run").get_by_role("listitem")
+    await expect(steps).to_have_count(3)
+    await expect(steps.nth(0)).to_contain_text("→ answered")
+    await expect(steps.nth(0)).to_contain_text("+919800000002")
+    await expect(_node_on_canvas(page, "qualified")).to_have_class(_has("step-tone-lit"))
+    await expect(_node_on_canvas(page, "wa")).to_have_class(_has("step-tone-dim"))
+    await expect(panel.get_by_role("heading", name="Cost estimate: $0.014")).to_be_visible()
+    await browsing.shoot("02-test-mode-stored-contact")
+
+    # A typed contact whose call is missed goes WhatsApp, pause, email.
+    await panel.get_by_label("Type one").check()
     for label, value in ASHA.items():
         await panel.get_by_label(label, exact=True).fill(value)
     await panel.get_by_label("Calls").select_option("missed")
-    await panel.get_by_label("When the run starts (optional, your time)").fill(MONDAY_MORNING)
-    await browsing.shoot("02-test-mode-form")
+    await browsing.shoot("03-test-mode-form")
     await panel.get_by_role("button", name="Run test").click()
-
-    steps = panel.get_by_role("list", name="Steps of the test run").get_by_role("listitem")
     await expect(steps).to_have_count(5)
     await expect(
         panel.get_by_role("heading", name="The run completes after 5 steps")
@@ -152,19 +173,24 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
         await expect(node.get_by_test_id("node-badge")).to_have_text(str(place))
     await expect(_node_on_canvas(page, "qualified")).to_have_class(_has("step-tone-dim"))
     await expect(page.locator(".react-flow__edge.flow-edge-lit")).to_have_count(4)
-    await browsing.shoot("03-test-mode-path-lit")
+    await browsing.shoot("04-test-mode-path-lit")
 
-    # Closing the panel clears the path.
-    await panel.get_by_role("button", name="Close test mode").click()
+    # Closing the panel (Escape, from the keyboard) clears the path.
+    await page.keyboard.press("Escape")
     await expect(panel).to_be_hidden()
     await expect(page.locator(".step-node.step-tone-lit")).to_have_count(0)
     await expect(page.locator(".step-node.step-tone-dim")).to_have_count(0)
 
-    # Publishing the draft.
+    # Publishing right after an edit: it waits for the editor's save and publishes the edit.
+    await _node_on_canvas(page, "pause").click()
+    await page.get_by_test_id("side-panel").get_by_label("Minutes", exact=True).fill("15")
     await page.get_by_role("button", name="Publish", exact=True).click()
     await expect(page.get_by_text("Published v1: new runs use it from now on.")).to_be_visible()
-    await browsing.shoot("04-published-v1")
+    await browsing.shoot("05-published-v1")
     assert _flow(stack, flow_id)["published_version"] == 1
+    with _api(stack) as http:
+        v1 = _created(http.get(f"/api/flows/{flow_id}/versions/1"))
+    assert _node(v1["definition"], "pause")["config"]["minutes"] == 15
 
     # An unfinished draft (a transition to a step that does not exist) is not published:
     # the page says where the problem is.
@@ -181,8 +207,19 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     refusal = page.get_by_role("alert").filter(has_text="Publishing v2 failed")
     await expect(refusal).to_contain_text("v2 is unfinished")
     await expect(refusal).to_contain_text("$.definition.nodes[2].transitions.sent")
-    await browsing.shoot("05-unfinished-draft-refused")
+    await browsing.shoot("06-unfinished-draft-refused")
     assert _flow(stack, flow_id)["published_version"] == 1
+
+    # Nor can it be tested: the API's refusal, and the draft's problems at their paths.
+    await page.get_by_role("button", name="Test", exact=True).click()
+    await panel.get_by_label("Phone", exact=True).fill(ASHA["Phone"])
+    await panel.get_by_role("button", name="Run test").click()
+    refused = panel.get_by_role("alert").filter(has_text="This version cannot be tested")
+    await expect(refused).to_contain_text("version 2 is an unfinished draft")
+    await expect(panel).to_contain_text("$.definition.nodes[2].transitions.sent")
+    browsing.console.take("status of 422")
+    await browsing.shoot("07-unfinished-draft-not-tested")
+    await panel.get_by_role("button", name="Close test mode").click()
 
     # The draft fixed through the API, with a longer pause and a new subject: the diff shows it.
     fixed = copy.deepcopy(LEAD_EXAMPLE["definition"])
@@ -201,7 +238,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     diff = versions.get_by_role("region", name="Changes from v1 to v2")
     await expect(diff).to_contain_text("0 added, 0 removed, 2 changed")
     pause = diff.locator("table").filter(has_text="Changed pause")
-    await expect(pause.locator("tbody tr")).to_have_text(_cells("config.minutes", "10", "30"))
+    await expect(pause.locator("tbody tr")).to_have_text(_cells("config.minutes", "15", "30"))
     mail = diff.locator("table").filter(has_text="Changed mail")
     await expect(mail.locator("tbody tr")).to_have_text(
         _cells(
@@ -210,7 +247,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
             "About your enquiry, {{ contact.name }}",
         )
     )
-    await browsing.shoot("06-versions-diff")
+    await browsing.shoot("08-versions-diff")
     await versions.get_by_role("button", name="Close versions").click()
 
     await page.get_by_role("button", name="Publish", exact=True).click()
@@ -223,14 +260,14 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await versions.get_by_role("button", name="Roll back to v1").click()
     confirm = page.get_by_role("dialog", name="Roll back to v1?")
     await expect(confirm).to_be_visible()
-    await browsing.shoot("07-rollback-confirm")
+    await browsing.shoot("09-rollback-confirm")
     await confirm.get_by_role("button", name="Roll back to v1").click()
     await expect(
         page.get_by_text("Rolled back: v1's steps are published again as v3.")
     ).to_be_visible()
     await expect(rows).to_have_count(3)
     await expect(rows.nth(0)).to_contain_text("rolled back from v1")
-    await browsing.shoot("08-rolled-back")
+    await browsing.shoot("10-rolled-back")
     flow = _flow(stack, flow_id)
     assert flow["published_version"] == 3
     assert [(v["number"], v["status"]) for v in flow["versions"]] == [
@@ -241,7 +278,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     with _api(stack) as http:
         v3 = _created(http.get(f"/api/flows/{flow_id}/versions/3"))
     assert v3["rolled_back_from"] == 1
-    assert _node(v3["definition"], "pause")["config"]["minutes"] == 10
+    assert _node(v3["definition"], "pause")["config"]["minutes"] == 15
 
 
 async def test_a_menu_flow_is_deployed_to_a_phone_number(browsing: Browsing) -> None:

@@ -31,7 +31,7 @@ export function BuilderActions(props: BuilderActionsProps): JSX.Element {
   const [panel, setPanel] = useState<Panel>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [publishing, setPublishing] = useState(false);
-  const { whenSaved, waitingFor } = useAfterSave(dirty);
+  const { whenSaved, waitingFor, cancel } = useAfterSave(dirty);
   // Actions held back until a save run with the version as it is then, not as it was.
   const latest = useRef(version);
   latest.current = version;
@@ -82,7 +82,10 @@ export function BuilderActions(props: BuilderActionsProps): JSX.Element {
     <>
       {waitingFor === "publishing" && (
         <div className="action-message" role="status">
-          Saving your changes, then publishing…
+          <span>Saving your changes, then publishing…</span>
+          <button type="button" className="button-quiet" onClick={cancel}>
+            Don't publish
+          </button>
         </div>
       )}
       <ActionMessage outcome={outcome} onDismiss={() => setOutcome(null)} />

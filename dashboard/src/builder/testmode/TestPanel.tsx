@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
-import { ApiProblem, api, call, type Schemas } from "../../api/client";
+import { ApiProblem, api, call, messageOf, type Schemas } from "../../api/client";
 import { ErrorState } from "../../components/ErrorState";
 import { LoadingState } from "../../components/LoadingState";
 import type { DiagramOverlay } from "../../canvas/overlay";
@@ -41,9 +41,12 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
   const [outcome, setOutcome] = useState<Outcome>({ status: "idle" });
   const resultRef = useRef<HTMLDivElement>(null);
 
-  // A finished run (or a refusal) is what the user waits for: bring it into view.
+  // A finished run (or a refusal) is what the user waits for: bring it into view and focus
+  // it (the Run button, disabled while running, has lost the focus).
   useEffect(() => {
-    if (outcome.status === "done" || outcome.status === "refused") resultRef.current?.scrollIntoView({ block: "start" });
+    if (outcome.status !== "done" && outcome.status !== "refused") return;
+    resultRef.current?.scrollIntoView({ block: "start" });
+    resultRef.current?.focus({ preventScroll: true });
   }, [outcome]);
 
   useEffect(() => () => onOverlay(null), []);
@@ -120,11 +123,15 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
           </div>
         </form>
       )}
-      <div ref={resultRef} className="test-outcome">
+      <div ref={resultRef} className="test-outcome" tabIndex={-1}>
         {outcome.status === "running" && <LoadingState label="Running the test…" />}
         {outcome.status === "refused" && (
           <div className="test-refused">
-            <ErrorState title="This version cannot be tested" error={outcome.error} />
+            {/* The draft's own list below names every problem; the API's names only the first. */}
+            <ErrorState
+              title="This version cannot be tested"
+              error={outcome.problems.length > 0 ? new Error(messageOf(outcome.error)) : outcome.error}
+            />
             {outcome.problems.length > 0 && (
               <>
                 <p>Fix these problems of the draft first:</p>

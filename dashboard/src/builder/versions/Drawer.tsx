@@ -33,7 +33,8 @@ export function Drawer({ title, onClose, children, wide = false }: DrawerProps) 
       aria-labelledby="builder-drawer-title"
       tabIndex={-1}
       onKeyDown={(event) => {
-        if (event.key === "Escape") {
+        // Escape in a dialog opened from the drawer (a confirmation) closes only that dialog.
+        if (event.key === "Escape" && !(event.target instanceof Element && event.target.closest("dialog"))) {
           event.stopPropagation();
           onClose();
         }

@@ -41,9 +41,17 @@ interface VersionDiffViewProps {
   after: Map<string, unknown>;
 }
 
-/** What changed from one version to another, the older on the left and the newer on the right. */
+/** Where a step sits on the canvas: a change to it alone is a move, not a change of behaviour. */
+const isLayout = (change: Change) => change.field === "position" || change.field.startsWith("position.");
+
+/** What changed from one version to another, the older on the left and the newer on the right.
+ * Steps only moved on the canvas are named in one line, apart from the changes that matter. */
 export function VersionDiffView({ diff, before, after }: VersionDiffViewProps) {
-  const { added, removed, changed } = diff.nodes;
+  const { added, removed } = diff.nodes;
+  const changed = diff.nodes.changed
+    .map((node) => ({ ...node, changes: node.changes.filter((change) => !isLayout(change)) }))
+    .filter((node) => node.changes.length > 0);
+  const moved = diff.nodes.changed.filter((node) => node.changes.some(isLayout)).map((node) => node.id);
   const nothing = !diff.start && diff.variables.length === 0 && added.length + removed.length + changed.length === 0;
   const head = (
     <thead>
@@ -61,12 +69,17 @@ export function VersionDiffView({ diff, before, after }: VersionDiffViewProps) {
           v{diff.from} → v{diff.to}:
         </strong>{" "}
         {nothing
-          ? "the steps are the same."
+          ? "the steps do the same."
           : `${added.length} added, ${removed.length} removed, ${changed.length} changed` +
             (diff.variables.length ? `, ${diff.variables.length} variable${diff.variables.length === 1 ? "" : "s"} changed` : "") +
             (diff.start ? ", new start step" : "") +
             "."}
       </p>
+      {moved.length > 0 && (
+        <p className="hint">
+          Moved on the canvas: {moved.join(", ")}.
+        </p>
+      )}
       {diff.start && (
         <table className="diff-table">
           <caption>Start step</caption>
