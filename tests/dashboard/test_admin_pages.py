@@ -586,3 +586,12 @@ async def test_a_viewer_reads_every_page_and_changes_nothing(browsing: Browsing)
         headers={"Origin": stack.url},
     )
     assert forced.status == 403
+
+    # The API gone: the page says it cannot reach it, and offers to try again.
+    stack.api.kill()
+    await page.get_by_role("link", name="Contacts").click()
+    error = page.get_by_role("alert").filter(has_text="The contacts could not be loaded")
+    await expect(error).to_contain_text("Cannot reach the Flowdeck API")
+    await expect(error.get_by_role("button", name="Try again")).to_be_visible()
+    browsing.console.take(r"ERR_CONNECTION_REFUSED")
+    await browsing.shoot("06-api-unreachable")

@@ -27,7 +27,6 @@ export function ContactDialog(props: ContactDialogProps) {
       ) : (
         <ContactForm contact={contact} onSaved={props.onSaved} onClose={props.onClose} />
       )}
-      {contact && <ContactExecutions contactId={contact.id} />}
     </Dialog>
   );
 }
@@ -53,6 +52,7 @@ function ContactView({ contact, onClose }: { contact: Contact; onClose: () => vo
         <dt>Created</dt>
         <dd>{shortTime(contact.created_at)}</dd>
       </dl>
+      <ContactExecutions contactId={contact.id} />
       <div className="dialog-actions">
         <button type="button" className="button" onClick={onClose}>
           Close
@@ -176,6 +176,7 @@ function ContactForm({ contact, onSaved, onClose }: ContactFormProps) {
           <CustomFieldsEditor rows={custom} onChange={setCustom} />
         </div>
       </div>
+      {contact && <ContactExecutions contactId={contact.id} />}
       {error !== null && (
         <div className="form-error" role="alert">
           {messageOf(error)}

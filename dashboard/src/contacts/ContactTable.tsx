@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 
 import { TagChips, type Contact } from "./ContactDialog";
-import { isDnc, shortTime } from "./format";
+import { isDnc, shortDate, shortTime } from "./format";
 
 export interface ContactRowActions {
   onOpen: (contact: Contact) => void;
@@ -75,7 +75,9 @@ export function ContactTable({ contacts, canEdit, pending, onOpen, onEdit, onDnc
                     <span className="cell-soft">—</span>
                   )}
                 </td>
-                <td className="cell-soft cell-nowrap">{shortTime(contact.created_at)}</td>
+                <td className="cell-soft cell-nowrap" title={shortTime(contact.created_at)}>
+                  {shortDate(contact.created_at)}
+                </td>
                 <td className="col-actions">
                   <Link className="button-quiet" to={`/executions?contact_id=${encodeURIComponent(contact.id)}`} aria-label={`Executions of ${label}`}>
                     Executions

@@ -22,3 +22,9 @@ export function withDnc(tags: readonly string[] | null | undefined, on: boolean)
   const rest = (tags ?? []).filter((tag) => tag.toUpperCase() !== DNC_TAG);
   return on ? [...rest, DNC_TAG] : rest;
 }
+
+/** A day as people read it in a list: "5 Dec 2026" (the time in `shortTime`). */
+export function shortDate(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
+}
