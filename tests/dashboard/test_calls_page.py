@@ -419,6 +419,7 @@ async def test_an_agent_sets_only_its_own_status_and_a_viewer_changes_nothing(
     await expect(page.get_by_label("Status of Asha")).to_have_count(0)
     await expect(page.get_by_role("button", name="New agent")).to_have_count(0)
     await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_text("You are signed out.")).to_be_visible()
 
     # A viewer sees the whole board, live, and no control that changes anything.
     await browsing.sign_in(stack.issue_key("viewer"))
@@ -442,3 +443,23 @@ async def test_an_agent_sets_only_its_own_status_and_a_viewer_changes_nothing(
     await expect(page.get_by_role("heading", name="Asha", exact=True)).to_be_visible()
     await expect(main.get_by_role("combobox")).to_have_count(0)
     await browsing.shoot("03-viewer-agent-view")
+
+    # An agent that is not there: the API's reason, and the way back.
+    await page.goto(f"{stack.url}/agents/no-such-agent")
+    await expect(page.get_by_role("alert")).to_contain_text("Cannot load this agent")
+    await expect(page.get_by_role("alert")).to_contain_text("agent no-such-agent not found")
+    browsing.console.take("status of 404", count=2)  # the agent and its work
+    await browsing.shoot("04-unknown-agent")
+
+    # The API gone: the board keeps what it showed and says it is not updating.
+    await page.get_by_role("link", name="Back to calls and people").click()
+    await expect(sales.get_by_test_id("queue-length")).to_have_text("No one waiting")
+    stack.api.kill()
+    stale = page.get_by_role("alert").filter(has_text="Not updating")
+    await expect(stale).to_contain_text("Cannot reach the Flowdeck API", timeout=LIVE)
+    await expect(sales).to_be_visible()
+    await browsing.shoot("05-api-gone")
+    await page.goto("about:blank")
+    refused = [e for e in browsing.console.errors if "ERR_CONNECTION_REFUSED" in e]
+    assert refused, browsing.console.errors
+    browsing.console.take("ERR_CONNECTION_REFUSED", count=len(refused))

@@ -19,7 +19,8 @@ export interface Live<T> {
 
 /** Data kept current by asking again every `everyMs` while the page is visible: a hidden
  * tab asks nothing, and asks at once when it is shown again. One request at a time; a
- * failed refresh keeps what is shown and says so. */
+ * failed refresh keeps what is shown and says so; a failed first load stops asking until
+ * `retry`. */
 export function useLive<T>(load: () => Promise<T>, deps: readonly unknown[], everyMs: number = LIVE_EVERY_MS): Live<T> {
   const [resource, setResource] = useState<Resource<T>>({ status: "loading" });
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
@@ -27,6 +28,16 @@ export function useLive<T>(load: () => Promise<T>, deps: readonly unknown[], eve
   const [asked, setAsked] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  // Whether data is on screen: then a failed refresh keeps it and says so.
+  const shown = useRef(false);
+
+  // Other deps: other data (another agent), loaded afresh rather than shown as stale.
+  useEffect(() => {
+    shown.current = false;
+    setResource({ status: "loading" });
+    setUpdatedAt(null);
+    setStale(null);
+  }, deps);
 
   useEffect(() => {
     let alive = true;
@@ -38,19 +49,25 @@ export function useLive<T>(load: () => Promise<T>, deps: readonly unknown[], eve
       if (!alive || inFlight) return;
       if (document.visibilityState === "hidden") return; // asked again when shown
       inFlight = true;
+      let again = true;
       try {
         const data = await loadRef.current();
         if (!alive) return;
+        shown.current = true;
         setResource({ status: "ready", data });
         setUpdatedAt(new Date());
         setStale(null);
       } catch (error) {
         if (!alive) return;
-        setResource((current) => (current.status === "ready" ? current : { status: "error", error }));
-        setStale(error);
+        if (shown.current) {
+          setStale(error); // what is shown stays, and the next tick tries again
+        } else {
+          setResource({ status: "error", error });
+          again = false; // nothing to keep current: the error state's "Try again" asks
+        }
       } finally {
         inFlight = false;
-        if (alive) timer = window.setTimeout(() => void tick(), everyMs);
+        if (alive && again) timer = window.setTimeout(() => void tick(), everyMs);
       }
     }
 
@@ -70,6 +87,7 @@ export function useLive<T>(load: () => Promise<T>, deps: readonly unknown[], eve
 
   const refresh = useCallback(() => setAsked((n) => n + 1), []);
   const retry = useCallback(() => {
+    shown.current = false;
     setResource({ status: "loading" });
     setAsked((n) => n + 1);
   }, []);
