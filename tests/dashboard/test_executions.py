@@ -220,7 +220,6 @@ async def test_a_manager_watches_filters_cancels_and_exports_executions(
 ) -> None:
     page, stack = browsing.page, browsing.stack
     _published(stack, LEAD_FLOW)
-    quick = _published(stack, QUICK_FLOW)
     await browsing.sign_in(stack.admin_key)
 
     # No runs yet: the empty state, and the stream is live.
@@ -248,7 +247,8 @@ async def test_a_manager_watches_filters_cancels_and_exports_executions(
     await _assert_not_reloaded(page)
     await browsing.shoot("03-run-advanced-live")
 
-    # More runs: two leads, and a quick run by hand (a test run) that completes.
+    # More runs: two leads, and a test run by hand of a flow made since the page opened.
+    quick = _published(stack, QUICK_FLOW)
     for name, phone in (("Bharat Mehta", "+919800000002"), ("Chitra Iyer", "+919800000003")):
         _post_lead(stack, name, phone)
     with stack.client() as http:
@@ -260,6 +260,7 @@ async def test_a_manager_watches_filters_cancels_and_exports_executions(
     await expect(_rows(page)).to_have_count(4)
     await expect(_row(page, "Dev Test").get_by_test_id("status")).to_have_text("Completed")
     await expect(_row(page, "Dev Test")).to_contain_text("Test")
+    await expect(_row(page, "Dev Test")).to_contain_text("Quick check")
     await expect(_rows(page).first).to_contain_text("Dev Test")  # the newest on top
     await _assert_not_reloaded(page)
     await browsing.shoot("04-four-runs")

@@ -69,6 +69,17 @@ export function ExecutionsPage() {
     [flows.resource],
   );
 
+  // A run of a flow made since the names were read: read them again (once per such flow).
+  const askedFor = useRef(new Set<string>());
+  const reloadFlows = flows.reload;
+  useEffect(() => {
+    if (flows.resource.status !== "ready") return;
+    const missing = items.map((e) => e.flow_id).filter((id) => !flowNames.has(id) && !askedFor.current.has(id));
+    if (missing.length === 0) return;
+    missing.forEach((id) => askedFor.current.add(id));
+    reloadFlows();
+  }, [items, flowNames, flows.resource.status, reloadFlows]);
+
   // What is picked but no longer live (it ended meanwhile) or no longer shown is let go.
   const pickable = useMemo(() => new Set(items.filter((e) => isLive(e.status)).map((e) => e.id)), [items]);
   const picked = useMemo(() => new Set([...selected].filter((id) => pickable.has(id))), [selected, pickable]);

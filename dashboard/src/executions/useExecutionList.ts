@@ -57,6 +57,9 @@ export function useExecutionList(filters: ExecutionFilters) {
   current.current = list;
   const query = useRef(apiQuery(filters));
   query.current = apiQuery(filters);
+  // An answer for filters no longer shown is dropped (they changed while it was on its way).
+  const shownKey = useRef(key);
+  shownKey.current = key;
 
   useEffect(() => {
     let alive = true;
@@ -76,16 +79,19 @@ export function useExecutionList(filters: ExecutionFilters) {
     const shown = current.current;
     if (shown.status !== "ready" || shown.nextCursor === null) return;
     setList({ ...shown, more: "loading" });
+    const asked = shownKey.current;
     try {
       const page = await call(
         api.GET("/api/executions", { params: { query: { ...query.current, limit: PAGE_SIZE, cursor: shown.nextCursor } } }),
       );
+      if (shownKey.current !== asked) return;
       setList((now) => {
         if (now.status !== "ready") return now;
         const known = new Set(now.items.map((e) => e.id));
         return { ...now, items: [...now.items, ...page.items.filter((e) => !known.has(e.id))], nextCursor: page.next_cursor, more: "idle" };
       });
     } catch (error) {
+      if (shownKey.current !== asked) return;
       setList((now) => (now.status === "ready" ? { ...now, more: { error } } : now));
     }
   }, []);
@@ -98,11 +104,13 @@ export function useExecutionList(filters: ExecutionFilters) {
     const listed = new Set(shown.items.map((e) => e.id));
     const known = [...ids].filter((id) => listed.has(id));
     const unknown = [...ids].some((id) => !listed.has(id));
+    const asked = shownKey.current;
     try {
       const [updated, top] = await Promise.all([
         Promise.all(known.map((id) => call(api.GET("/api/executions/{execution_id}", { params: { path: { execution_id: id } } })))),
         unknown ? call(api.GET("/api/executions", { params: { query: { ...query.current, limit: PAGE_SIZE } } })) : null,
       ]);
+      if (shownKey.current !== asked) return;
       setLiveProblem(null);
       setList((now) => {
         if (now.status !== "ready") return now;
