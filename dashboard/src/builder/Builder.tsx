@@ -8,7 +8,7 @@ import type { DiagramOverlay } from "../canvas/overlay";
 import { asDefinition, type FlowDefinition, type FlowNode, type NodePosition, type StepInfo } from "../canvas/types";
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
 import { BuilderActions } from "./BuilderActions";
-import { addNode, connect, deleteNodes, disconnect, layoutAll, moveNodes, renameNode, setStart, setVariables, updateNode, withPositions } from "./edits";
+import { addNode, connect, freshId, deleteNodes, disconnect, layoutAll, moveNodes, renameNode, setStart, setVariables, updateNode, withPositions } from "./edits";
 import { EditorCanvas, type Selection } from "./EditorCanvas";
 import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
@@ -98,22 +98,20 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
 
   const addStep = useCallback(
     (type: string, position?: NodePosition) => {
-      let added = "";
-      edit((current) => {
-        let at = position;
-        if (!at) {
-          const box = canvasRef.current?.getBoundingClientRect();
-          const center = box ? reactFlow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
-          const shift = (current.nodes.length % 6) * 28;
-          at = { x: center.x - 110 + shift, y: center.y - 40 + shift };
-        }
-        const result = addNode(current, type, at);
-        added = result.id;
-        return result.definition;
-      });
-      if (added) setSelection({ kind: "node", id: added });
+      let at = position;
+      if (!at) {
+        const box = canvasRef.current?.getBoundingClientRect();
+        const center = box ? reactFlow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+        const shift = (definition.nodes.length % 6) * 28;
+        at = { x: center.x - 110 + shift, y: center.y - 40 + shift };
+      }
+      // The id is chosen here, not inside the change: React may apply the change later.
+      const id = freshId(definition, type);
+      const place = at;
+      edit((current) => addNode(current, type, place, id).definition);
+      setSelection({ kind: "node", id });
     },
-    [edit, reactFlow],
+    [definition, edit, reactFlow],
   );
 
   const move = useCallback(

@@ -50,7 +50,10 @@ export function EditorCanvas({ definition, steps, overlay, problems, selection, 
     setNodes((previous) => diagramNodes(definition, steps, { overlay, problems, editable: canEdit }, previous, selectedNode));
   }, [definition, steps, overlay, problems, canEdit, selectedNode]);
 
-  const edges = useMemo(() => diagramEdges(definition, overlay, selectedEdge), [definition, overlay, selectedEdge]);
+  // Fit the view to what is there when the page opens; an empty canvas stays at 100 % (React
+  // Flow would otherwise fit to the first step dropped on it and jump).
+  const [fitOnOpen] = useState(definition.nodes.length > 0);
+  const edges = useMemo(() => diagramEdges(definition, overlay, selectedEdge, false), [definition, overlay, selectedEdge]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepFlowNode>[]) => {
@@ -124,7 +127,7 @@ export function EditorCanvas({ definition, steps, overlay, problems, selection, 
         deleteKeyCode={canEdit ? ["Delete", "Backspace"] : null}
         multiSelectionKeyCode={canEdit ? "Shift" : null}
         selectionKeyCode={null}
-        fitView
+        fitView={fitOnOpen}
         fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
         minZoom={0.05}
         maxZoom={2}

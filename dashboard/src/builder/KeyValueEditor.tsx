@@ -38,6 +38,8 @@ export function KeyValueEditor({ id, value, onChange, keyLabel = "Name" }: KeyVa
             id={`${id}-value-${index}`}
             value={shown(item)}
             onChange={(text) => write(entries.map((entry, i) => (i === index ? [entry[0], text] : entry)))}
+            name={`Value ${index + 1}`}
+            labelled={false}
           />
           {!readOnly && (
             <button type="button" className="button-quiet button-quiet-danger button-small" aria-label={`Remove ${key || "entry"}`} onClick={() => write(entries.filter((_, i) => i !== index))}>

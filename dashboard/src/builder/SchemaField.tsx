@@ -30,7 +30,7 @@ function placeholderOf(schema: JsonSchema): string | undefined {
 export function SchemaField({ id, name, schema, root, value, required, problems = [], onChange }: SchemaFieldProps) {
   const kind = kindOf(schema, root);
   const label = labelOf(name, resolve(schema, root));
-  const unit = unitOf(name);
+  const unit = unitOf(name) === label.toLowerCase() ? null : unitOf(name);
   const hintId = `${id}-hint`;
   const problemId = `${id}-problems`;
   const describedBy = [schema.description ? hintId : "", problems.length ? problemId : ""].filter(Boolean).join(" ") || undefined;
@@ -55,10 +55,9 @@ export function SchemaField({ id, name, schema, root, value, required, problems 
       ) : kind.kind === "boolean" ? null : (
         <label htmlFor={id}>
           {labelText}
-          {required && <span className="visually-hidden"> (required)</span>}
         </label>
       )}
-      <FieldInput id={id} name={name} kind={kind} schema={schema} root={root} value={value} required={required} describedBy={describedBy} invalid={problems.length > 0} onChange={onChange} label={labelText} />
+      <FieldInput id={id} name={name} label={label} kind={kind} schema={schema} root={root} value={value} required={required} describedBy={describedBy} invalid={problems.length > 0} onChange={onChange} labelNode={labelText} />
       {schema.description && (
         <p className="hint" id={hintId}>
           {schema.description}
@@ -85,11 +84,12 @@ interface FieldInputProps {
   required: boolean;
   describedBy: string | undefined;
   invalid: boolean;
-  label: React.ReactNode;
+  label: string;
+  labelNode: React.ReactNode;
   onChange: (value: unknown) => void;
 }
 
-function FieldInput({ id, name, kind, schema, root, value, required, describedBy, invalid, label, onChange }: FieldInputProps) {
+function FieldInput({ id, name, label, kind, schema, root, value, required, describedBy, invalid, labelNode, onChange }: FieldInputProps) {
   const { readOnly } = useFormContext();
   const common = { id, disabled: readOnly, "aria-describedby": describedBy, "aria-invalid": invalid || undefined, required };
   switch (kind.kind) {
@@ -117,6 +117,7 @@ function FieldInput({ id, name, kind, schema, root, value, required, describedBy
           required={required}
           describedBy={describedBy}
           invalid={invalid}
+          name={label}
         />
       );
     case "textOrNumber":
@@ -128,6 +129,7 @@ function FieldInput({ id, name, kind, schema, root, value, required, describedBy
           placeholder={placeholderOf(schema)}
           describedBy={describedBy}
           invalid={invalid}
+          name={label}
         />
       );
     case "number":
@@ -136,11 +138,11 @@ function FieldInput({ id, name, kind, schema, root, value, required, describedBy
       return (
         <label className="checkbox-field" htmlFor={id}>
           <input type="checkbox" {...common} checked={value === true || (value === undefined && schema.default === true)} onChange={(e) => onChange(e.target.checked)} />
-          {label}
+          {labelNode}
         </label>
       );
     case "stringList":
-      return <StringList id={id} value={Array.isArray(value) ? value : []} onChange={onChange} />;
+      return <StringList id={id} label={label} value={Array.isArray(value) ? value : []} onChange={onChange} />;
     case "objectList":
       return <ObjectList id={id} item={kind.item} root={root} value={Array.isArray(value) ? value : []} onChange={onChange} />;
     case "map":
@@ -189,14 +191,20 @@ function JsonInput({ common, value, onChange }: { common: Record<string, unknown
   );
 }
 
-function StringList({ id, value, onChange }: { id: string; value: unknown[]; onChange: (value: unknown) => void }) {
+function StringList({ id, label, value, onChange }: { id: string; label: string; value: unknown[]; onChange: (value: unknown) => void }) {
   const { readOnly } = useFormContext();
   const write = (next: unknown[]) => onChange(next.length === 0 ? undefined : next);
   return (
     <div className="list-editor" id={id}>
       {value.map((item, index) => (
         <div className="list-row" key={index}>
-          <TemplateInput id={`${id}-${index}`} value={typeof item === "string" ? item : JSON.stringify(item)} onChange={(text) => write(value.map((old, i) => (i === index ? text : old)))} />
+          <TemplateInput
+            id={`${id}-${index}`}
+            name={`${label} ${index + 1}`}
+            labelled={false}
+            value={typeof item === "string" ? item : JSON.stringify(item)}
+            onChange={(text) => write(value.map((old, i) => (i === index ? text : old)))}
+          />
           {!readOnly && (
             <button type="button" className="button-quiet button-quiet-danger button-small" aria-label={`Remove item ${index + 1}`} onClick={() => write(value.filter((_, i) => i !== index))}>
               ×

@@ -11,11 +11,14 @@ interface TemplateInputProps {
   required?: boolean;
   describedBy?: string;
   invalid?: boolean;
+  /** What the field is called (the picker says where it inserts; a field with no <label> takes it as its name). */
+  name: string;
+  labelled?: boolean;
 }
 
 /** A text that may hold `{{ … }}` templates, with a picker of the variables in scope that
  * inserts one where the cursor is. */
-export function TemplateInput({ id, value, onChange, multiline = false, placeholder, required, describedBy, invalid }: TemplateInputProps) {
+export function TemplateInput({ id, value, onChange, multiline = false, placeholder, required, describedBy, invalid, name, labelled = true }: TemplateInputProps) {
   const { scope, readOnly } = useFormContext();
   const [open, setOpen] = useState(false);
   const field = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
@@ -49,6 +52,7 @@ export function TemplateInput({ id, value, onChange, multiline = false, placehol
     disabled: readOnly,
     spellCheck: false,
     "aria-describedby": describedBy,
+    "aria-label": labelled ? undefined : name,
     "aria-invalid": invalid || undefined,
     onChange: (event: { target: { value: string } }) => onChange(event.target.value),
     onSelect: remember,
@@ -64,7 +68,7 @@ export function TemplateInput({ id, value, onChange, multiline = false, placehol
             className="button button-small template-picker-toggle"
             aria-expanded={open}
             aria-controls={listId}
-            aria-label={`Insert a variable into ${id}`}
+            aria-label={`Insert a variable into ${name}`}
             title="Insert a variable"
             onMouseDown={remember}
             onClick={() => setOpen((shown) => !shown)}

@@ -30,8 +30,8 @@ export function freshId(definition: FlowDefinition, type: string): string {
 
 const round = (position: NodePosition): NodePosition => ({ x: Math.round(position.x), y: Math.round(position.y) });
 
-export function addNode(definition: FlowDefinition, type: string, position: NodePosition): { definition: FlowDefinition; id: string } {
-  const id = freshId(definition, type);
+export function addNode(definition: FlowDefinition, type: string, position: NodePosition, wanted?: string): { definition: FlowDefinition; id: string } {
+  const id = wanted && !definition.nodes.some((node) => node.id === wanted) ? wanted : freshId(definition, type);
   const node: FlowNode = { id, type, config: {}, transitions: {}, position: round(position) };
   const start = definition.nodes.length === 0 || !definition.start ? id : definition.start;
   return { definition: { ...definition, start, nodes: [...definition.nodes, node] }, id };

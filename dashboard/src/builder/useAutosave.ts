@@ -79,9 +79,14 @@ export function useAutosave({ flowId, version, definition, loaded, enabled, onSa
   }, [flowId]);
 
   useEffect(() => {
-    if (!enabled || definition === saved.current) return;
-    setStatus((s) => (s.kind === "saving" ? s : { kind: "pending" }));
+    if (!enabled) return;
     window.clearTimeout(timer.current);
+    if (definition === saved.current) {
+      // Undone back to what is saved: nothing to send.
+      setStatus((s) => (s.kind === "pending" ? { kind: "saved" } : s));
+      return;
+    }
+    setStatus((s) => (s.kind === "saving" ? s : { kind: "pending" }));
     timer.current = window.setTimeout(() => void save(), DEBOUNCE_MS);
     return () => window.clearTimeout(timer.current);
   }, [definition, enabled, save]);

@@ -107,8 +107,9 @@ export function diagramNodes(
 
 export const edgeKey = (nodeId: string, port: string) => `${nodeId}:${port}`;
 
-/** One edge per transition to an existing node, labelled with its port (or the overlay's label). */
-export function diagramEdges(definition: FlowDefinition, overlay?: DiagramOverlay | null, selected: string | null = null): Edge[] {
+/** One edge per transition to an existing node, labelled with its port (or the overlay's
+ * label); `portLabels: false` leaves the port's name to the node's handle (the editor). */
+export function diagramEdges(definition: FlowDefinition, overlay?: DiagramOverlay | null, selected: string | null = null, portLabels = true): Edge[] {
   const ids = new Set(definition.nodes.map((node) => node.id));
   const anyLit = Object.values(overlay?.edges ?? {}).some((mark) => mark.lit);
   const dimming = anyLit || Object.values(overlay?.nodes ?? {}).some((mark) => mark.tone === "dim");
@@ -128,7 +129,7 @@ export function diagramEdges(definition: FlowDefinition, overlay?: DiagramOverla
         sourceHandle: port,
         target,
         targetHandle: "in",
-        label: mark?.label ?? port,
+        label: mark?.label ?? (portLabels ? port : undefined),
         className: classes.join(" "),
         selected: key === selected,
         ...(mark?.lit ? { animated: true } : {}),

@@ -1,4 +1,5 @@
 import type { DragEvent, KeyboardEvent } from "react";
+import { Link } from "react-router";
 
 import type { Flow } from "../api/client";
 import { EnableSwitch } from "./EnableSwitch";
@@ -72,7 +73,11 @@ export function FlowRow({ flow, figures, canEdit, pending, reorder, onToggle, on
         </td>
       )}
       <th scope="row" className="flow-name">
-        <span>{flow.name}</span>
+        <span>
+          <Link to={`/flows/${flow.id}`} className="flow-link">
+            {flow.name}
+          </Link>
+        </span>
         {flow.description && <span className="flow-description">{flow.description}</span>}
       </th>
       <td>
