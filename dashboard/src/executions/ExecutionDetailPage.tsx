@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 
-import { api, call } from "../api/client";
+import { ApiProblem, api, call } from "../api/client";
 import { useResource } from "../api/useResource";
 import { asDefinition, useSteps, type FlowNode } from "../canvas";
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
@@ -72,7 +72,11 @@ export function ExecutionDetailPage() {
       {resource.status === "error" && (
         <>
           <h1 id="page-title">Execution</h1>
-          <ErrorState title="This execution could not be loaded" error={resource.error} onRetry={detail.retry} />
+          <ErrorState
+            title="This execution could not be loaded"
+            error={resource.error}
+            onRetry={resource.error instanceof ApiProblem && resource.error.status === 404 ? undefined : detail.retry}
+          />
         </>
       )}
       {resource.status === "ready" && (
