@@ -299,11 +299,27 @@ async def test_a_menu_flow_is_deployed_to_a_phone_number(browsing: Browsing) -> 
 
     with _api(stack) as http:
         _created(http.post("/api/phone-numbers", json={"number": "+15550100001", "label": "Main"}))
+        gone = _created(http.post("/api/phone-numbers", json={"number": "+15550100002"}))
     await page.get_by_role("button", name="Deploy", exact=True).click()
+
+    # A number removed meanwhile (here, through the API): the API's refusal, at its path.
+    await expect(panel.get_by_role("checkbox")).to_have_count(3)
+    with _api(stack) as http:
+        assert http.delete(f"/api/phone-numbers/{gone['id']}").status_code == 204
+    await panel.get_by_role("checkbox", name="+15550100002").check()
+    await panel.get_by_role("button", name="Deploy", exact=True).click()
+    refusal = panel.get_by_role("alert")
+    await expect(refusal).to_contain_text("Deploy failed: unknown phone numbers")
+    await expect(refusal).to_contain_text("+15550100002 is not a phone number of this tenant")
+    browsing.console.take("status of 422")
+    await browsing.shoot("02-deploy-refused")
+    # The numbers are asked for again: the removed one is gone from the list.
+    await expect(panel.get_by_role("checkbox", name="+15550100002")).to_have_count(0)
+
     await panel.get_by_role("checkbox", name="+15550100001").check()
     await panel.get_by_label("Fallback flow", exact=True).select_option(label="After hours")
     await panel.get_by_label("Answer only on a schedule").check()
-    await browsing.shoot("02-deploy-form")
+    await browsing.shoot("03-deploy-form")
     await panel.get_by_role("button", name="Deploy", exact=True).click()
     await expect(page.get_by_text("Deployed v1 to +15550100001 in production.")).to_be_visible()
     current = panel.get_by_role("region", name="Current deployments").locator("tbody tr")
@@ -312,7 +328,7 @@ async def test_a_menu_flow_is_deployed_to_a_phone_number(browsing: Browsing) -> 
     await expect(current.first).to_contain_text("production")
     await expect(current.first).to_contain_text("After hours")
     await expect(current.first).to_contain_text("mon, tue, wed, thu, fri, 09:00 to 17:00 (UTC)")
-    await browsing.shoot("03-deployed")
+    await browsing.shoot("04-deployed")
 
     with _api(stack) as http:
         listed = http.get(f"/api/flows/{flow_id}/deployments")
@@ -323,6 +339,23 @@ async def test_a_menu_flow_is_deployed_to_a_phone_number(browsing: Browsing) -> 
     ]
     assert deployments[0]["fallback_flow_id"] == fallback_id
     assert deployments[0]["schedule"]["start"] == "09:00"
+
+    # Stopping it, after a confirmation: it moves to the history.
+    await panel.get_by_role("button", name="Stop +15550100001 answering in production").click()
+    confirm = page.get_by_role("dialog", name='Stop +15550100001 answering with "Front desk"?')
+    await confirm.get_by_role("button", name="Stop answering").click()
+    await expect(
+        panel.get_by_text('+15550100001 no longer answers with "Front desk" in production.')
+    ).to_be_visible()
+    await expect(panel.get_by_text("Not deployed")).to_be_visible()
+    await expect(panel.get_by_text("Earlier deployments (1)")).to_be_visible()
+    await browsing.shoot("05-stopped")
+    with _api(stack) as http:
+        numbers = http.get("/api/phone-numbers")
+    assert numbers.status_code == 200, numbers.text
+    assert [(n["number"], n["deployments"]["production"]) for n in numbers.json()] == [
+        ("+15550100001", None)
+    ]
 
 
 async def test_a_viewer_sees_versions_and_diffs_and_changes_nothing(browsing: Browsing) -> None:

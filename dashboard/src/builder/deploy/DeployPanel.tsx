@@ -3,6 +3,7 @@ import { Link } from "react-router";
 
 import { ApiProblem, api, call, messageOf, type Schemas } from "../../api/client";
 import { useResource } from "../../api/useResource";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { EmptyState } from "../../components/EmptyState";
 import { ErrorState } from "../../components/ErrorState";
 import { LoadingState } from "../../components/LoadingState";
@@ -40,6 +41,7 @@ export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps
     () => call(api.GET("/api/flows/{flow_id}/deployments", { params: { path: { flow_id: flow.id } } })),
     [flow.id],
   );
+  const [stopping, setStopping] = useState<Schemas["DeploymentOut"] | null>(null);
   const flowNames = new Map(loaded.resource.status === "ready" ? loaded.resource.data.flows.map((f) => [f.id, f.name]) : []);
 
   return (
@@ -53,6 +55,7 @@ export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps
           <DeployForm
             flow={flow}
             {...loaded.resource.data}
+            onRefused={loaded.reload}
             onDeployed={(text) => {
               deployments.reload();
               loaded.reload();
@@ -64,14 +67,52 @@ export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps
       {deployments.resource.status === "error" && (
         <ErrorState title="Could not load the deployments" error={deployments.resource.error} onRetry={deployments.retry} />
       )}
-      {deployments.resource.status === "ready" && <DeploymentList deployments={deployments.resource.data} flowNames={flowNames} />}
+      {deployments.resource.status === "ready" && (
+        <DeploymentList
+          deployments={deployments.resource.data}
+          flowNames={flowNames}
+          onStop={canEdit ? setStopping : undefined}
+        />
+      )}
+      {stopping && (
+        <ConfirmDialog
+          title={`Stop ${stopping.number} answering with "${flow.name}"?`}
+          confirmLabel="Stop answering"
+          onClose={() => setStopping(null)}
+          onConfirm={async () => {
+            await call(
+              api.DELETE("/api/phone-numbers/{phone_number_id}/deployments/{environment}", {
+                params: { path: { phone_number_id: stopping.phone_number_id, environment: stopping.environment as "production" | "staging" } },
+              }),
+            );
+            setStopping(null);
+            deployments.reload();
+            loaded.reload();
+            onDone(`${stopping.number} no longer answers with "${flow.name}" in ${stopping.environment}.`);
+          }}
+        >
+          <p>
+            New calls to {stopping.number} in {stopping.environment} are no longer answered by this flow (nor its fallback).
+            Calls under way go on; the deployment stays in the history.
+          </p>
+        </ConfirmDialog>
+      )}
     </Drawer>
   );
 }
 
-function DeployForm({ flow, numbers, flows, onDeployed }: { flow: Schemas["FlowDetail"]; onDeployed: (text: string) => void } & Loaded) {
+interface DeployFormProps extends Loaded {
+  flow: Schemas["FlowDetail"];
+  onDeployed: (text: string) => void;
+  /** The API said no: the numbers may have changed meanwhile, so they are asked for again. */
+  onRefused: () => void;
+}
+
+function DeployForm({ flow, numbers, flows, onDeployed, onRefused }: DeployFormProps) {
   const deployable = flow.versions.filter((v) => v.status !== "draft").sort((a, b) => b.number - a.number);
-  const [picked, setPicked] = useState<string[]>([]);
+  const [checked, setPicked] = useState<string[]>([]);
+  // Only numbers still listed count: one removed meanwhile leaves the list when it is reloaded.
+  const picked = checked.filter((number) => numbers.some((n) => n.number === number));
   const [environment, setEnvironment] = useState<Environment>("production");
   const [version, setVersion] = useState<number | null>(flow.published_version ?? deployable[0]?.number ?? null);
   const [scheduled, setScheduled] = useState(false);
@@ -114,6 +155,7 @@ function DeployForm({ flow, numbers, flows, onDeployed }: { flow: Schemas["FlowD
       onDeployed(`Deployed v${first?.version ?? version} to ${picked.join(", ")} in ${environment}.`);
     } catch (problem) {
       setError(problem);
+      onRefused();
     } finally {
       setPending(false);
     }

@@ -11,7 +11,13 @@ function schedule(deployment: Deployment): string {
   return `${days}, ${hours.start} to ${hours.end} (${hours.timezone ?? "UTC"})`;
 }
 
-function Rows({ rows, flowNames }: { rows: Deployment[]; flowNames: Map<string, string> }) {
+interface RowsProps {
+  rows: Deployment[];
+  flowNames: Map<string, string>;
+  onStop?: ((deployment: Deployment) => void) | undefined;
+}
+
+function Rows({ rows, flowNames, onStop }: RowsProps) {
   return (
     <table className="deploy-table">
       <thead>
@@ -22,6 +28,11 @@ function Rows({ rows, flowNames }: { rows: Deployment[]; flowNames: Map<string, 
           <th scope="col">Schedule</th>
           <th scope="col">Fallback</th>
           <th scope="col">Since</th>
+          {onStop && (
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          )}
         </tr>
       </thead>
       <tbody>
@@ -36,6 +47,18 @@ function Rows({ rows, flowNames }: { rows: Deployment[]; flowNames: Map<string, 
               {when(d.created_at)}
               {d.replaced_at && <span className="muted"> until {when(d.replaced_at)}</span>}
             </td>
+            {onStop && (
+              <td className="col-actions">
+                <button
+                  type="button"
+                  className="button-quiet button-quiet-danger"
+                  onClick={() => onStop(d)}
+                  aria-label={`Stop ${d.number} answering in ${d.environment}`}
+                >
+                  Stop
+                </button>
+              </td>
+            )}
           </tr>
         ))}
       </tbody>
@@ -43,8 +66,15 @@ function Rows({ rows, flowNames }: { rows: Deployment[]; flowNames: Map<string, 
   );
 }
 
+interface DeploymentListProps {
+  deployments: Deployment[];
+  flowNames: Map<string, string>;
+  /** Stop a number answering with this flow (editors only). */
+  onStop?: ((deployment: Deployment) => void) | undefined;
+}
+
 /** Where the flow answers calls now, and where it did before. */
-export function DeploymentList({ deployments, flowNames }: { deployments: Deployment[]; flowNames: Map<string, string> }) {
+export function DeploymentList({ deployments, flowNames, onStop }: DeploymentListProps) {
   const active = deployments.filter((d) => d.active);
   const replaced = deployments.filter((d) => !d.active);
   return (
@@ -56,7 +86,7 @@ export function DeploymentList({ deployments, flowNames }: { deployments: Deploy
         </EmptyState>
       ) : (
         <div className="table-frame">
-          <Rows rows={active} flowNames={flowNames} />
+          <Rows rows={active} flowNames={flowNames} onStop={onStop} />
         </div>
       )}
       {replaced.length > 0 && (
