@@ -300,6 +300,20 @@ async def test_departments_agents_and_deployments_are_managed_on_the_page(
         [care_row] = [d for d in _ok(http.get("/api/departments")) if d["name"] == "Customer care"]
     assert care_row["overflow_department_id"] == line["sales"]["id"]
     assert care_row["queue"] == "support"
+    # Business hours are set through the API; the board shows them, and the page keeps them.
+    hours = {"start": "09:30", "end": "18:30", "timezone": "Asia/Kolkata"}
+    with stack.client() as http:
+        _ok(http.patch(f"/api/departments/{care_row['id']}", json={"business_hours": hours}))
+    await expect(care).to_contain_text(
+        "Open 09:30\u201318:30 mon\u2013fri (Asia/Kolkata)", timeout=LIVE
+    )
+    await care.get_by_role("button", name="Edit Customer care").click()
+    await dialog.get_by_label("Queue").fill("care")
+    await page.get_by_role("button", name="Save department").click()
+    await expect(care).to_contain_text("Queue “care”")
+    with stack.client() as http:
+        kept = _ok(http.get(f"/api/departments/{care_row['id']}"))
+    assert kept["business_hours"]["start"] == "09:30" and kept["queue"] == "care"
 
     # A refused form shows the API's reason and keeps the dialog open.
     await page.get_by_role("button", name="New agent").click()

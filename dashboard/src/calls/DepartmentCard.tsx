@@ -2,7 +2,7 @@ import { Link } from "react-router";
 
 import { callerOf, statusOf, type Agent, type Department, type QueuedCall } from "./board";
 import { Clock } from "./Clock";
-import { duration } from "./time";
+import { duration, hoursSummary } from "./time";
 
 interface DepartmentCardProps {
   department: Department;
@@ -32,7 +32,7 @@ export function DepartmentCard({ department, queue, agents, overflowName, canEdi
         {department.queue && <span>Queue “{department.queue}”</span>}
         {department.phone_number && <span>Line {department.phone_number}</span>}
         {overflowName && <span>Overflows to {overflowName}</span>}
-        {department.business_hours && <span>Has business hours</span>}
+        {department.business_hours && <span>{hoursSummary(department.business_hours)}</span>}
       </p>
       <p className="department-agents" data-testid="department-agents">
         <span className="agent-count agent-status-available">{count("available")} available</span>

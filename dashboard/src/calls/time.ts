@@ -19,3 +19,26 @@ export function clockTime(iso: string): string {
 export function secondsSince(iso: string, now: number = Date.now()): number {
   return Math.max(0, (now - new Date(iso).getTime()) / 1000);
 }
+
+/** "Open 09:30–18:30 mon–fri (Asia/Kolkata)": a department's business hours, as the API
+ * stores them (`start`, `end`, `timezone`, `days`). */
+export function hoursSummary(hours: Record<string, unknown>): string {
+  const start = typeof hours["start"] === "string" ? hours["start"] : "?";
+  const end = typeof hours["end"] === "string" ? hours["end"] : "?";
+  const zone = typeof hours["timezone"] === "string" ? hours["timezone"] : "UTC";
+  const days = Array.isArray(hours["days"]) ? hours["days"].map(String) : ["mon", "tue", "wed", "thu", "fri"];
+  return `Open ${start}–${end} ${dayRange(days)} (${zone})`;
+}
+
+const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** "mon–fri" for consecutive days, else "mon, wed, fri". */
+function dayRange(days: string[]): string {
+  const indexes = days.map((day) => WEEK.indexOf(day)).sort((a, b) => a - b);
+  const first = indexes[0];
+  const last = indexes[indexes.length - 1];
+  const consecutive =
+    first !== undefined && last !== undefined && first >= 0 && indexes.length > 2 && last - first === indexes.length - 1;
+  if (consecutive) return `${WEEK[first]}–${WEEK[last]}`;
+  return indexes.map((index) => WEEK[index] ?? "?").join(", ");
+}
