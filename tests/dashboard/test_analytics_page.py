@@ -23,6 +23,8 @@ from tests.dashboard.conftest import Browsing, Stack
 pytestmark = pytest.mark.timeout(300)
 
 HOT, COLD = 6, 2
+CALL_OUTCOMES = ("answered", "missed", "busy", "failed", "voicemail")
+SIMULATED = ("answered", "missed", "missed", "busy")
 FINISHED = {"completed", "failed", "cancelled", "skipped"}
 
 # Hot leads (score over 50) meet an A/B split and complete; cold ones reach an HTTP step whose
@@ -89,6 +91,22 @@ SLOW = {
         ],
     },
 }
+CALLS = {
+    "name": "Call new leads",
+    "trigger": {"type": "manual"},
+    "definition": {
+        "start": "call",
+        "nodes": [
+            {
+                "id": "call",
+                "type": "ai_call",
+                "config": {"agent_id": "sales-bot", "ring_timeout_s": 30},
+                "transitions": {port: "done" for port in CALL_OUTCOMES},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    },
+}
 NEVER_RUN = {
     "name": "Never run",
     "trigger": {"type": "manual"},
@@ -123,7 +141,7 @@ def _run_everything(stack: Stack) -> dict[str, str]:
     """The flows, and their runs finished: hot leads complete, cold ones fail, a slow one is
     cancelled while it waits, and one test run completes."""
     with stack.client() as http:
-        ids = {body["name"]: _published(http, body) for body in (SCORING, SLOW, NEVER_RUN)}
+        ids = {body["name"]: _published(http, body) for body in (SCORING, SLOW, CALLS, NEVER_RUN)}
         scoring = ids["Lead scoring"]
         hot = [_start(http, scoring, {"name": f"hot {n}", "score": 80}) for n in range(HOT)]
         cold = [_start(http, scoring, {"name": f"cold {n}", "score": 10}) for n in range(COLD)]
@@ -137,6 +155,15 @@ def _run_everything(stack: Stack) -> dict[str, str]:
         cancelled = http.post(f"/api/executions/{slow}/cancel")
         assert cancelled.status_code == 202, cancelled.text
         assert _until(http, slow, FINISHED) == "cancelled"
+        # Sandbox calls, each ended by the outcome the sandbox is told to simulate.
+        for n, outcome in enumerate(SIMULATED):
+            call = _start(
+                http, ids["Call new leads"], {"name": f"caller {n}", "phone": f"+1555020000{n}"}
+            )
+            assert _until(http, call, {"waiting"}) == "waiting"
+            simulated = http.post(f"/api/executions/{call}/simulate", json={"call": outcome})
+            assert simulated.status_code == 200, simulated.text
+            assert _until(http, call, FINISHED) == "completed"
     return ids
 
 
@@ -197,8 +224,9 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     ids = _run_everything(stack)
     today = datetime.now(UTC).date().isoformat()
     overview = _get(stack, "/api/analytics/overview", **_window())
-    assert overview["runs"] == HOT + COLD + 1
-    assert overview["by_status"] == {"cancelled": 1, "completed": HOT, "failed": COLD}
+    calls = len(SIMULATED)
+    assert overview["runs"] == HOT + COLD + 1 + calls
+    assert overview["by_status"] == {"cancelled": 1, "completed": HOT + calls, "failed": COLD}
 
     # The overview: tiles, runs per day, rates and the per-flow table, as the API counts them.
     await browsing.sign_in(stack.admin_key)
@@ -236,13 +264,13 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await expect(slow_row.locator("td")).to_have_text(
         ["1", "0 (0%)", "0 (0%)", "1 (100%)", "0 (0%)", "0"]
     )
-    await expect(per_flow.locator("tbody tr")).to_have_count(2)  # "Never run" has no runs
+    await expect(per_flow.locator("tbody tr")).to_have_count(3)  # "Never run" has no runs
     await browsing.shoot("01-overview")
 
     # Test runs count only when asked for.
     await page.get_by_label("Include test runs").check()
     with_test = _get(stack, "/api/analytics/overview", include_test=True, **_window())
-    assert with_test["runs"] == HOT + COLD + 2
+    assert with_test["runs"] == HOT + COLD + 2 + calls
     await _expect_tiles(page, with_test)
     assert "test=1" in page.url
     await page.get_by_label("Include test runs").uncheck()
@@ -383,10 +411,25 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await expect(_node(page, "pause").get_by_test_id("node-badge")).to_have_text("1 · 100%")
     await expect(_node(page, "done")).to_have_class(_class("step-tone-dim"))
 
+    # The calls' outcomes, per port of the AI call step.
+    await page.get_by_label("Flow", exact=True).select_option(label="Call new leads")
+    await expect(page.get_by_role("heading", name="Call new leads", exact=True)).to_be_visible()
+    called = _get(stack, f"/api/analytics/flows/{ids['Call new leads']}", **_window())
+    assert called["call_outcomes"] == [
+        {"node_id": "call", "ports": {"answered": 1, "busy": 1, "missed": 2}}
+    ]
+    bars = page.get_by_role("list", name="Outcomes of call").locator(".bar-row")
+    await expect(bars).to_have_text(["answered1 (25%)", "busy1 (25%)", "missed2 (50%)"])
+    await expect(page.locator(".call-outcome h3")).to_have_text("call 4 calls")
+    await expect(_edge_label(page, "call:missed")).to_have_text("missed: 2")
+    await expect(_edge_label(page, "call:voicemail")).to_have_text("voicemail: 0")
+    await page.locator(".call-outcome").scroll_into_view_if_needed()
+    await browsing.shoot("05-call-outcomes")
+
     # A flow without runs says so.
     await page.get_by_label("Flow", exact=True).select_option(label="Never run")
     await expect(page.get_by_text("“Never run” has no runs from")).to_be_visible()
-    await browsing.shoot("05-flow-without-runs")
+    await browsing.shoot("06-flow-without-runs")
 
     # Back to all flows; a range from before these runs is empty; a reversed one the API refuses.
     await page.get_by_label("Flow", exact=True).select_option(label="All flows")
@@ -401,13 +444,13 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await expect(page.get_by_role("button", name="30 days")).to_have_attribute(
         "aria-pressed", "false"
     )
-    await browsing.shoot("06-overview-empty")
+    await browsing.shoot("07-overview-empty")
     await page.get_by_label("From", exact=True).fill(today)
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("The figures could not be loaded.")
     await expect(alert).to_contain_text("`since` must be before `until`")
     browsing.console.take(r"status of 422")
-    await browsing.shoot("07-range-refused")
+    await browsing.shoot("08-range-refused")
     await page.get_by_role("button", name="7 days").click()
     await _expect_tiles(page, _get(stack, "/api/analytics/overview", **_window(7)))
 
@@ -416,14 +459,14 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     alert = page.get_by_role("alert").filter(has_text="The flow's figures could not be loaded.")
     await expect(alert).to_contain_text("flow no-such-flow not found")
     browsing.console.take(r"status of 404", count=2)  # the report and the flow
-    await browsing.shoot("08-unknown-flow")
+    await browsing.shoot("09-unknown-flow")
 
     # A viewer sees the same figures (the pages change nothing).
     await page.get_by_role("button", name="Sign out").click()
     await browsing.sign_in(stack.issue_key("viewer"))
     await page.get_by_role("link", name="Analytics", exact=True).click()
     await _expect_tiles(page, _get(stack, "/api/analytics/overview", **_window()))
-    await expect(page.get_by_role("table", name="Per flow").locator("tbody tr")).to_have_count(2)
+    await expect(page.get_by_role("table", name="Per flow").locator("tbody tr")).to_have_count(3)
 
 
 def _class(name: str) -> re.Pattern[str]:

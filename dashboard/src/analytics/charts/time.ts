@@ -8,7 +8,8 @@ export function daySeconds(days: string[]): number[] {
 /** The x axis of a chart of days: one tick a day, or every n-th day so that about a dozen show. */
 export function dayAxis(days: string[]): uPlot.Axis {
   const every = Math.max(1, Math.ceil(days.length / 12));
-  const ticks = daySeconds(days).filter((_, index) => index % every === 0);
+  // Counted back from the last day, so that the newest day (usually today) always has its label.
+  const ticks = daySeconds(days).filter((_, index) => (days.length - 1 - index) % every === 0);
   return {
     splits: () => ticks,
     values: (_u, splits) =>
