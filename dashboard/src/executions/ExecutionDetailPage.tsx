@@ -55,9 +55,12 @@ export function ExecutionDetailPage() {
   useEffect(() => () => {
     if (timer.current !== null) window.clearTimeout(timer.current);
   }, []);
-  const stream = useEventStream(onEvent, executionId);
-
   const resource = detail.resource;
+  // Only while the run is live: one that has ended changes no more. Opening, the stream
+  // has none of what happened since the run was read: read it again.
+  const live = resource.status === "ready" && isLive(resource.data.status);
+  const stream = useEventStream(onEvent, { executionId, onOpen: reload, enabled: live });
+
   return (
     <section aria-labelledby="page-title" className="execution-page">
       <nav className="breadcrumb" aria-label="Breadcrumb">

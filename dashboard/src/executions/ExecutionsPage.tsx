@@ -59,7 +59,8 @@ export function ExecutionsPage() {
   useEffect(() => () => {
     if (timer.current !== null) window.clearTimeout(timer.current);
   }, []);
-  const stream = useEventStream(onEvent);
+  const onOpen = useCallback(() => void refresh(new Set(), true), [refresh]);
+  const stream = useEventStream(onEvent, { onOpen });
 
   const items = list.status === "ready" ? list.items : [];
   const anyLive = items.some((e) => isLive(e.status));

@@ -35,17 +35,29 @@ function streamUrl(executionId: string | undefined, after: number | null): strin
   return `/api/events/stream?${params.toString()}`;
 }
 
+interface StreamOptions {
+  /** Only this execution's events. */
+  executionId?: string;
+  /** Called each time the stream opens: what changed before it did is not in it. */
+  onOpen?: () => void;
+  /** False: no stream (a run that has ended changes no more). */
+  enabled?: boolean;
+}
+
 /** Follows the event stream (the session cookie authenticates it) while the component lives;
- * `onEvent` is called for each execution event, of one execution when `executionId` is given. */
-export function useEventStream(onEvent: (event: FlowEvent) => void, executionId?: string) {
+ * `onEvent` is called for each execution event. */
+export function useEventStream(onEvent: (event: FlowEvent) => void, { executionId, onOpen, enabled = true }: StreamOptions = {}) {
   const [state, setState] = useState<StreamState>("connecting");
   const [opened, setOpened] = useState(0);
   const handler = useRef(onEvent);
   handler.current = onEvent;
+  const openHandler = useRef(onOpen);
+  openHandler.current = onOpen;
   // The last event seen: a stream opened again by hand resumes after it.
   const lastId = useRef<number | null>(null);
 
   useEffect(() => {
+    if (!enabled) return;
     const source = new EventSource(streamUrl(executionId, lastId.current));
     const receive = (message: MessageEvent<string>) => {
       let event: FlowEvent;
@@ -58,10 +70,13 @@ export function useEventStream(onEvent: (event: FlowEvent) => void, executionId?
       handler.current(event);
     };
     for (const type of EXECUTION_EVENTS) source.addEventListener(type, receive);
-    source.onopen = () => setState("live");
+    source.onopen = () => {
+      setState("live");
+      openHandler.current?.();
+    };
     source.onerror = () => setState(source.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
     return () => source.close();
-  }, [executionId, opened]);
+  }, [executionId, opened, enabled]);
 
   const reconnect = useCallback(() => {
     setState("connecting");

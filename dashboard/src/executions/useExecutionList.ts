@@ -97,13 +97,14 @@ export function useExecutionList(filters: ExecutionFilters) {
   }, []);
 
   /** Reads again the executions the stream named: rows shown are updated in place; new ones
-   * that match the filters are put at the top. */
-  const refresh = useCallback(async (ids: ReadonlySet<string>) => {
+   * that match the filters are put at the top. With `readTop`, the first page is read
+   * whatever the ids (the stream just opened: what happened before it is not in it). */
+  const refresh = useCallback(async (ids: ReadonlySet<string>, readTop = false) => {
     const shown = current.current;
     if (shown.status !== "ready") return;
     const listed = new Set(shown.items.map((e) => e.id));
     const known = [...ids].filter((id) => listed.has(id));
-    const unknown = [...ids].some((id) => !listed.has(id));
+    const unknown = readTop || [...ids].some((id) => !listed.has(id));
     const asked = shownKey.current;
     try {
       const [updated, top] = await Promise.all([
