@@ -398,6 +398,10 @@ async def test_the_outbox_shows_sandbox_sends_and_simulates_their_outcome(
 
 async def test_an_admin_creates_a_key_shown_once_and_revokes_it(browsing: Browsing) -> None:
     page, stack = browsing.page, browsing.stack
+    with stack.client() as http:
+        renewals = _ok(http.post("/api/campaigns", json={"name": "Renewals"}), 201)
+        _ok(http.post("/api/campaigns", json={"name": "Spring push"}), 201)
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
     await browsing.sign_in(stack.admin_key)
     await page.get_by_role("link", name="Keys").click()
     rows = page.locator("tr.key-row")
@@ -409,18 +413,27 @@ async def test_an_admin_creates_a_key_shown_once_and_revokes_it(browsing: Browsi
     dialog = page.get_by_role("dialog", name="New API key")
     await dialog.get_by_label("Name").fill("CRM sync")
     await dialog.get_by_label("Role").select_option("manager")
+    await dialog.get_by_label("Only these campaigns'").check()
+    await dialog.get_by_label("Renewals").check()
     await browsing.shoot("01-new-key")
     await dialog.get_by_role("button", name="Create key").click()
     shown = page.get_by_role("dialog", name='Key "CRM sync" created')
     await expect(shown).to_contain_text("It is shown only this once")
     secret = (await shown.get_by_test_id("key-secret").text_content() or "").strip()
     assert secret.startswith("fd_")
+    await shown.get_by_role("button", name="Copy").click()
+    await expect(shown.get_by_text("Copied to the clipboard.")).to_be_visible()
+    assert await page.evaluate("navigator.clipboard.readText()") == secret
     await browsing.shoot("02-secret-shown-once")
     await shown.get_by_role("button", name="I have copied it").click()
     await expect(page.get_by_test_id("key-secret")).to_have_count(0)
     crm = rows.filter(has_text="CRM sync")
     await expect(crm).to_contain_text("Manager")
     await expect(crm).to_contain_text(secret[:12])
+    await expect(crm).to_contain_text("Renewals")
+    with stack.client() as http:
+        [issued] = [k for k in _ok(http.get("/api/keys")) if k["name"] == "CRM sync"]
+    assert (issued["role"], issued["campaigns"]) == ("manager", [renewals["id"]])
     assert secret not in (await page.content())
 
     # The key works against the API with its role.

@@ -7,7 +7,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { LoadingState } from "../components/LoadingState";
-import { shortTime } from "../contacts/format";
+import { shortDate, shortTime } from "../contacts/format";
 import "../contacts/records.css";
 import { ROLE_LABELS } from "../session/roles";
 import { useSession } from "../session/SessionProvider";
@@ -42,6 +42,9 @@ export function KeysPage() {
 
 function KeyAdministration({ ownKeyId }: { ownKeyId: string }) {
   const keys = useResource(() => call(api.GET("/api/keys")), []);
+  const campaigns = useResource(() => call(api.GET("/api/campaigns")), []);
+  const campaignName = (id: string) =>
+    (campaigns.resource.status === "ready" ? campaigns.resource.data.find((c) => c.id === id)?.name : undefined) ?? id;
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -76,6 +79,7 @@ function KeyAdministration({ ownKeyId }: { ownKeyId: string }) {
                   <th scope="col">Prefix</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
+                  <th scope="col">Recordings</th>
                   <th scope="col" className="col-actions">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -95,8 +99,17 @@ function KeyAdministration({ ownKeyId }: { ownKeyId: string }) {
                     <td>
                       <code>{key.prefix}…</code>
                     </td>
-                    <td className="cell-soft cell-nowrap">{shortTime(key.created_at)}</td>
+                    <td className="cell-soft cell-nowrap" title={shortTime(key.created_at)}>
+                      {shortDate(key.created_at)}
+                    </td>
                     <td className="cell-soft cell-nowrap">{key.last_used_at ? shortTime(key.last_used_at) : "never"}</td>
+                    <td className="cell-soft">
+                      {key.campaigns === null || key.campaigns === undefined
+                        ? "every campaign"
+                        : key.campaigns.length === 0
+                          ? "none"
+                          : key.campaigns.map(campaignName).join(", ")}
+                    </td>
                     <td className="col-actions">
                       {key.operator ? (
                         <span className="cell-soft" title="Set by FLOWDECK_ADMIN_KEY">

@@ -1,7 +1,10 @@
 import { useState, type FormEvent } from "react";
 
 import { ApiProblem, api, call, messageOf, type Role, type Schemas } from "../api/client";
+import { useResource } from "../api/useResource";
 import { Dialog } from "../components/Dialog";
+import { ErrorState } from "../components/ErrorState";
+import { LoadingState } from "../components/LoadingState";
 import { ProblemDetails } from "../components/ProblemDetails";
 import { ROLE_LABELS } from "../session/roles";
 
@@ -39,6 +42,8 @@ export function NewKeyDialog({ onCreated, onClose }: { onCreated: (key: IssuedKe
 function KeyForm({ onCreated, onClose }: { onCreated: (key: IssuedKey) => void; onClose: () => void }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("viewer");
+  const [scoped, setScoped] = useState(false);
+  const [campaigns, setCampaigns] = useState<ReadonlySet<string>>(new Set());
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -47,7 +52,8 @@ function KeyForm({ onCreated, onClose }: { onCreated: (key: IssuedKey) => void; 
     setPending(true);
     setError(null);
     try {
-      onCreated(await call(api.POST("/api/keys", { body: { name: name.trim(), role } })));
+      const limited = scoped && role !== "admin" ? [...campaigns] : null;
+      onCreated(await call(api.POST("/api/keys", { body: { name: name.trim(), role, campaigns: limited } })));
     } catch (problem) {
       setError(problem);
       setPending(false);
@@ -69,6 +75,21 @@ function KeyForm({ onCreated, onClose }: { onCreated: (key: IssuedKey) => void; 
       <p className="hint" id="key-role-hint">
         {ROLE_LABELS[role]}: {ROLE_PURPOSE[role]}.
       </p>
+      {role !== "admin" && (
+        <RecordingScope
+          scoped={scoped}
+          onScoped={setScoped}
+          chosen={campaigns}
+          onToggle={(id, on) =>
+            setCampaigns((ids) => {
+              const next = new Set(ids);
+              if (on) next.add(id);
+              else next.delete(id);
+              return next;
+            })
+          }
+        />
+      )}
       {error !== null && (
         <div className="form-error" role="alert">
           {messageOf(error)}
@@ -84,6 +105,48 @@ function KeyForm({ onCreated, onClose }: { onCreated: (key: IssuedKey) => void; 
         </button>
       </div>
     </form>
+  );
+}
+
+interface RecordingScopeProps {
+  scoped: boolean;
+  onScoped: (scoped: boolean) => void;
+  chosen: ReadonlySet<string>;
+  onToggle: (campaignId: string, on: boolean) => void;
+}
+
+/** Which campaigns' call recordings the key may hear: all, or the ones ticked. */
+function RecordingScope({ scoped, onScoped, chosen, onToggle }: RecordingScopeProps) {
+  const campaigns = useResource(() => call(api.GET("/api/campaigns")), []);
+  return (
+    <fieldset className="key-scope">
+      <legend>Call recordings it may hear</legend>
+      <label className="check">
+        <input type="radio" name="key-scope" checked={!scoped} onChange={() => onScoped(false)} />
+        Every campaign's
+      </label>
+      <label className="check">
+        <input type="radio" name="key-scope" checked={scoped} onChange={() => onScoped(true)} />
+        Only these campaigns'
+      </label>
+      {scoped && campaigns.resource.status === "loading" && <LoadingState label="Loading campaigns…" />}
+      {scoped && campaigns.resource.status === "error" && (
+        <ErrorState title="The campaigns could not be loaded" error={campaigns.resource.error} onRetry={campaigns.retry} />
+      )}
+      {scoped && campaigns.resource.status === "ready" && campaigns.resource.data.length === 0 && (
+        <p className="hint">There are no campaigns: the key will hear no recording.</p>
+      )}
+      {scoped && campaigns.resource.status === "ready" && (
+        <div className="key-scope-campaigns">
+          {campaigns.resource.data.map((campaign) => (
+            <label key={campaign.id} className="check">
+              <input type="checkbox" checked={chosen.has(campaign.id)} onChange={(e) => onToggle(campaign.id, e.target.checked)} />
+              {campaign.name}
+            </label>
+          ))}
+        </div>
+      )}
+    </fieldset>
   );
 }
 

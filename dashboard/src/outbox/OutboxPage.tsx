@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 
 import { api, call } from "../api/client";
@@ -19,12 +19,17 @@ const PAGE_SIZE = 50;
 const REFRESH_MS = 4000;
 const CHANNELS = ["sms", "whatsapp", "email", "voice"];
 
+const ENDED = new Set(["completed", "failed", "cancelled", "skipped"]);
+
 /** The steps (`execution/node`) now waiting on a sandbox send of this page: only those can
- * be simulated (an execution that moved on, or ended, has nothing to be told). */
+ * be simulated (an execution that moved on, or ended, has nothing to be told). Executions
+ * seen ended are not asked about again at the next refresh. */
 function useWaitingSteps(items: OutboxItem[] | null): ReadonlySet<string> {
   const [waiting, setWaiting] = useState<ReadonlySet<string>>(new Set());
+  const ended = useRef(new Set<string>());
   useEffect(() => {
-    const ids = [...new Set((items ?? []).filter((item) => awaits(item) !== null).map((item) => item.execution_id ?? ""))];
+    const candidates = (items ?? []).filter((item) => awaits(item) !== null).map((item) => item.execution_id ?? "");
+    const ids = [...new Set(candidates)].filter((id) => !ended.current.has(id));
     let current = true;
     const details = ids.map((id) =>
       call(api.GET("/api/executions/{execution_id}", { params: { path: { execution_id: id } } })).catch(() => null),
@@ -32,6 +37,7 @@ function useWaitingSteps(items: OutboxItem[] | null): ReadonlySet<string> {
     void Promise.all(details).then((executions) => {
       const steps = new Set<string>();
       for (const execution of executions) {
+        if (execution && ENDED.has(execution.status)) ended.current.add(execution.id);
         if (execution?.status !== "waiting") continue;
         for (const step of execution.steps ?? []) if (step.status === "waiting") steps.add(`${execution.id}/${step.node_id}`);
       }
