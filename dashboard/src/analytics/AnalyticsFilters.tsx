@@ -34,7 +34,7 @@ export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow, childr
           disabled={flows.status === "loading"}
         >
           <option value="">All flows</option>
-          {!known && flowId !== null && <option value={flowId}>This flow</option>}
+          {!known && flowId !== null && <option value={flowId}>{flows.status === "ready" ? "Not one of your flows" : "This flow"}</option>}
           {listed.map((flow) => (
             <option key={flow.id} value={flow.id}>
               {flow.name}

@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import { Link, useParams } from "react-router";
 
-import { api, call, type Schemas } from "../api/client";
+import { api, ApiProblem, call, type Schemas } from "../api/client";
 import { useResource } from "../api/useResource";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
@@ -34,7 +34,13 @@ export default function FlowAnalyticsPage() {
     [flowId, query.since, query.until, query.include_test, version],
   );
   const name =
-    report.resource.status === "ready" ? report.resource.data.name : flow.resource.status === "ready" ? flow.resource.data.name : "Flow";
+    report.resource.status === "ready"
+      ? report.resource.data.name
+      : flow.resource.status === "ready"
+        ? flow.resource.data.name
+        : flow.resource.status === "error" && flow.resource.error instanceof ApiProblem && flow.resource.error.status === 404
+          ? "Flow not found"
+          : "Flow";
 
   return (
     <section aria-labelledby="page-title" className="analytics-page">
