@@ -366,6 +366,13 @@ async def test_a_run_s_page_follows_it_cancels_retries_and_completes_its_task(
     await expect(page.get_by_test_id("variables")).to_contain_text("Asha Rao")
     await browsing.shoot("01-run-waiting-for-the-call")
 
+    # A step picked on the canvas is picked in the timeline, and the other way round.
+    await _node(page, "welcome").click()
+    await expect(welcome).to_have_class(re.compile(r"\btimeline-selected\b"))
+    await _step(page, "called_back").get_by_role("button", name="called_back").press("Enter")
+    await expect(_node(page, "called_back")).to_have_class(re.compile(r"\bstep-node-selected\b"))
+    await expect(welcome).not_to_have_class(re.compile(r"\btimeline-selected\b"))
+
     # The call is done: the page follows the run to its hour's pause, live.
     await _mark_page(page)
     _send_event(stack, asha, "call.completed")
