@@ -15,11 +15,6 @@ export function clockTime(iso: string): string {
   return `${when.toLocaleDateString([], { month: "short", day: "numeric" })} ${time}`;
 }
 
-/** Seconds from an API timestamp to now (never negative). */
-export function secondsSince(iso: string, now: number = Date.now()): number {
-  return Math.max(0, (now - new Date(iso).getTime()) / 1000);
-}
-
 /** "Open 09:30–18:30 mon–fri (Asia/Kolkata)": a department's business hours, as the API
  * stores them (`start`, `end`, `timezone`, `days`). */
 export function hoursSummary(hours: Record<string, unknown>): string {
