@@ -175,6 +175,21 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await expect(page.locator(".react-flow__edge.flow-edge-lit")).to_have_count(4)
     await browsing.shoot("04-test-mode-path-lit")
 
+    # A step forced to fail (the WhatsApp) and a flow variable given: straight to the email,
+    # which names the given company.
+    await panel.get_by_text("Force a step's outcome").click()
+    await panel.get_by_label("wa Send WhatsApp").select_option("failed")
+    await panel.get_by_label("Flow variables (JSON, optional)").fill('{"company": "Globex"}')
+    await panel.get_by_role("button", name="Run test").click()
+    await expect(steps).to_have_count(4)
+    await expect(steps.nth(1)).to_contain_text("→ failed")
+    await expect(steps.nth(1)).to_contain_text("simulated failure")
+    await expect(_node_on_canvas(page, "wa")).to_have_class(_has("step-tone-failed"))
+    await expect(steps.nth(2)).to_contain_text("Your enquiry with Globex")
+    await expect(_node_on_canvas(page, "pause")).to_have_class(_has("step-tone-dim"))
+    await expect(_node_on_canvas(page, "mail").get_by_test_id("node-badge")).to_have_text("3")
+    await browsing.shoot("05-test-mode-forced-outcome")
+
     # Closing the panel (Escape, from the keyboard) clears the path.
     await page.keyboard.press("Escape")
     await expect(panel).to_be_hidden()
@@ -186,7 +201,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await page.get_by_test_id("side-panel").get_by_label("Minutes", exact=True).fill("15")
     await page.get_by_role("button", name="Publish", exact=True).click()
     await expect(page.get_by_text("Published v1: new runs use it from now on.")).to_be_visible()
-    await browsing.shoot("05-published-v1")
+    await browsing.shoot("06-published-v1")
     assert _flow(stack, flow_id)["published_version"] == 1
     with _api(stack) as http:
         v1 = _created(http.get(f"/api/flows/{flow_id}/versions/1"))
@@ -207,7 +222,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     refusal = page.get_by_role("alert").filter(has_text="Publishing v2 failed")
     await expect(refusal).to_contain_text("v2 is unfinished")
     await expect(refusal).to_contain_text("$.definition.nodes[2].transitions.sent")
-    await browsing.shoot("06-unfinished-draft-refused")
+    await browsing.shoot("07-unfinished-draft-refused")
     assert _flow(stack, flow_id)["published_version"] == 1
 
     # Nor can it be tested: the API's refusal, and the draft's problems at their paths.
@@ -218,7 +233,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await expect(refused).to_contain_text("version 2 is an unfinished draft")
     await expect(panel).to_contain_text("$.definition.nodes[2].transitions.sent")
     browsing.console.take("status of 422")
-    await browsing.shoot("07-unfinished-draft-not-tested")
+    await browsing.shoot("08-unfinished-draft-not-tested")
     await panel.get_by_role("button", name="Close test mode").click()
 
     # The draft fixed through the API, with a longer pause and a new subject: the diff shows it.
@@ -247,7 +262,7 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
             "About your enquiry, {{ contact.name }}",
         )
     )
-    await browsing.shoot("08-versions-diff")
+    await browsing.shoot("09-versions-diff")
     await versions.get_by_role("button", name="Close versions").click()
 
     await page.get_by_role("button", name="Publish", exact=True).click()
@@ -260,14 +275,14 @@ async def test_test_mode_lights_the_path_and_publishing_compares_and_rolls_back(
     await versions.get_by_role("button", name="Roll back to v1").click()
     confirm = page.get_by_role("dialog", name="Roll back to v1?")
     await expect(confirm).to_be_visible()
-    await browsing.shoot("09-rollback-confirm")
+    await browsing.shoot("10-rollback-confirm")
     await confirm.get_by_role("button", name="Roll back to v1").click()
     await expect(
         page.get_by_text("Rolled back: v1's steps are published again as v3.")
     ).to_be_visible()
     await expect(rows).to_have_count(3)
     await expect(rows.nth(0)).to_contain_text("rolled back from v1")
-    await browsing.shoot("10-rolled-back")
+    await browsing.shoot("11-rolled-back")
     flow = _flow(stack, flow_id)
     assert flow["published_version"] == 3
     assert [(v["number"], v["status"]) for v in flow["versions"]] == [

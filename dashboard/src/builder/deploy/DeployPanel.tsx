@@ -25,6 +25,7 @@ interface DeployPanelProps {
 interface Loaded {
   numbers: Schemas["PhoneNumberOut"][];
   flows: Schemas["FlowOut"][];
+  campaigns: Schemas["CampaignOut"][];
 }
 
 /** Deploy the flow to phone numbers in an environment (version, schedule, fallback flow), and
@@ -32,8 +33,12 @@ interface Loaded {
 export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps) {
   const loaded = useResource(
     async (): Promise<Loaded> => {
-      const [numbers, flows] = await Promise.all([call(api.GET("/api/phone-numbers")), call(api.GET("/api/flows"))]);
-      return { numbers, flows };
+      const [numbers, flows, campaigns] = await Promise.all([
+        call(api.GET("/api/phone-numbers")),
+        call(api.GET("/api/flows")),
+        call(api.GET("/api/campaigns")),
+      ]);
+      return { numbers, flows, campaigns };
     },
     [],
   );
@@ -108,7 +113,7 @@ interface DeployFormProps extends Loaded {
   onRefused: () => void;
 }
 
-function DeployForm({ flow, numbers, flows, onDeployed, onRefused }: DeployFormProps) {
+function DeployForm({ flow, numbers, flows, campaigns, onDeployed, onRefused }: DeployFormProps) {
   const deployable = flow.versions.filter((v) => v.status !== "draft").sort((a, b) => b.number - a.number);
   const [checked, setPicked] = useState<string[]>([]);
   // Only numbers still listed count: one removed meanwhile leaves the list when it is reloaded.
@@ -118,6 +123,7 @@ function DeployForm({ flow, numbers, flows, onDeployed, onRefused }: DeployFormP
   const [scheduled, setScheduled] = useState(false);
   const [hours, setHours] = useState(OFFICE_HOURS);
   const [fallback, setFallback] = useState("");
+  const [campaign, setCampaign] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const names = new Map(flows.map((f) => [f.id, f.name]));
@@ -148,6 +154,7 @@ function DeployForm({ flow, numbers, flows, onDeployed, onRefused }: DeployFormP
     if (version !== null) body.version = version;
     if (scheduled) body.schedule = hours;
     if (fallback) body.fallback_flow_id = fallback;
+    if (campaign) body.campaign_id = campaign;
     try {
       const out = await call(api.POST("/api/flows/{flow_id}/deploy", { params: { path: { flow_id: flow.id } }, body }));
       const first = out.deployments[0];
@@ -214,6 +221,19 @@ function DeployForm({ flow, numbers, flows, onDeployed, onRefused }: DeployFormP
             ))}
           </select>
         </div>
+        {campaigns.length > 0 && (
+          <div className="field">
+            <label htmlFor="deploy-campaign">Campaign</label>
+            <select id="deploy-campaign" value={campaign} onChange={(e) => setCampaign(e.target.value)}>
+              <option value="">none</option>
+              {campaigns.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
       </div>
       <label className="inline-check">
         <input type="checkbox" checked={scheduled} onChange={(e) => setScheduled(e.target.checked)} /> Answer only on a

@@ -66,11 +66,11 @@ export function OutcomeChooser({ definition, steps, outcomes, onChange }: Outcom
           <p className="hint">Otherwise each step is simulated: messages are sent, conditions are evaluated for this contact.</p>
           <div className="override-grid">
             {branching.map(({ node, ports }) => (
-              <label key={node.id}>
-                <span>
+              <div key={node.id} className="override-row">
+                <label htmlFor={`test-force-${node.id}`}>
                   <code>{node.id}</code> {byType.get(node.type)?.label ?? node.type}
-                </span>
-                <select value={outcomes[node.id] ?? ""} onChange={(e) => set(node.id, e.target.value)}>
+                </label>
+                <select id={`test-force-${node.id}`} value={outcomes[node.id] ?? ""} onChange={(e) => set(node.id, e.target.value)}>
                   <option value="">as simulated</option>
                   {ports.map((port) => (
                     <option key={port} value={port}>
@@ -78,7 +78,7 @@ export function OutcomeChooser({ definition, steps, outcomes, onChange }: Outcom
                     </option>
                   ))}
                 </select>
-              </label>
+              </div>
             ))}
           </div>
         </details>

@@ -12,6 +12,18 @@ import { OutcomeChooser } from "./OutcomeChooser";
 import { overlayOf, skipsOf, stepsOf } from "./result";
 import { TestResult } from "./TestResult";
 
+/** The flow variables typed as JSON: an object, `null` when none are given, or why not. */
+function variablesOf(text: string): Record<string, unknown> | null | string {
+  if (!text.trim()) return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    return "Variables are not valid JSON.";
+  }
+  return 'Variables must be a JSON object, like {"company": "Acme"}.';
+}
+
 type Outcome =
   | { status: "idle" }
   | { status: "running" }
@@ -38,6 +50,7 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
   const [contact, setContact] = useState<ContactChoice>(null);
   const [outcomes, setOutcomes] = useState<Record<string, string>>({});
   const [startAt, setStartAt] = useState("");
+  const [variables, setVariables] = useState("");
   const [outcome, setOutcome] = useState<Outcome>({ status: "idle" });
   const resultRef = useRef<HTMLDivElement>(null);
 
@@ -57,6 +70,8 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
     setOutcome({ status: "running" });
     const body: Schemas["DryRunBody"] = { ...contact, outcomes, version: tested.number };
     if (startAt) body.start_at = new Date(startAt).toISOString();
+    const given = variablesOf(variables);
+    if (given !== null && typeof given === "object") body.variables = given;
     try {
       const result = await call(api.POST("/api/flows/{flow_id}/test", { params: { path: { flow_id: flow.id } }, body }));
       const steps = stepsOf(result);
@@ -75,7 +90,8 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
     whenSaved("testing", () => void run());
   }
 
-  const invalid = contact && "invalid" in contact ? contact.invalid : null;
+  const badVariables = typeof variablesOf(variables) === "string" ? (variablesOf(variables) as string) : null;
+  const invalid = contact && "invalid" in contact ? contact.invalid : badVariables;
   const ready = version !== null && contact !== null && invalid === null;
 
   return (
@@ -108,6 +124,14 @@ export function TestPanel({ flow, version, definition, dirty, latest, whenSaved,
             <label htmlFor="test-start-at">When the run starts (optional, your time)</label>
             <input id="test-start-at" type="datetime-local" value={startAt} onChange={(e) => setStartAt(e.target.value)} />
             <p className="hint">Default: now. Business hours and waits are counted from it.</p>
+            <label htmlFor="test-variables">Flow variables (JSON, optional)</label>
+            <textarea
+              id="test-variables"
+              rows={2}
+              placeholder={`{"company": "Acme"} replaces the flow's own value`}
+              value={variables}
+              onChange={(e) => setVariables(e.target.value)}
+            />
           </fieldset>
           {invalid && (
             <p className="form-error" role="alert">

@@ -33,7 +33,8 @@ export function stepsOf(run: Schemas["DryRunOut"]): TestStep[] {
     rendered: record(raw.rendered),
     result: raw.result,
     waitsUntil: text(raw.waits_until),
-    error: text(raw.error),
+    // A step forced to its failure port carries the simulated failure in its result.
+    error: text(raw.error) ?? text(record(raw.result)?.error),
     skipped: text(raw.skipped),
     missingVariable: text(raw.missing_variable),
   }));
