@@ -248,6 +248,20 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     runs_chart = page.locator("figure.chart").filter(has_text="Runs per day")
     [day] = overview["per_day"]
     assert day["day"] == today
+    # The chart's legend holds the window's totals while the pointer is away from it.
+    for outcome, label in (
+        ("completed", "Completed"),
+        ("failed", "Failed"),
+        ("cancelled", "Cancelled"),
+    ):
+        legend = runs_chart.locator(".u-legend .u-series").filter(has_text=label)
+        await expect(legend.locator(".u-value")).to_have_text(str(overview["by_status"][outcome]))
+    rates_legend = (
+        page.locator("figure.chart").filter(has_text="Outcome rates").locator(".u-legend")
+    )
+    await expect(
+        rates_legend.locator(".u-series").filter(has_text="Failed").locator(".u-value")
+    ).to_have_text(_percent(overview["rates"]["failed"]))
     await _expect_day_row(runs_chart, day)
     rates_chart = page.locator("figure.chart").filter(has_text="Outcome rates")
     await rates_chart.get_by_text("Show the figures").click()

@@ -57,7 +57,7 @@ function OverviewFigures({ overview, range, hrefFor }: { overview: Schemas["Over
       <OutcomeSummary totals={overview} />
       <div className="chart-grid">
         <RunsPerDayChart perDay={overview.per_day} range={range} />
-        <RatesChart perDay={overview.per_day} range={range} />
+        <RatesChart perDay={overview.per_day} rates={overview.rates} range={range} />
       </div>
       <h2 id="per-flow-title">Per flow</h2>
       <p className="hint">Flows with runs in this window, most runs first. Open one for its funnel, A/B results and step times.</p>

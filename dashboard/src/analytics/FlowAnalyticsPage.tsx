@@ -146,7 +146,7 @@ function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, on
       />
       <div className="chart-grid">
         <RunsPerDayChart perDay={report.per_day} range={range} />
-        <RatesChart perDay={report.per_day} range={range} />
+        <RatesChart perDay={report.per_day} rates={report.rates} range={range} />
       </div>
       <div className="chart-grid">
         <AbResults results={report.ab_results} />

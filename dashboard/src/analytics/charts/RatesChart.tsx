@@ -9,7 +9,14 @@ import { UPlotChart } from "./UPlotChart";
 import { dayAxis, daySeconds } from "./time";
 
 /** Each outcome's share of the day's runs, per UTC day (a gap where a day has no runs). */
-export function RatesChart({ perDay, range }: { perDay: Schemas["Day"][]; range: Pick<Range, "from" | "to"> }) {
+interface RatesChartProps {
+  perDay: Schemas["Day"][];
+  /** The window's rates, which the legend shows away from the chart. */
+  rates: Schemas["Rates"];
+  range: Pick<Range, "from" | "to">;
+}
+
+export function RatesChart({ perDay, rates, range }: RatesChartProps) {
   const days = useMemo(() => daysOf(range), [range.from, range.to]);
 
   const { options, data } = useMemo(() => {
@@ -22,7 +29,7 @@ export function RatesChart({ perDay, range }: { perDay: Schemas["Day"][]; range:
       },
       axes: [dayAxis(days), { values: (_u, splits) => splits.map((v) => `${v}%`) }],
       series: [
-        { label: "Day", value: (_u, ts) => (ts == null ? "—" : dayLabel(new Date(ts * 1000).toISOString().slice(0, 10))) },
+        { label: "Day", value: (_u, ts) => (ts == null ? `all ${days.length} days` : dayLabel(new Date(ts * 1000).toISOString().slice(0, 10))) },
         ...OUTCOMES.map(
           (outcome): uPlot.Series => ({
             label: SERIES_LABELS[outcome],
@@ -30,7 +37,7 @@ export function RatesChart({ perDay, range }: { perDay: Schemas["Day"][]; range:
             width: 2,
             points: { show: true, size: 6, fill: SERIES_COLOURS[outcome] },
             spanGaps: false,
-            value: (_u, v) => (v == null ? "—" : percent(v / 100)),
+            value: (_u, v, _s, at) => (at == null ? percent(rates[outcome]) : v == null ? "no runs" : percent(v / 100)),
           }),
         ),
       ],
@@ -45,7 +52,7 @@ export function RatesChart({ perDay, range }: { perDay: Schemas["Day"][]; range:
       ),
     ];
     return { options, data };
-  }, [days, perDay]);
+  }, [days, perDay, rates]);
 
   return (
     <figure className="chart" aria-labelledby="rates-title">

@@ -36,7 +36,8 @@ export function RunsPerDayChart({ perDay, range }: { perDay: Schemas["Day"][]; r
       axes: [dayAxis(days), { values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? count(v) : "")) }],
       cursor: { points: { show: false } },
       series: [
-        { label: "Day", value: (_u, ts) => (ts == null ? "—" : dayLabel(new Date(ts * 1000).toISOString().slice(0, 10))) },
+        // Away from the chart, the legend shows the window's totals; over a day, that day's.
+        { label: "Day", value: (_u, ts) => (ts == null ? `all ${days.length} days` : dayLabel(new Date(ts * 1000).toISOString().slice(0, 10))) },
         ...order.map((index) => {
           const series = SERIES[index]!;
           return {
@@ -46,7 +47,8 @@ export function RunsPerDayChart({ perDay, range }: { perDay: Schemas["Day"][]; r
             width: 0,
             paths: bars,
             points: { show: false },
-            value: (_u: uPlot, _v: number | null, _s: number, at: number | null) => (at == null ? "—" : count(raw[index]![at] ?? 0)),
+            value: (_u: uPlot, _v: number | null, _s: number, at: number | null) =>
+              count(at == null ? raw[index]!.reduce((sum, n) => sum + n, 0) : (raw[index]![at] ?? 0)),
           } satisfies uPlot.Series;
         }),
       ],
