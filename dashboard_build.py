@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,10 @@ BUILD_STAMP = DIST / ".build-stamp"
 LOCK_STAMP = DASHBOARD / "node_modules" / ".flowdeck-lockfile"
 NOT_SOURCES = {"node_modules", "dist", "openapi.json", "schema.d.ts", ".build-lock"}
 """What the build makes (or npm installs) rather than what a person writes."""
+KEEP_OLD_ASSETS_S = 24 * 3600
+"""How long a build keeps the assets of the builds before it (see `_prune_old_assets`)."""
+MAX_BUILD_S = 600
+"""Longer than a build takes: the files of the build before are newer than its end less this."""
 
 
 class BuildError(Exception):
@@ -106,11 +111,28 @@ def _build_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _gzip_assets() -> None:
-    """A gzipped copy beside each script and stylesheet, which the API sends to browsers
-    that take gzip (`api/dashboard.py`): compressed once here, not on every request."""
+def _prune_old_assets(started: float, previous_build: float | None) -> None:
+    """Remove the assets earlier builds left in `dist/assets`, but those of the build just
+    before this one and any written in the last `KEEP_OLD_ASSETS_S`.
+
+    Vite keeps them (`emptyOutDir: false`): a browser that loaded the page before this build
+    still asks for the chunks that page names when it opens another route, and finds them.
+    Vite rewrites every file of this build, so a file older than `started` belongs only to
+    earlier builds; its gzipped copy goes with it."""
+    keep_since = started - KEEP_OLD_ASSETS_S
+    if previous_build is not None:
+        keep_since = min(keep_since, previous_build - MAX_BUILD_S)
     for path in (DIST / "assets").iterdir():
-        if path.suffix in {".js", ".css", ".svg", ".json"}:
+        if path.suffix != ".gz" and path.stat().st_mtime < keep_since:
+            path.unlink()
+            path.with_name(path.name + ".gz").unlink(missing_ok=True)
+
+
+def _gzip_assets(started: float) -> None:
+    """A gzipped copy beside each script and stylesheet this build wrote, which the API sends
+    to browsers that take gzip (`api/dashboard.py`): compressed once here, not per request."""
+    for path in (DIST / "assets").iterdir():
+        if path.suffix in {".js", ".css", ".svg", ".json"} and path.stat().st_mtime >= started:
             path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes(), 9))
 
 
@@ -120,14 +142,17 @@ def build(*, force: bool = False) -> bool:
         openapi = _openapi_bytes()
         digest = source_digest(openapi)
         built = BUILD_STAMP.read_text().strip() if BUILD_STAMP.exists() else None
+        previous_build = BUILD_STAMP.stat().st_mtime if BUILD_STAMP.exists() else None
         if not force and built == digest and (DIST / "index.html").exists():
             return False
         if not LOCK_STAMP.exists() or LOCK_STAMP.read_text().strip() != _lockfile_digest():
             _run(_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error")
             LOCK_STAMP.write_text(_lockfile_digest() + "\n")
         OPENAPI.write_bytes(openapi)
+        started = time.time() - 1  # file times may be coarser than time.time()
         _run(_tool("npm"), "run", "--silent", "build")
-        _gzip_assets()
+        _prune_old_assets(started, previous_build)
+        _gzip_assets(started)
         BUILD_STAMP.write_text(digest + "\n")
         return True
 

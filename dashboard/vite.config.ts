@@ -5,6 +5,8 @@ import { defineConfig } from "vite";
 // The proxy keeps the browser's Host, so the API's same-origin check on changes holds.
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: "dist", assetsDir: "assets", sourcemap: false },
+  // Earlier builds' assets stay (flowdeck dashboard build prunes them after a day): a page
+  // opened before a rebuild still loads the lazily-loaded chunks it names.
+  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, emptyOutDir: false },
   server: { proxy: { "/api": { target: "http://localhost:8000" } } },
 });

@@ -4,6 +4,7 @@ description changed, and only then; `flowdeck dashboard openapi` is the app's de
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -55,3 +56,27 @@ def test_the_openapi_command_writes_the_apps_description(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     app = create_app(settings=Settings(FLOWDECK_ENV="test", DATABASE_URL="sqlite://"))
     assert json.loads(out.read_text())["paths"] == json.loads(json.dumps(app.openapi()))["paths"]
+
+
+def test_a_rebuild_keeps_the_assets_pages_already_open_still_ask_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser that loaded the page before a rebuild still finds the earlier build's
+    chunks; what is older than the build before and a day is removed, with its gzip copy."""
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    monkeypatch.setattr(dashboard_build, "DIST", tmp_path)
+    now = 10_000_000.0
+    day = dashboard_build.KEEP_OLD_ASSETS_S
+    ages = {"current.js": 0, "previous.js": 3 * day, "yesterday.js": day / 2, "ancient.js": 9 * day}
+    for name, age in ages.items():
+        for file in (assets / name, assets / (name + ".gz")):
+            file.write_text(name)
+            os.utime(file, (now - age, now - age))
+    previous_build_ended = now - 3 * day + 60
+
+    dashboard_build._prune_old_assets(started=now - 30, previous_build=previous_build_ended)
+
+    left = sorted(path.name for path in assets.iterdir())
+    kept = ("current.js", "previous.js", "yesterday.js")
+    assert left == sorted(f"{name}{gz}" for name in kept for gz in ("", ".gz"))
