@@ -5,6 +5,7 @@ import { AppShell } from "./components/AppShell";
 import { ComingSoonPage } from "./components/ComingSoonPage";
 import { LoadingState } from "./components/LoadingState";
 import { NotFoundPage } from "./components/NotFoundPage";
+import { LoadFailureBoundary } from "./executions/LoadFailureBoundary";
 import { FlowsPage } from "./flows/FlowsPage";
 import { PAGES } from "./pages";
 import { SessionProvider } from "./session/SessionProvider";
@@ -91,17 +92,21 @@ export function App() {
             <Route
               path="/executions"
               element={
-                <Suspense fallback={<LoadingState label="Loading executions…" page />}>
-                  <ExecutionsPage />
-                </Suspense>
+                <LoadFailureBoundary what="The executions page">
+                  <Suspense fallback={<LoadingState label="Loading executions…" page />}>
+                    <ExecutionsPage />
+                  </Suspense>
+                </LoadFailureBoundary>
               }
             />
             <Route
               path="/executions/:executionId"
               element={
-                <Suspense fallback={<LoadingState label="Loading the execution…" page />}>
-                  <ExecutionDetailPage />
-                </Suspense>
+                <LoadFailureBoundary what="The execution's page">
+                  <Suspense fallback={<LoadingState label="Loading the execution…" page />}>
+                    <ExecutionDetailPage />
+                  </Suspense>
+                </LoadFailureBoundary>
               }
             />
             {RECORD_PAGES.map(({ path, label, Page }) => (

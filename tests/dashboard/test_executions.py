@@ -536,3 +536,27 @@ async def test_the_list_says_when_the_live_stream_drops(browsing: Browsing) -> N
     assert dropped, browsing.console.errors
     for error in dropped:
         browsing.console.errors.remove(error)
+
+
+async def test_the_page_says_so_when_its_code_cannot_be_fetched(browsing: Browsing) -> None:
+    page, stack = browsing.page, browsing.stack
+    await browsing.sign_in(stack.admin_key)
+    await expect(page.get_by_text("No flows yet")).to_be_visible()
+
+    # The API (which serves the page's code too) gone before the page was ever opened, and
+    # the one reload the dashboard allows itself for a missing chunk already spent.
+    await page.evaluate(
+        "sessionStorage.setItem('flowdeck-reloaded-for-new-build', String(Date.now()))"
+    )
+    stack.api.kill()
+    await page.get_by_role("link", name="Executions").click()
+    error = page.get_by_role("alert").filter(has_text="The executions page could not be loaded")
+    await expect(error).to_contain_text("/assets/")
+    await expect(error.get_by_role("button", name="Try again")).to_be_visible()
+    await browsing.shoot("01-page-code-unreachable")
+    # The browser logs each refused fetch of the page's code and style (and React the error
+    # it caught): those are expected.
+    unreachable = [e for e in browsing.console.errors if "/assets/" in e]
+    assert any("ExecutionsPage" in e for e in unreachable), browsing.console.errors
+    for message in unreachable:
+        browsing.console.errors.remove(message)
