@@ -560,3 +560,53 @@ async def test_the_page_says_so_when_its_code_cannot_be_fetched(browsing: Browsi
     assert any("ExecutionsPage" in e for e in unreachable), browsing.console.errors
     for message in unreachable:
         browsing.console.errors.remove(message)
+
+
+async def test_an_agent_completes_its_own_task_and_is_refused_another_s(
+    browsing: Browsing,
+) -> None:
+    page, stack = browsing.page, browsing.stack
+    review = _published(stack, REVIEW_FLOW)
+    mine_body = {**REVIEW_FLOW, "name": "Agent review"}
+    mine_body["definition"] = {
+        **REVIEW_FLOW["definition"],
+        "nodes": [
+            {**node, "config": {**node["config"], "assignee": "agent key"}}
+            if node["id"] == "review"
+            else node
+            for node in REVIEW_FLOW["definition"]["nodes"]
+        ],
+    }
+    mine = _published(stack, mine_body)
+    theirs_run = _run(stack, review, "Meera Shah", "+919800000009")
+    mine_run = _run(stack, mine, "Ravi Kumar", "+919800000010")
+    _until(stack, theirs_run, "waiting", "review")
+    _until(stack, mine_run, "waiting", "review")
+    await browsing.sign_in(stack.issue_key("agent"))
+
+    # A task assigned to someone else: the form is there, and the API's refusal is shown.
+    await page.goto(f"{stack.url}/executions/{theirs_run}")
+    task = page.get_by_role("region", name="Qualify Meera Shah")
+    await task.get_by_label("Budget (required) · number").fill("100")
+    await task.get_by_label("Segment (required) · choice").select_option("SMB")
+    await task.get_by_role("button", name="Complete task").click()
+    await expect(task.get_by_role("alert")).to_contain_text(
+        "step review is assigned to sales, not to this key"
+    )
+    browsing.console.take(r"status of 403")
+    await expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    await browsing.shoot("01-agent-refused")
+    assert _execution(stack, theirs_run)["status"] == "waiting"
+
+    # Its own task: completed from the form, the run goes on to the end.
+    await page.goto(f"{stack.url}/executions/{mine_run}")
+    task = page.get_by_role("region", name="Qualify Ravi Kumar")
+    await task.get_by_label("Budget (required) · number").fill("2500")
+    await task.get_by_label("Segment (required) · choice").select_option("SMB")
+    await task.get_by_role("button", name="Complete task").click()
+    await expect(page.get_by_test_id("execution-status")).to_contain_text("Completed")
+    await browsing.shoot("02-agent-completed")
+    done = _execution(stack, mine_run)
+    review_step = next(s for s in done["steps"] if s["node_id"] == "review")
+    assert review_step["result"]["data"] == {"budget": 2500, "segment": "SMB", "callback": False}
+    assert review_step["result"]["completed_by"] == "agent key"
