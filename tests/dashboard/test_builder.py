@@ -311,3 +311,125 @@ async def test_an_unknown_flow_says_so(browsing: Browsing) -> None:
     await expect(page.get_by_role("alert")).to_contain_text("This flow could not be loaded")
     browsing.console.take(r"status of 404")
     await browsing.shoot("01-unknown-flow")
+
+
+async def test_conditions_split_cases_settings_and_a_conflict(browsing: Browsing) -> None:
+    page, stack = browsing.page, browsing.stack
+    flow_id = _create(stack, {"name": "Scored leads", "trigger": {"type": "manual"}})
+    await browsing.sign_in(stack.admin_key)
+    await page.set_viewport_size(WIDE)
+    await page.goto(f"{stack.url}/flows/{flow_id}")
+    await expect(page.get_by_text("No steps yet.")).to_be_visible()
+    panel = page.get_by_test_id("side-panel")
+    shoot = Shots(browsing)
+
+    # Steps added from the keyboard: Enter on a palette item.
+    for label in ("Condition", "Split", "End"):
+        await page.get_by_role("button", name=f"Add {label}", exact=True).press("Enter")
+    await expect(page.locator(".step-node")).to_have_count(3)
+
+    # A condition from rows, an OR group and a NOT.
+    await _node(page, "condition").click()
+    await panel.get_by_role("button", name="Add condition").click()
+    first = panel.get_by_role("group", name="Condition", exact=True).nth(0)
+    await first.get_by_label("Variable").fill("contact.score")
+    await first.get_by_label("Operator").select_option("gt")
+    await first.get_by_label("Value").fill("50")
+    await first.get_by_role("button", name="AND").click()
+    await panel.get_by_label("Combine with").select_option("any")
+    second = panel.get_by_role("group", name="Condition", exact=True).nth(1)
+    await second.get_by_label("Variable").fill("contact.email")
+    await second.get_by_label("Operator").select_option("is_not_empty")
+    await expect(second.get_by_label("Value")).to_have_count(0)
+    await second.get_by_role("button", name="NOT").click()
+    await expect(panel.locator(".condition-keyword")).to_have_text("NOT")
+    await _field(panel, "true").select_option("split")
+    await shoot("01-condition")
+
+    # A split's cases are its ports, and `else`.
+    await _node(page, "split").click()
+    await panel.get_by_role("button", name="Add case").click()
+    await _field(panel, "Port").fill("hot")
+    await panel.get_by_role("button", name="Add condition").click()
+    case = panel.get_by_role("group", name="Condition", exact=True)
+    await case.get_by_label("Variable").fill("contact.score")
+    await case.get_by_label("Operator").select_option("gte")
+    await case.get_by_label("Value").fill("80")
+    await expect(_handle(page, "split", "hot")).to_be_visible()
+    await expect(_handle(page, "split", "else")).to_be_visible()
+    await _field(panel, "hot").select_option("end")
+    await _field(panel, "else").select_option("end")
+    await expect(page.locator(".react-flow__edge")).to_have_count(3)
+
+    # The flow's settings (saved with PATCH) and its variables (saved with the draft).
+    await page.get_by_role("button", name="Settings").click()
+    await _field(panel, "Started by").select_option("lead_created")
+    await panel.get_by_role("button", name="Add lead condition").click()
+    await panel.get_by_label("Value", exact=True).fill("IndiaMART")
+    await _field(panel, "Only within business hours (a run waits for the opening)").check()
+    await _field(panel, "Opens").fill("09:30")
+    await _field(panel, "Closes").fill("18:30")
+    await _field(panel, "Time zone").fill("Asia/Kolkata")
+    await _field(panel, "Cooldown (minutes)").fill("30")
+    await panel.get_by_role("button", name="Add entry").click()
+    await _field(panel, "Variable 1").fill("company")
+    await _field(panel, "Value 1").fill("Acme")
+    await panel.get_by_role("button", name="Save settings").click()
+    await expect(panel.get_by_text("Settings saved.")).to_be_visible()
+    await _saved(page)
+    await shoot("02-settings")
+
+    with stack.client() as http:
+        flow = http.get(f"/api/flows/{flow_id}").json()
+        draft = _draft(http, flow_id)
+    assert flow["trigger"] == {
+        "type": "lead_created",
+        "conditions": [{"field": "lead_source", "op": "eq", "value": "IndiaMART"}],
+    }
+    assert flow["business_hours"] == {
+        "start": "09:30",
+        "end": "18:30",
+        "timezone": "Asia/Kolkata",
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+    }
+    assert flow["cooldown_minutes"] == 30
+    definition = draft["definition"]
+    nodes = {node["id"]: node for node in definition["nodes"]}
+    assert definition["start"] == "condition"
+    assert definition["variables"] == {"company": "Acme"}
+    assert nodes["condition"]["config"] == {
+        "when": {
+            "any": [
+                {"var": "contact.score", "op": "gt", "value": "50"},
+                {"not": {"var": "contact.email", "op": "is_not_empty"}},
+            ]
+        }
+    }
+    assert nodes["condition"]["transitions"] == {"true": "split"}
+    assert nodes["split"]["config"] == {
+        "cases": [{"port": "hot", "when": {"var": "contact.score", "op": "gte", "value": "80"}}]
+    }
+    assert nodes["split"]["transitions"] == {"hot": "end", "else": "end"}
+    assert [p for p in draft["problems"] if p["severity"] == "error"] == []
+
+    # Published elsewhere meanwhile: the next save is refused with the API's reason, the
+    # edit stays, and it is saved as a new draft on request.
+    with stack.client() as http:
+        published = http.post(f"/api/flows/{flow_id}/versions/{draft['number']}/publish")
+        assert published.status_code == 200, published.text
+    await _node(page, "end").click()
+    await _field(panel, "Name").fill("Finish")
+    status = page.get_by_test_id("save-status")
+    await expect(status).to_contain_text(
+        "Not saved: version 1 is published: only drafts can be edited"
+    )
+    browsing.console.take(r"status of 409")
+    await expect(_node(page, "end")).to_contain_text("Finish")
+    await shoot("03-conflict")
+    await status.get_by_role("button", name="Save as a new draft").click()
+    await _saved(page)
+    await expect(page.get_by_test_id("builder-version")).to_have_text("Draft v2")
+    with stack.client() as http:
+        second_draft = _draft(http, flow_id)
+    assert second_draft["number"] == 2
+    assert {n["id"]: n for n in second_draft["definition"]["nodes"]}["end"]["name"] == "Finish"

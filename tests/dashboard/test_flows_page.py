@@ -222,10 +222,11 @@ async def test_a_manager_walks_the_flows_page(browsing: Browsing, tmp_path: Path
     await browsing.shoot("11-import-refused")
 
     # Another page, loaded with its own code; a client-side address loads the app directly.
+    reimported_id = await _row(page, "IndiaMART lead follow-up").get_attribute("data-flow-id")
     await page.get_by_role("link", name="Executions").click()
     await expect(page.get_by_role("heading", name="Executions", exact=True)).to_be_visible()
-    await page.goto(f"{stack.url}/flows/{lead_id}")
-    await expect(page.get_by_role("heading", name="Flow builder")).to_be_visible()
+    await page.goto(f"{stack.url}/flows/{reimported_id}")
+    await expect(page.get_by_role("heading", name="IndiaMART lead follow-up")).to_be_visible()
 
     # Signing out ends the session: the API refuses the cookie from now on.
     await page.get_by_role("button", name="Sign out").click()

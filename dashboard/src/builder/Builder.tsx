@@ -3,12 +3,12 @@ import { useCallback, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 
 import { api, call, type Schemas } from "../api/client";
-import { positionsOf } from "../canvas/layout";
+import { NODE_WIDTH, positionsOf } from "../canvas/layout";
 import type { DiagramOverlay } from "../canvas/overlay";
 import { asDefinition, type FlowDefinition, type FlowNode, type NodePosition, type StepInfo } from "../canvas/types";
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
 import { BuilderActions } from "./BuilderActions";
-import { addNode, connect, freshId, deleteNodes, disconnect, layoutAll, moveNodes, renameNode, setStart, setVariables, updateNode, withPositions } from "./edits";
+import { addNode, connect, freeSpot, freshId, deleteNodes, disconnect, layoutAll, moveNodes, renameNode, setStart, setVariables, updateNode, withPositions } from "./edits";
 import { EditorCanvas, type Selection } from "./EditorCanvas";
 import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
@@ -102,8 +102,7 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
       if (!at) {
         const box = canvasRef.current?.getBoundingClientRect();
         const center = box ? reactFlow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
-        const shift = (definition.nodes.length % 6) * 28;
-        at = { x: center.x - 110 + shift, y: center.y - 40 + shift };
+        at = freeSpot(definition, steps, { x: center.x - NODE_WIDTH / 2, y: center.y - 60 });
       }
       // The id is chosen here, not inside the change: React may apply the change later.
       const id = freshId(definition, type);
@@ -111,7 +110,7 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
       edit((current) => addNode(current, type, place, id).definition);
       setSelection({ kind: "node", id });
     },
-    [definition, edit, reactFlow],
+    [definition, edit, reactFlow, steps],
   );
 
   const move = useCallback(
@@ -251,10 +250,7 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
               flow={flow}
               definition={definition}
               canEdit={canEdit}
-              onSaved={(saved) => {
-                setFlow(saved);
-                setOutcome({ kind: "done", text: `Saved the settings of "${saved.name}".` });
-              }}
+              onSaved={setFlow}
               onVariables={(variables) => edit((current) => setVariables(current, variables), "variables")}
             />
           )}

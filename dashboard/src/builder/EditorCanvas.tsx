@@ -22,6 +22,8 @@ import { NODE_TYPES } from "../canvas/StepNode";
 import type { FlowDefinition, NodePosition, StepInfo } from "../canvas/types";
 import { STEP_DRAG_TYPE } from "./Palette";
 
+const FIT = { padding: 0.2, maxZoom: 1.1 };
+
 export type Selection = { kind: "node"; id: string } | { kind: "edge"; id: string } | null;
 
 interface EditorCanvasProps {
@@ -128,12 +130,12 @@ export function EditorCanvas({ definition, steps, overlay, problems, selection, 
         multiSelectionKeyCode={canEdit ? "Shift" : null}
         selectionKeyCode={null}
         fitView={fitOnOpen}
-        fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+        fitViewOptions={FIT}
         minZoom={0.05}
         maxZoom={2}
       >
         <Background gap={20} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={FIT} />
         <MiniMap pannable zoomable ariaLabel="Overview of the flow" style={{ width: 150, height: 100 }} />
       </ReactFlow>
     </div>

@@ -1,6 +1,8 @@
 import { messageOf } from "../api/client";
 import type { SaveStatus as Status } from "./useAutosave";
 
+const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
 /** Where the draft stands: saving, saved, or why it was not (the edits stay). */
 export function SaveStatus({ status, canEdit, onRetry }: { status: Status; canEdit: boolean; onRetry: () => void }) {
   if (!canEdit) return <span className="save-status" data-testid="save-status">Read only</span>;
@@ -15,9 +17,9 @@ export function SaveStatus({ status, canEdit, onRetry }: { status: Status; canEd
     case "failed":
       return (
         <span className="save-status save-status-failed" data-testid="save-status" role="alert">
-          Not saved: {messageOf(status.error)} Your edits are kept.{" "}
+          Not saved: {sentence(messageOf(status.error))} Your edits are kept.{" "}
           <button type="button" className="button button-small" onClick={onRetry}>
-            Try again
+            {status.conflict ? "Save as a new draft" : "Try again"}
           </button>
         </span>
       );

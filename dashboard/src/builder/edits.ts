@@ -1,7 +1,8 @@
 // Pure changes to a flow document, one per thing the builder lets a user do. Each returns a
 // new document and leaves the nodes it does not touch as they were (same objects), so the
 // canvas redraws only what changed.
-import { autoLayout, positionsOf } from "../canvas/layout";
+import { autoLayout, NODE_WIDTH, nodeHeight, positionsOf } from "../canvas/layout";
+import { portsOf } from "../canvas/ports";
 import type { FlowDefinition, FlowNode, NodePosition, StepInfo } from "../canvas/types";
 
 export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -121,4 +122,25 @@ export function idProblem(definition: FlowDefinition, current: string, wanted: s
 export function setVariables(definition: FlowDefinition, variables: Record<string, unknown> | undefined): FlowDefinition {
   const { variables: _old, ...rest } = definition;
   return variables === undefined ? rest : { ...rest, variables };
+}
+
+/** The first place from `at` (going down, then right) where a new step overlaps none. */
+export function freeSpot(definition: FlowDefinition, steps: StepInfo[], at: NodePosition): NodePosition {
+  const stepsByType = new Map(steps.map((step) => [step.type, step]));
+  const positions = positionsOf(definition, steps);
+  const boxes = definition.nodes.map((node) => {
+    const p = positions.get(node.id)!;
+    return { x: p.x, y: p.y, w: NODE_WIDTH, h: nodeHeight(portsOf(node, stepsByType.get(node.type)).length) };
+  });
+  const gap = 16;
+  const free = (x: number, y: number) =>
+    boxes.every((b) => x + NODE_WIDTH + gap <= b.x || b.x + b.w + gap <= x || y + 120 + gap <= b.y || b.y + b.h + gap <= y);
+  for (let column = 0; column < 20; column++) {
+    for (let row = 0; row < 12; row++) {
+      const x = at.x + column * (NODE_WIDTH + 40);
+      const y = at.y + row * 50;
+      if (free(x, y)) return { x, y };
+    }
+  }
+  return at;
 }

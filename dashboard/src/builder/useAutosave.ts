@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 
-import { api, call, type Schemas } from "../api/client";
+import { ApiProblem, api, call, type Schemas } from "../api/client";
 import type { FlowDefinition } from "../canvas/types";
 
 type Version = Schemas["VersionOut"];
@@ -10,7 +10,7 @@ export type SaveStatus =
   | { kind: "pending" }
   | { kind: "saving" }
   | { kind: "saved" }
-  | { kind: "failed"; error: unknown };
+  | { kind: "failed"; error: unknown; conflict: boolean };
 
 const DEBOUNCE_MS = 600;
 
@@ -74,7 +74,11 @@ export function useAutosave({ flowId, version, definition, loaded, enabled, onSa
       } else setStatus({ kind: "saved" });
     } catch (error) {
       inFlight.current = false;
-      setStatus({ kind: "failed", error });
+      // The draft is a draft no more (published or rolled back elsewhere): the next attempt
+      // saves the edits as a new draft instead.
+      const conflict = error instanceof ApiProblem && error.status === 409 && target.current?.status === "draft";
+      if (conflict && target.current) target.current = { ...target.current, status: "superseded" };
+      setStatus({ kind: "failed", error, conflict });
     }
   }, [flowId]);
 

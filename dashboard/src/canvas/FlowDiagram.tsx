@@ -9,6 +9,8 @@ import type { DiagramOverlay } from "./overlay";
 import { NODE_TYPES } from "./StepNode";
 import type { FlowDefinition, StepInfo } from "./types";
 
+const FIT = { padding: 0.15, maxZoom: 1.2 };
+
 interface FlowDiagramProps {
   definition: FlowDefinition;
   steps: StepInfo[];
@@ -41,11 +43,11 @@ export function FlowDiagram({ definition, steps, overlay = null, onNodeClick, se
         edgesFocusable={false}
         deleteKeyCode={null}
         fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
+        fitViewOptions={FIT}
         minZoom={0.1}
       >
         <Background gap={20} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={FIT} />
       </ReactFlow>
     </div>
   );
