@@ -1,11 +1,10 @@
-import { lazy, Suspense } from "react";
+import { lazy } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 
 import { AppShell } from "./components/AppShell";
 import { ComingSoonPage } from "./components/ComingSoonPage";
-import { LoadingState } from "./components/LoadingState";
+import { LazyPage } from "./components/LoadFailureBoundary";
 import { NotFoundPage } from "./components/NotFoundPage";
-import { LoadFailureBoundary } from "./executions/LoadFailureBoundary";
 import { FlowsPage } from "./flows/FlowsPage";
 import { PAGES } from "./pages";
 import { SessionProvider } from "./session/SessionProvider";
@@ -32,12 +31,26 @@ const TemplatesPage = lazy(() => import("./templates/TemplatesPage").then((modul
 const OutboxPage = lazy(() => import("./outbox/OutboxPage").then((module) => ({ default: module.OutboxPage })));
 const KeysPage = lazy(() => import("./keys/KeysPage").then((module) => ({ default: module.KeysPage })));
 const CampaignsPage = lazy(() => import("./campaigns/CampaignsPage").then((module) => ({ default: module.CampaignsPage })));
-const RECORD_PAGES = [
-  { path: "/contacts", label: "contacts", Page: ContactsPage },
-  { path: "/templates", label: "templates", Page: TemplatesPage },
-  { path: "/outbox", label: "the outbox", Page: OutboxPage },
-  { path: "/keys", label: "keys", Page: KeysPage },
-  { path: "/campaigns", label: "campaigns", Page: CampaignsPage },
+/** The pages whose code loads with them: where, what they are called while loading, and
+ * what says so should their code fail to load. */
+const LAZY_PAGES = [
+  { path: "/flows/:flowId", what: "The builder", loading: "Loading the builder…", Page: BuilderPage },
+  { path: "/analytics", what: "The analytics page", loading: "Loading analytics…", Page: AnalyticsPage },
+  { path: "/analytics/:flowId", what: "The flow's analytics", loading: "Loading analytics…", Page: FlowAnalyticsPage },
+  { path: "/calls", what: "The calls and people page", loading: "Loading calls and people…", Page: CallsPage },
+  { path: "/agents/:agentId", what: "The agent's page", loading: "Loading the agent…", Page: AgentPage },
+  { path: "/executions", what: "The executions page", loading: "Loading executions…", Page: ExecutionsPage },
+  {
+    path: "/executions/:executionId",
+    what: "The execution's page",
+    loading: "Loading the execution…",
+    Page: ExecutionDetailPage,
+  },
+  { path: "/contacts", what: "The contacts page", loading: "Loading contacts…", Page: ContactsPage },
+  { path: "/templates", what: "The templates page", loading: "Loading templates…", Page: TemplatesPage },
+  { path: "/outbox", what: "The outbox", loading: "Loading the outbox…", Page: OutboxPage },
+  { path: "/keys", what: "The keys page", loading: "Loading keys…", Page: KeysPage },
+  { path: "/campaigns", what: "The campaigns page", loading: "Loading campaigns…", Page: CampaignsPage },
 ];
 
 /** The dashboard: signed in first, then the pages inside the shell. */
@@ -49,74 +62,14 @@ export function App() {
           <Route element={<AppShell />}>
             <Route index element={<Navigate to="/flows" replace />} />
             <Route path="/flows" element={<FlowsPage />} />
-            <Route
-              path="/flows/:flowId"
-              element={
-                <Suspense fallback={<LoadingState label="Loading the builder…" page />}>
-                  <BuilderPage />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/analytics"
-              element={
-                <Suspense fallback={<LoadingState label="Loading analytics…" page />}>
-                  <AnalyticsPage />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/analytics/:flowId"
-              element={
-                <Suspense fallback={<LoadingState label="Loading analytics…" page />}>
-                  <FlowAnalyticsPage />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/calls"
-              element={
-                <Suspense fallback={<LoadingState label="Loading calls and people…" page />}>
-                  <CallsPage />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/agents/:agentId"
-              element={
-                <Suspense fallback={<LoadingState label="Loading the agent…" page />}>
-                  <AgentPage />
-                </Suspense>
-              }
-            />
-            <Route
-              path="/executions"
-              element={
-                <LoadFailureBoundary what="The executions page">
-                  <Suspense fallback={<LoadingState label="Loading executions…" page />}>
-                    <ExecutionsPage />
-                  </Suspense>
-                </LoadFailureBoundary>
-              }
-            />
-            <Route
-              path="/executions/:executionId"
-              element={
-                <LoadFailureBoundary what="The execution's page">
-                  <Suspense fallback={<LoadingState label="Loading the execution…" page />}>
-                    <ExecutionDetailPage />
-                  </Suspense>
-                </LoadFailureBoundary>
-              }
-            />
-            {RECORD_PAGES.map(({ path, label, Page }) => (
+            {LAZY_PAGES.map(({ path, what, loading, Page }) => (
               <Route
                 key={path}
                 path={path}
                 element={
-                  <Suspense fallback={<LoadingState label={`Loading ${label}…`} page />}>
+                  <LazyPage what={what} loading={loading}>
                     <Page />
-                  </Suspense>
+                  </LazyPage>
                 }
               />
             ))}

@@ -1,6 +1,7 @@
-import { Component, type ReactNode } from "react";
+import { Component, Suspense, type ReactNode } from "react";
 
-import { ErrorState } from "../components/ErrorState";
+import { ErrorState } from "./ErrorState";
+import { LoadingState } from "./LoadingState";
 
 interface LoadFailureBoundaryProps {
   /** What failed, for the title: "The executions page". */
@@ -27,4 +28,14 @@ export class LoadFailureBoundary extends Component<LoadFailureBoundaryProps, { e
       />
     );
   }
+}
+
+/** A page whose code loads with it: "Loading …" meanwhile, and if its code cannot be
+ * fetched, the reason and a reload instead of a blank screen. */
+export function LazyPage({ what, loading, children }: { what: string; loading: string; children: ReactNode }) {
+  return (
+    <LoadFailureBoundary what={what}>
+      <Suspense fallback={<LoadingState label={loading} page />}>{children}</Suspense>
+    </LoadFailureBoundary>
+  );
 }
