@@ -433,3 +433,28 @@ async def test_conditions_split_cases_settings_and_a_conflict(browsing: Browsing
         second_draft = _draft(http, flow_id)
     assert second_draft["number"] == 2
     assert {n["id"]: n for n in second_draft["definition"]["nodes"]}["end"]["name"] == "Finish"
+
+
+async def test_every_step_type_has_its_form(browsing: Browsing) -> None:
+    """Each step of the catalogue, added from the palette, opens its form in the side panel
+    (the forms are drawn from the catalogue's JSON Schemas: none may fail to draw)."""
+    page, stack = browsing.page, browsing.stack
+    with stack.client() as http:
+        steps = http.get("/api/steps").json()
+    flow_id = _create(stack, {"name": "Every step"})
+    await browsing.sign_in(stack.admin_key)
+    await page.set_viewport_size(WIDE)
+    await page.goto(f"{stack.url}/flows/{flow_id}")
+    panel = page.get_by_test_id("side-panel")
+    for step in steps:
+        await page.get_by_role("button", name=f"Add {step['label']}", exact=True).press("Enter")
+        await expect(panel.locator(".side-panel-kicker")).to_have_text(step["label"])
+        await expect(_field(panel, "Step ID")).to_have_value(step["type"])
+        if step["type"] in {"http", "crm_update", "human_task", "loop", "send_and_wait"}:
+            await panel.screenshot(path=browsing.shots / f"form-{step['type']}.png")
+    await expect(page.locator(".step-node")).to_have_count(len(steps))
+    await _saved(page)
+    with stack.client() as http:
+        draft = _draft(http, flow_id)
+    assert [node["type"] for node in draft["definition"]["nodes"]] == [s["type"] for s in steps]
+    await Shots(browsing)("01-every-step")

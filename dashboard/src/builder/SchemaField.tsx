@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { ConditionEditor } from "./ConditionEditor";
 import { useFormContext } from "./FormContext";
 import { KeyValueEditor } from "./KeyValueEditor";
-import { isMultiline, kindOf, labelOf, resolve, unitOf, type JsonSchema } from "./schema";
+import { isMultiline, kindOf, labelOf, nounOf, resolve, unitOf, type JsonSchema } from "./schema";
 import { TemplateInput } from "./TemplateInput";
 
 interface SchemaFieldProps {
@@ -224,7 +224,7 @@ function StringList({ id, label, value, onChange }: { id: string; label: string;
 function ObjectList({ id, item, root, value, onChange }: { id: string; item: JsonSchema; root: JsonSchema; value: unknown[]; onChange: (value: unknown) => void }) {
   const { readOnly } = useFormContext();
   const write = (next: unknown[]) => onChange(next.length === 0 ? undefined : next);
-  const noun = (item.title ?? "item").replace(/^Split|^Ab/, "").toLowerCase() || "item";
+  const noun = nounOf(item.title);
   return (
     <div className="list-editor" id={id}>
       {value.map((entry, index) => (

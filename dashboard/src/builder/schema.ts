@@ -104,7 +104,17 @@ export function unitOf(name: string): string | null {
   return UNITS[name] ?? null;
 }
 
+const ACRONYMS: Record<string, string> = { Id: "ID", Url: "URL", Html: "HTML", Http: "HTTP", Crm: "CRM", Ab: "A/B" };
+
+/** A field's label: its schema's title (pydantic's "Agent Id", "Ring Timeout S"), else its
+ * name, in words, acronyms in capitals and no unit suffix (the unit is shown apart). */
 export function labelOf(name: string, schema: JsonSchema): string {
-  const title = schema.title ?? name;
-  return title.replace(/ S$/, "").replace(/ Id$/, " ID");
+  const words = (schema.title ?? name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase())).replace(/ S$/, "");
+  return words.replace(/\b(Id|Url|Html|Http|Crm|Ab)\b/g, (word) => ACRONYMS[word] ?? word);
+}
+
+/** "SplitCase" → "case", "FormField" → "form field": what an item of a list is called. */
+export function nounOf(title: string | undefined): string {
+  const bare = (title ?? "item").replace(/^(Split|Ab)(?=[A-Z])/, "");
+  return bare.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase() || "item";
 }
