@@ -458,3 +458,31 @@ async def test_every_step_type_has_its_form(browsing: Browsing) -> None:
         draft = _draft(http, flow_id)
     assert [node["type"] for node in draft["definition"]["nodes"]] == [s["type"] for s in steps]
     await Shots(browsing)("01-every-step")
+
+
+async def test_editing_a_published_version_starts_a_new_draft(browsing: Browsing) -> None:
+    page, stack = browsing.page, browsing.stack
+    example = json.loads(LEAD_EXAMPLE.read_text())
+    flow_id = _create(stack, example)
+    with stack.client() as http:
+        published = http.post(f"/api/flows/{flow_id}/versions/1/publish")
+        assert published.status_code == 200, published.text
+    await browsing.sign_in(stack.admin_key)
+    await page.goto(f"{stack.url}/flows/{flow_id}")
+    version = page.get_by_test_id("builder-version")
+    await expect(version).to_have_text("Published v1: edits start a new draft")
+    await _node(page, "pause").click()
+    panel = page.get_by_test_id("side-panel")
+    await _field(panel, "Minutes").fill("15")
+    await _saved(page)
+    await expect(version).to_have_text("Draft v2")
+    await browsing.shoot("01-new-draft-from-published")
+    with stack.client() as http:
+        flow = http.get(f"/api/flows/{flow_id}").json()
+        first = http.get(f"/api/flows/{flow_id}/versions/1").json()
+        draft = _draft(http, flow_id)
+    assert flow["published_version"] == 1
+    assert first["definition"] == example["definition"]
+    assert draft["number"] == 2
+    pause = next(n for n in draft["definition"]["nodes"] if n["id"] == "pause")
+    assert pause["config"] == {"minutes": 15}
