@@ -61,8 +61,19 @@ export function CampaignsPage() {
       {!canEdit && <p className="read-only-note">Your key reads campaigns; a manager or an admin changes them.</p>}
       <ActionMessage outcome={outcome} onDismiss={() => setOutcome(null)} />
       {campaigns.resource.status === "loading" && <LoadingState label="Loading campaigns…" />}
-      {campaigns.resource.status === "error" && <ErrorState title="The campaigns could not be loaded" error={campaigns.resource.error} onRetry={campaigns.retry} />}
-      {numbers.resource.status === "error" && (
+      {campaigns.resource.status === "error" && (
+        <ErrorState
+          title="The campaigns could not be loaded"
+          error={campaigns.resource.error}
+          onRetry={() => {
+            // One Try again for the page: what else failed with it is asked for again too.
+            campaigns.retry();
+            if (numbers.resource.status === "error") numbers.retry();
+            if (flows.resource.status === "error") flows.retry();
+          }}
+        />
+      )}
+      {campaigns.resource.status !== "error" && numbers.resource.status === "error" && (
         <ErrorState title="The phone numbers that run each campaign's flows could not be loaded" error={numbers.resource.error} onRetry={numbers.retry} />
       )}
       {campaigns.resource.status === "ready" &&
