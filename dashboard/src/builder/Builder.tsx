@@ -9,6 +9,7 @@ import { asDefinition, type FlowDefinition, type FlowNode, type NodePosition, ty
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
 import { BuilderActions } from "./BuilderActions";
 import { addNode, connect, freeSpot, freshId, deleteNodes, disconnect, layoutAll, moveNodes, renameNode, setStart, setVariables, updateNode, withPositions } from "./edits";
+import { EdgePanel } from "./EdgePanel";
 import { EditorCanvas, type Selection } from "./EditorCanvas";
 import { NodePanel } from "./NodePanel";
 import { Palette } from "./Palette";
@@ -257,33 +258,5 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
         </aside>
       </div>
     </section>
-  );
-}
-
-function EdgePanel({ id, definition, canEdit, onDelete, onClose }: { id: string; definition: FlowDefinition; canEdit: boolean; onDelete: () => void; onClose: () => void }) {
-  const [source = "", port = ""] = id.split(":");
-  const target = definition.nodes.find((node) => node.id === source)?.transitions?.[port];
-  return (
-    <>
-      <div className="side-panel-head">
-        <div>
-          <span className="side-panel-kicker">Transition</span>
-          <h2 id="side-panel-title">
-            {source} · {port}
-          </h2>
-        </div>
-        <button type="button" className="button-quiet" onClick={onClose} aria-label="Close the transition panel">
-          ×
-        </button>
-      </div>
-      <p>
-        When <code>{source}</code> leaves by <code>{port}</code>, the flow goes on to <code>{target ?? "nothing"}</code>.
-      </p>
-      {canEdit && (
-        <button type="button" className="button button-small button-danger-quiet" onClick={onDelete}>
-          Delete transition
-        </button>
-      )}
-    </>
   );
 }
