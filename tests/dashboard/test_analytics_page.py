@@ -464,7 +464,7 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
     await browsing.shoot("07-overview-empty")
     await page.get_by_label("From", exact=True).fill(today)
     alert = page.get_by_role("alert")
-    await expect(alert).to_contain_text("The figures could not be loaded.")
+    await expect(alert).to_contain_text("The figures could not be loaded")
     await expect(alert).to_contain_text("`since` must be before `until`")
     browsing.console.take(r"status of 422")
     await browsing.shoot("08-range-refused")
@@ -473,7 +473,7 @@ async def test_analytics_show_what_was_run(browsing: Browsing) -> None:
 
     # An unknown flow: the API's own message.
     await page.goto(f"{stack.url}/analytics/no-such-flow")
-    alert = page.get_by_role("alert").filter(has_text="The flow's figures could not be loaded.")
+    alert = page.get_by_role("alert").filter(has_text="The flow's figures could not be loaded")
     await expect(alert).to_contain_text("flow no-such-flow not found")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Flow not found")
     browsing.console.take(r"status of 404", count=2)  # the report and the flow

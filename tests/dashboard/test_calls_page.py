@@ -460,7 +460,7 @@ async def test_an_agent_sets_only_its_own_status_and_a_viewer_changes_nothing(
 
     # An agent that is not there: the API's reason, and the way back.
     await page.goto(f"{stack.url}/agents/no-such-agent")
-    await expect(page.get_by_role("alert")).to_contain_text("Cannot load this agent")
+    await expect(page.get_by_role("alert")).to_contain_text("This agent could not be loaded")
     await expect(page.get_by_role("alert")).to_contain_text("agent no-such-agent not found")
     browsing.console.take("status of 404", count=2)  # the agent and its work
     await browsing.shoot("04-unknown-agent")

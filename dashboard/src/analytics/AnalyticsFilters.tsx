@@ -41,7 +41,6 @@ export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow, childr
             </option>
           ))}
         </select>
-        {flows.status === "error" && <span className="filter-problem">Flows unavailable: {messageOf(flows.error)}</span>}
       </div>
       {children}
       <div className="filter">
@@ -88,6 +87,8 @@ export function AnalyticsFilters({ range, onRange, flows, flowId, onFlow, childr
         />
         <span>Include test runs</span>
       </label>
+      {/* On a line of its own, under the fields: the fields stay lined up. */}
+      {flows.status === "error" && <p className="filter-problem">Flows unavailable: {messageOf(flows.error)}</p>}
     </div>
   );
 }

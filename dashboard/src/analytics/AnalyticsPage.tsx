@@ -32,7 +32,7 @@ export default function AnalyticsPage() {
       <AnalyticsFilters range={range} onRange={setRange} flows={flows.resource} flowId={null} onFlow={showFlow} />
       {overview.resource.status === "loading" && <LoadingState label="Loading the figures…" />}
       {overview.resource.status === "error" && (
-        <ErrorState title="The figures could not be loaded." error={overview.resource.error} onRetry={overview.retry} />
+        <ErrorState title="The figures could not be loaded" error={overview.resource.error} onRetry={overview.retry} />
       )}
       {overview.resource.status === "ready" && (
         <OverviewFigures overview={overview.resource.data} range={range} hrefFor={hrefFor} />

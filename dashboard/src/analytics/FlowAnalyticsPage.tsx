@@ -69,7 +69,7 @@ export default function FlowAnalyticsPage() {
       </AnalyticsFilters>
       {report.resource.status === "loading" && <LoadingState label="Loading the flow's figures…" />}
       {report.resource.status === "error" && (
-        <ErrorState title="The flow's figures could not be loaded." error={report.resource.error} onRetry={report.retry} />
+        <ErrorState title="The flow's figures could not be loaded" error={report.resource.error} onRetry={report.retry} />
       )}
       {report.resource.status === "ready" && (
         <ReportFigures

@@ -40,7 +40,7 @@ export default function AgentPage() {
     return (
       <section aria-labelledby="page-title">
         <h1 id="page-title">Agent</h1>
-        <ErrorState title="Cannot load this agent" error={live.resource.error} onRetry={live.retry} />
+        <ErrorState title="This agent could not be loaded" error={live.resource.error} onRetry={live.retry} />
         <p>
           <Link to="/calls">Back to calls and people</Link>
         </p>

@@ -70,7 +70,7 @@ export default function CallsPage() {
       case "loading":
         return <LoadingState label="Loading departments and agents…" />;
       case "error":
-        return <ErrorState title="Cannot load departments and agents" error={board.resource.error} onRetry={board.retry} />;
+        return <ErrorState title="The departments and agents could not be loaded" error={board.resource.error} onRetry={board.retry} />;
       case "ready":
         break;
     }

@@ -91,7 +91,7 @@ export function PhoneNumbersSection({ canEdit, onOutcome }: PhoneNumbersSectionP
       case "loading":
         return <LoadingState label="Loading phone numbers…" />;
       case "error":
-        return <ErrorState title="Cannot load the phone numbers" error={numbers.resource.error} onRetry={numbers.retry} />;
+        return <ErrorState title="The phone numbers could not be loaded" error={numbers.resource.error} onRetry={numbers.retry} />;
       case "ready":
         break;
     }

@@ -55,7 +55,7 @@ export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps
         (loaded.resource.status === "loading" ? (
           <LoadingState label="Loading phone numbers…" />
         ) : loaded.resource.status === "error" ? (
-          <ErrorState title="Could not load phone numbers" error={loaded.resource.error} onRetry={loaded.retry} />
+          <ErrorState title="The phone numbers could not be loaded" error={loaded.resource.error} onRetry={loaded.retry} />
         ) : (
           <DeployForm
             flow={flow}
@@ -70,7 +70,7 @@ export function DeployPanel({ flow, canEdit, onDone, onClose }: DeployPanelProps
         ))}
       {deployments.resource.status === "loading" && <LoadingState label="Loading deployments…" />}
       {deployments.resource.status === "error" && (
-        <ErrorState title="Could not load the deployments" error={deployments.resource.error} onRetry={deployments.retry} />
+        <ErrorState title="The deployments could not be loaded" error={deployments.resource.error} onRetry={deployments.retry} />
       )}
       {deployments.resource.status === "ready" && (
         <DeploymentList

@@ -78,7 +78,7 @@ function ContactSearch({ picked, onPick }: { picked: string | null; onPick: (id:
       />
       {found.status === "loading" && <p className="hint">Searching…</p>}
       {found.status === "error" && (
-        <ErrorState title="Could not search contacts" error={found.error} onRetry={() => setAsked((n) => n + 1)} />
+        <ErrorState title="The contacts could not be searched" error={found.error} onRetry={() => setAsked((n) => n + 1)} />
       )}
       {found.status === "ready" && found.items.length === 0 && (
         <p className="hint">{query.trim() ? `No contact matches "${query.trim()}".` : "No contacts yet: type one instead."}</p>

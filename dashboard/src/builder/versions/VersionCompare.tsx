@@ -73,7 +73,7 @@ export function VersionCompare({ flowId, numbers }: { flowId: string; numbers: n
         </button>
       </div>
       {compared.status === "loading" && <LoadingState label={`Comparing v${from} with v${to}…`} />}
-      {compared.status === "error" && <ErrorState title="Could not compare these versions" error={compared.error} onRetry={run} />}
+      {compared.status === "error" && <ErrorState title="These versions could not be compared" error={compared.error} onRetry={run} />}
       {compared.status === "ready" && <VersionDiffView diff={compared.diff} before={compared.before} after={compared.after} />}
     </section>
   );

@@ -77,7 +77,7 @@ export function VersionsDrawer({ flow, open, canEdit, dirty, onVersion, onRolled
   let body;
   if (versions.resource.status === "loading") body = <LoadingState label="Loading versions…" />;
   else if (versions.resource.status === "error")
-    body = <ErrorState title="Could not load the versions" error={versions.resource.error} onRetry={versions.retry} />;
+    body = <ErrorState title="The versions could not be loaded" error={versions.resource.error} onRetry={versions.retry} />;
   else if (versions.resource.data.length === 0)
     body = (
       <EmptyState title="No versions yet">
@@ -88,7 +88,7 @@ export function VersionsDrawer({ flow, open, canEdit, dirty, onVersion, onRolled
     const listed = versions.resource.data;
     body = (
       <>
-        {openError !== null && <ErrorState title="Could not open that version" error={openError} />}
+        {openError !== null && <ErrorState title="That version could not be opened" error={openError} />}
         <div className="table-frame">
           <table className="versions-table">
             <caption className="visually-hidden">Versions of {flow.name}, newest first</caption>
