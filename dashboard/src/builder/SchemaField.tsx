@@ -47,7 +47,12 @@ export function SchemaField({ id, name, schema, root, value, required, problems 
     </>
   );
   return (
-    <div className={problems.length ? "field field-invalid" : "field"} data-field={name}>
+    <div
+      className={problems.length ? "field field-invalid" : "field"}
+      data-field={name}
+      role={grouped ? "group" : undefined}
+      aria-labelledby={grouped ? `${id}-label` : undefined}
+    >
       {grouped ? (
         <span className="field-label" id={`${id}-label`}>
           {labelText}
