@@ -202,7 +202,7 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
         </div>
       </header>
       <ActionMessage outcome={outcome} onDismiss={() => setOutcome(null)} />
-      <div className={canEdit ? "builder-body" : "builder-body builder-body-read-only"}>
+      <div className={["builder-body", canEdit ? "" : "builder-body-read-only", autosave.dirty ? "builder-problems-stale" : ""].filter(Boolean).join(" ")}>
         {canEdit && <Palette steps={steps} onAdd={(type) => addStep(type)} />}
         <div className="builder-canvas-frame" ref={canvasRef}>
           {definition.nodes.length === 0 && (
