@@ -2,11 +2,9 @@ import { lazy } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router";
 
 import { AppShell } from "./components/AppShell";
-import { ComingSoonPage } from "./components/ComingSoonPage";
 import { LazyPage } from "./components/LoadFailureBoundary";
 import { NotFoundPage } from "./components/NotFoundPage";
 import { FlowsPage } from "./flows/FlowsPage";
-import { PAGES } from "./pages";
 import { SessionProvider } from "./session/SessionProvider";
 
 // The builder draws with @xyflow/react: it loads with its page, not with the first load.
@@ -72,9 +70,6 @@ export function App() {
                   </LazyPage>
                 }
               />
-            ))}
-            {PAGES.filter((page) => !page.ready).map((page) => (
-              <Route key={page.path} path={page.path} element={<ComingSoonPage page={page} />} />
             ))}
             <Route path="*" element={<NotFoundPage />} />
           </Route>

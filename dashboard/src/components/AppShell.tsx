@@ -22,7 +22,6 @@ export function AppShell() {
             <li key={page.path}>
               <NavLink to={page.path} className={({ isActive }) => (isActive ? "nav-link active" : "nav-link")}>
                 {page.label}
-                {!page.ready && <span className="soon-tag">soon</span>}
               </NavLink>
             </li>
           ))}
