@@ -25,10 +25,12 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.dashboard.conftest import Browsing, Stack
+from tests.dashboard.conftest import VIEWPORTS, Browsing, Stack
 from tests.processes import ApiProcess
 
 pytestmark = pytest.mark.timeout(420)
+
+NARROW, WIDE = VIEWPORTS
 
 # The navigation's pages, in its order, each with its heading.
 NAV_PAGES = (
@@ -212,6 +214,8 @@ async def _open(browsing: Browsing, path: str, heading: str) -> None:
     await page.goto(browsing.stack.url + path)
     await expect(page.get_by_role("heading", level=1, name=heading, exact=True)).to_be_visible()
     await expect(page.locator(".spinner")).to_have_count(0)  # loaded: no spinner left
+    if path == "/outbox":  # which sends still wait is asked after the list: its controls too
+        await expect(page.get_by_label("Simulate a reply:")).to_be_visible()
 
 
 async def _walk(page: Page, steps: int = 160) -> list[dict[str, Any]]:
@@ -266,6 +270,13 @@ async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: B
         if label == "Flows":
             await browsing.shoot("01-flows-focus-at-the-end")
 
+        # The same walk on a wide screen reaches the same elements, each on screen and ringed.
+        await page.set_viewport_size({"width": WIDE[0], "height": WIDE[1]})
+        await _open(browsing, path, heading)
+        await page.keyboard.press("Tab")
+        assert [f["label"] for f in await _walk(page)] == labels, f"{label} at {WIDE}"
+        await page.set_viewport_size({"width": NARROW[0], "height": NARROW[1]})
+
         # Shift+Tab walks the same order back.
         await _open(browsing, path, heading)
         await page.keyboard.press("Tab")
@@ -306,6 +317,11 @@ async def test_main_actions_work_by_keyboard_and_dialogs_give_the_focus_back(
         ("/keys", "Keys", "New key", "New API key"),
         ("/campaigns", "Campaigns", "New campaign", "New campaign"),
         ("/calls", "Calls & people", "New department", "New department"),
+        ("/calls", "Calls & people", "New agent", "New agent"),
+        ("/calls", "Calls & people", "New number", "New phone number"),
+        ("/contacts", "Contacts", "Edit Asha Patel", "Edit Asha Patel"),
+        ("/keys", "Keys", "Revoke CRM sync", re.compile("Revoke")),
+        ("/campaigns", "Campaigns", "Delete Spring push", re.compile("Delete")),
     ):
         await _open(browsing, path, heading)
         await tab_to(opener)
