@@ -486,3 +486,27 @@ async def test_editing_a_published_version_starts_a_new_draft(browsing: Browsing
     assert draft["number"] == 2
     pause = next(n for n in draft["definition"]["nodes"] if n["id"] == "pause")
     assert pause["config"] == {"minutes": 15}
+
+
+async def test_a_step_is_reached_and_opened_from_the_keyboard(browsing: Browsing) -> None:
+    """Tab reaches the steps on the canvas (each with a visible focus ring) and Enter opens
+    the focused one in the side panel."""
+    page, stack = browsing.page, browsing.stack
+    flow_id = _create(stack, json.loads(LEAD_EXAMPLE.read_text()))
+    await browsing.sign_in(stack.admin_key)
+    await page.goto(f"{stack.url}/flows/{flow_id}")
+    await expect(page.locator(".step-node")).to_have_count(6)
+    focused = page.locator(".react-flow__node:focus")
+    for _ in range(120):
+        await page.keyboard.press("Tab")
+        if await focused.count():
+            break
+    await expect(focused).to_have_attribute("data-id", "call")
+    outline = await focused.evaluate("(el) => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"
+    await page.keyboard.press("Tab")
+    await expect(focused).to_have_attribute("data-id", "qualified")
+    await page.keyboard.press("Enter")
+    panel = page.get_by_test_id("side-panel")
+    await expect(panel.locator(".side-panel-kicker")).to_have_text("Tag contact")
+    await browsing.shoot("01-step-opened-by-keyboard")
