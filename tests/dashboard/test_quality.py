@@ -142,6 +142,59 @@ A11Y_PROBLEMS = """() => {
   return problems;
 }"""
 
+# Text whose colour is too close to its background's (WCAG AA: 4.5:1, 3:1 for large text).
+# Disabled controls, and what is faded on purpose (opacity), are exempt, as WCAG has it.
+LOW_CONTRAST = """() => {
+  const rgba = (c) => (c.match(/[\\d.]+/g) || [0, 0, 0, 0]).map(Number).concat([1]).slice(0, 4);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const bg = rgba(getComputedStyle(n).backgroundColor);
+      if (bg[3] > 0) layers.push(bg);
+      if (bg[3] >= 1) break;
+    }
+    return layers.reverse().reduce((acc, layer) => over(layer, acc), [255, 255, 255, 1]);
+  };
+  const faded = (el) => {
+    for (let n = el; n; n = n.parentElement) {
+      if (parseFloat(getComputedStyle(n).opacity) < 1) return true;
+      if (n.matches(":disabled, [aria-disabled=true]")) return true;
+    }
+    return false;
+  };
+  const problems = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const checked = new Set();
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const el = t.parentElement;
+    if (!el || checked.has(el) || !t.textContent.trim()) continue;
+    checked.add(el);
+    if (el.closest("svg, .visually-hidden, option, [aria-hidden=true]")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || faded(el)) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden") continue;
+    const bg = background(el);
+    const fg = over(rgba(style.color), bg);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5))
+      problems.push(`${ratio.toFixed(2)}:1 "${t.textContent.trim().slice(0, 30)}" ` +
+                    `(${style.color} on rgb(${bg.slice(0, 3).map(Math.round)}), ${el.className})`);
+  }
+  return problems;
+}"""
+
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
@@ -155,7 +208,7 @@ def _until(http: httpx.Client, execution_id: str, status: str) -> None:
         time.sleep(0.2)
 
 
-def _seed(stack: Stack) -> None:
+def _seed(stack: Stack) -> dict[str, str]:
     """Something on every page: flows with runs (one waiting on a reply), contacts, a
     template, a campaign, a department with an agent, a phone number, a second key."""
     with stack.client() as http:
@@ -194,15 +247,16 @@ def _seed(stack: Stack) -> None:
         )
         _ok(http.post("/api/campaigns", json={"name": "Spring push"}), 201)
         sales = _ok(http.post("/api/departments", json={"name": "Sales", "queue": "sales"}), 201)
-        _ok(
+        agent = _ok(
             http.post(
                 "/api/agents",
                 json={"name": "Asha", "phone": "+15550107070", "department_ids": [sales["id"]]},
             ),
             201,
-        )
+        )["id"]
         _ok(http.post("/api/phone-numbers", json={"number": "+15550123400", "label": "Main"}), 201)
         _ok(http.post("/api/keys", json={"name": "CRM sync", "role": "manager"}), 201)
+    return {"flow": quick, "agent": agent}
 
 
 async def _focused(page: Page) -> dict[str, Any] | None:
@@ -236,12 +290,13 @@ async def _walk(page: Page, steps: int = 160) -> list[dict[str, Any]]:
 
 async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: Browsing) -> None:
     page, stack = browsing.page, browsing.stack
-    _seed(stack)
+    ids = _seed(stack)
     await browsing.sign_in(stack.admin_key)
 
     for label, path, heading in NAV_PAGES:
         await _open(browsing, path, heading)
         assert await page.evaluate(A11Y_PROBLEMS) == [], f"{label}: accessibility problems"
+        assert await page.evaluate(LOW_CONTRAST) == [], f"{label}: text hard to read"
 
         # The first Tab lands on the skip link, shown on screen; Enter moves to the page.
         await page.keyboard.press("Tab")
@@ -291,6 +346,21 @@ async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: B
             assert focused is not None and focused["indicator"], focused
             backward.append(focused["what"])
         assert backward == forward[::-1], f"{label}: Shift+Tab order {backward} vs {forward}"
+
+    # Pages opened from others: a flow's report (its funnel on the canvas), an agent's page.
+    for path, heading, expected in (
+        (f"/analytics/{ids['flow']}", "Quick follow-up", "Show the figures"),
+        (f"/agents/{ids['agent']}", "Asha", "Status of Asha"),
+    ):
+        for width, height in (NARROW, WIDE):
+            await page.set_viewport_size({"width": width, "height": height})
+            await _open(browsing, path, heading)
+            assert await page.evaluate(A11Y_PROBLEMS) == [], f"{path}: accessibility problems"
+            assert await page.evaluate(LOW_CONTRAST) == [], f"{path}: text hard to read"
+            await page.keyboard.press("Tab")
+            labels = [f["label"] for f in await _walk(page)]
+            assert expected in labels, (path, labels)
+        await page.set_viewport_size({"width": NARROW[0], "height": NARROW[1]})
 
 
 async def test_main_actions_work_by_keyboard_and_dialogs_give_the_focus_back(
