@@ -400,6 +400,7 @@ async def test_main_actions_work_by_keyboard_and_dialogs_give_the_focus_back(
         await expect(dialog).to_be_visible()
         assert await dialog.evaluate("(d) => d.contains(document.activeElement)"), opener
         assert await page.evaluate(A11Y_PROBLEMS) == [], f"{dialog_name}: accessibility"
+        assert await page.evaluate(LOW_CONTRAST) == [], f"{dialog_name}: text hard to read"
         # Focus stays in the dialog: Tab past its last control wraps inside it (or to the
         # browser's own controls), never onto the page behind.
         for _ in range(25):
@@ -437,6 +438,8 @@ async def test_main_actions_work_by_keyboard_and_dialogs_give_the_focus_back(
     await expect(page.locator("tr.contact-row").filter(has_text="Kiran Rao")).to_be_visible()
     focused = await _focused(page)
     assert focused is not None and focused["indicator"], focused
+    await expect(page.get_by_text("Kiran Rao", exact=False).first).to_be_visible()
+    assert await page.evaluate(LOW_CONTRAST) == [], "the contact created: text hard to read"
     await browsing.shoot("02-contact-created-by-keyboard")
     with stack.client() as http:
         listed = _ok(http.get("/api/contacts", params={"q": "Kiran"}))["items"]
@@ -478,6 +481,7 @@ async def _every_page_says_the_api_is_gone(browsing: Browsing) -> None:
         await expect(error).to_contain_text("Cannot reach the Flowdeck API")
         await expect(error.get_by_role("button", name="Try again")).to_be_visible()
         assert (await main.inner_text()).strip() != ""
+        assert await page.evaluate(LOW_CONTRAST) == [], f"{label}: text hard to read"
         await browsing.shoot(f"03-api-gone-{label.split()[0].lower()}")
 
 
