@@ -166,6 +166,14 @@ export function Builder({ initialFlow, initial, steps, canEdit }: BuilderProps) 
           <span className="builder-version" data-testid="builder-version">
             {versionLabel(version)}
           </span>
+          <nav className="builder-links" aria-label="This flow's runs">
+            <Link to={`/executions?flow=${encodeURIComponent(flow.id)}`} title="This flow's executions, updating live">
+              Runs
+            </Link>
+            <Link to={`/analytics/${encodeURIComponent(flow.id)}`} title="This flow's analytics: where its runs went">
+              Funnel
+            </Link>
+          </nav>
         </div>
         <div className="builder-tools" role="toolbar" aria-label="Builder">
           {canEdit && (

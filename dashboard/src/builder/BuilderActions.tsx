@@ -70,7 +70,11 @@ export function BuilderActions(props: BuilderActionsProps): JSX.Element {
     try {
       const published = await publishDraft(flow.id, draft);
       changed(published);
-      setOutcome({ kind: "done", text: `Published v${published.number}: new runs use it from now on.` });
+      setOutcome({
+        kind: "done",
+        text: `Published v${published.number}: new runs use it from now on.`,
+        link: { to: `/executions?flow=${encodeURIComponent(flow.id)}`, label: "Watch its runs" },
+      });
     } catch (error) {
       setOutcome({ kind: "failed", action: `Publishing v${draft.number}`, error });
     } finally {

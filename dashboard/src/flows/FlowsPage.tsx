@@ -147,8 +147,14 @@ export function FlowsPage() {
           onClose={() => setCreating(false)}
           onCreated={(created) => {
             setCreating(false);
+            // Listed at once (the reload brings the API's order), and one click from its steps.
+            flows.replace([...current, summary(created)]);
             flows.reload();
-            setOutcome({ kind: "done", text: `Created "${created.name}" as a draft.` });
+            setOutcome({
+              kind: "done",
+              text: `Created "${created.name}" as a draft.`,
+              link: { to: `/flows/${created.id}`, label: "Open it in the builder to draw its steps" },
+            });
           }}
         />
       )}
