@@ -269,7 +269,7 @@ async def _open(browsing: Browsing, path: str, heading: str) -> None:
     await expect(page.get_by_role("heading", level=1, name=heading, exact=True)).to_be_visible()
     await expect(page.locator(".spinner")).to_have_count(0)  # loaded: no spinner left
     if path == "/outbox":  # which sends still wait is asked after the list: its controls too
-        await expect(page.get_by_label("Simulate a reply:")).to_be_visible()
+        await expect(page.get_by_text("waiting for a reply", exact=True)).to_be_visible()
 
 
 async def _walk(page: Page, steps: int = 160) -> list[dict[str, Any]]:
@@ -513,3 +513,22 @@ async def test_every_page_says_so_when_the_api_is_gone_and_recovers_on_try_again
     await page.keyboard.press("Enter")
     await expect(page.locator("tr.campaign-row").filter(has_text="Spring push")).to_be_visible()
     await expect(page.locator("main").get_by_role("alert")).to_have_count(0)
+
+
+async def test_a_viewer_walks_every_page_by_keyboard_and_finds_no_edit_control(
+    browsing: Browsing,
+) -> None:
+    page, stack = browsing.page, browsing.stack
+    _seed(stack)
+    await browsing.sign_in(stack.issue_key("viewer"))
+    edits = re.compile(r"^(New |Edit |Delete |Revoke |Import|Duplicate |Deploy )")
+    for label, path, heading in NAV_PAGES:
+        await _open(browsing, path, heading)
+        assert await page.evaluate(A11Y_PROBLEMS) == [], f"{label}: accessibility problems"
+        assert await page.evaluate(LOW_CONTRAST) == [], f"{label}: text hard to read"
+        await page.keyboard.press("Tab")
+        walked = [f["label"] for f in await _walk(page)]
+        nav = [name for name, _, _ in NAV_PAGES]
+        assert walked[: 1 + len(nav)] == ["Sign out", *nav], walked
+        assert not [w for w in walked if edits.match(w)], f"{label}: edit controls {walked}"
+    await browsing.shoot("04-viewer-campaigns")
