@@ -11,6 +11,7 @@ from activities.flow_activities import FlowActivities
 from schemas.settings import Settings
 from workflows import FlowExecution
 from workflows.sandbox import workflow_runner
+from workflows.scheduled import ScheduledFlowStart
 
 
 def build_worker(
@@ -26,7 +27,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[FlowExecution],
+        workflows=[FlowExecution, ScheduledFlowStart],
         workflow_runner=workflow_runner(sandboxed=settings.workflow_sandbox),
         activities=activities.all(),
         max_concurrent_activities=200,

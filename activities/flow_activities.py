@@ -22,6 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import crm, email, http_step, messaging, recordings, routing, tag
+from activities.scheduled import prepare_scheduled_run as prepare_scheduled_row
 from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
 from providers.offers import DispatchError
@@ -39,6 +40,7 @@ from schemas.execution import (
     SubflowStart,
     SubflowStartInput,
 )
+from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN, ScheduledRun, ScheduledRunInput
 from schemas.settings import Settings
 from store.models import OutboxMessage
 from store.recorder import Recorder
@@ -119,6 +121,7 @@ class FlowActivities:
             self.record_progress,
             self.prepare_subflow,
             self.release_agent,
+            self.prepare_scheduled_run,
         ]
 
     async def aclose(self) -> None:
@@ -212,6 +215,22 @@ class FlowActivities:
             version=start.input.version,
         )
         return start
+
+    @activity.defn(name=ACTIVITY_PREPARE_SCHEDULED_RUN)
+    async def prepare_scheduled_run(self, data: ScheduledRunInput) -> ScheduledRun:
+        """Record the execution a schedule's firing starts (or why it starts none)."""
+        run = await asyncio.to_thread(
+            prepare_scheduled_row, self._engine, data, settings=self._settings
+        )
+        _log.info(
+            "schedule.fired",
+            execution_id=run.execution_id,
+            flow_id=data.flow_id,
+            schedule_id=data.schedule_id,
+            scheduled_at=data.scheduled_at.isoformat(),
+            skipped=run.skipped,
+        )
+        return run
 
     @activity.defn(name=ACTIVITY_RELEASE_AGENT)
     async def release_agent(self, req: ReleaseAgent) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from api.bodies.common import RequestBody, ResponseBody
 from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
+from schemas.schedule import SCHEDULE, ScheduleTrigger
 from schemas.triggers import LEAD_CREATED, condition_problems
 from store.errors import InvalidInputError
 
@@ -24,6 +25,9 @@ class Trigger(BaseModel):
 
     def check(self) -> None:
         """A `lead_created` trigger's conditions must parse: 422 at each problem's path."""
+        if self.type == SCHEDULE:
+            self._check_schedule()
+            return
         if self.type != LEAD_CREATED:
             return
         problems = condition_problems((self.model_extra or {}).get("conditions"))
@@ -34,6 +38,20 @@ class Trigger(BaseModel):
             ]
             details = [d.model_dump() for d in request_error_details(errors)]
             raise InvalidInputError("the request is invalid", details=details)
+
+    def _check_schedule(self) -> None:
+        """A schedule's cron, zone, dates and policies: 422 at each problem's path; valid, its
+        keys are stored as they will be applied (defaults filled in, the cron trimmed)."""
+        try:
+            schedule = ScheduleTrigger.model_validate(self.model_dump())
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
+            details = [d.model_dump() for d in request_error_details(errors)]
+            raise InvalidInputError("the schedule is invalid", details=details) from None
+        extra = self.__pydantic_extra__
+        assert extra is not None
+        extra.clear()
+        extra.update(schedule.model_dump(mode="json", exclude={"type"}, exclude_none=True))
 
 
 # --- flows -------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.bodies.flows import (
     DefinitionBody,
@@ -17,6 +18,7 @@ from api.bodies.flows import (
 )
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
+from api.services import schedules
 from api.services.references import reference_warnings
 from schemas.validation import validate_flow
 from store import flows
@@ -91,17 +93,40 @@ def read_flow(flow_id: str, session: SessionDep, key: ViewerKey) -> FlowDetail:
 
 
 @router.patch("/{flow_id}", responses=NOT_FOUND | CONFLICT)
-def update_flow(flow_id: str, body: FlowUpdate, session: SessionDep, key: ManagerKey) -> FlowDetail:
+async def update_flow(
+    flow_id: str,
+    body: FlowUpdate,
+    request: Request,
+    session: SessionDep,
+    key: ManagerKey,
+    settings: SettingsDep,
+) -> FlowDetail:
+    """A `schedule` trigger's Temporal Schedule follows: created, changed, paused while the
+    flow is disabled, deleted when the trigger changes to another type."""
     if body.trigger is not None:
         body.trigger.check()
-    flow = flows.update_flow(
-        session, tenant_id=key.tenant_id, flow_id=flow_id, changes=body.changes()
+    flow = await schedules.update_flow(
+        session=session,
+        state=request.app.state,
+        settings=settings,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        changes=body.changes(),
     )
-    return flow_detail(session, flow)
+    return await run_in_threadpool(flow_detail, session, flow)
 
 
 @router.delete("/{flow_id}", status_code=204, responses=NOT_FOUND | CONFLICT)
-def delete_flow(flow_id: str, session: SessionDep, key: ManagerKey) -> Response:
-    """Soft delete: the flow disappears and stops triggering; its executions stay."""
-    flows.delete_flow(session, tenant_id=key.tenant_id, flow_id=flow_id)
+async def delete_flow(
+    flow_id: str, request: Request, session: SessionDep, key: ManagerKey, settings: SettingsDep
+) -> Response:
+    """Soft delete: the flow disappears and stops triggering (its schedule is deleted); its
+    executions stay."""
+    await schedules.delete_flow(
+        session=session,
+        state=request.app.state,
+        settings=settings,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+    )
     return Response(status_code=204)

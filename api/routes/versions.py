@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.bodies.common import INT32_MAX
 from api.bodies.flows import VersionSummary
 from api.bodies.versions import RollbackBody, VersionCreate, VersionDiff, VersionOut
 from api.deps import ManagerKey, SessionDep, SettingsDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
-from api.services import publishing
+from api.services import publishing, schedules
 from api.services.diff import diff_definitions
 from store import flows
 
@@ -74,31 +75,62 @@ def update_draft(
 
 
 @router.post("/versions/{number}/publish", responses=CONFLICT)
-def publish_version(
-    flow_id: str, number: Number, session: SessionDep, key: ManagerKey, settings: SettingsDep
+async def publish_version(
+    flow_id: str,
+    number: Number,
+    request: Request,
+    session: SessionDep,
+    key: ManagerKey,
+    settings: SettingsDep,
 ) -> VersionOut:
     """Publish a draft: new executions pin it; the previously published one is archived.
     A flow naming what the tenant does not have (a department, an agent, a subflow, an email
-    template, a WhatsApp template without a Content SID) is 422 at each node's path."""
-    version = publishing.publish_version(
-        session, tenant_id=key.tenant_id, flow_id=flow_id, number=number, settings=settings
+    template, a WhatsApp template without a Content SID) is 422 at each node's path. A flow
+    with a `schedule` trigger gets its Temporal Schedule with its first published version."""
+    version = await run_in_threadpool(
+        publishing.publish_version,
+        session,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
+        number=number,
+        settings=settings,
+    )
+    await schedules.after_publish(
+        session=session,
+        state=request.app.state,
+        settings=settings,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
     )
     return VersionOut.of(version)
 
 
 @router.post("/rollback", status_code=201, responses=CONFLICT)
-def rollback(
-    flow_id: str, body: RollbackBody, session: SessionDep, key: ManagerKey, settings: SettingsDep
+async def rollback(
+    flow_id: str,
+    body: RollbackBody,
+    request: Request,
+    session: SessionDep,
+    key: ManagerKey,
+    settings: SettingsDep,
 ) -> VersionOut:
     """Publish a copy of an earlier version as a new version number; checked as publishing
     is (what it names must still exist)."""
-    version = publishing.rollback_to(
+    version = await run_in_threadpool(
+        publishing.rollback_to,
         session,
         tenant_id=key.tenant_id,
         flow_id=flow_id,
         number=body.version,
         created_by=key.name,
         settings=settings,
+    )
+    await schedules.after_publish(
+        session=session,
+        state=request.app.state,
+        settings=settings,
+        tenant_id=key.tenant_id,
+        flow_id=flow_id,
     )
     return VersionOut.of(version)
 

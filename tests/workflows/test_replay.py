@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from schemas.steps import STEP
 from workflows import FlowExecution
 from workflows.sandbox import workflow_runner
+from workflows.scheduled import ScheduledFlowStart
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
@@ -45,6 +46,24 @@ def test_every_step_type_has_a_committed_history() -> None:
 async def test_history_replays(history: WorkflowHistory) -> None:
     replayer = Replayer(
         workflows=[FlowExecution],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    await replayer.replay_workflow(history)
+
+
+SCHEDULED_HISTORIES = sorted((Path(__file__).parents[1] / "histories" / "scheduled").glob("*.json"))
+"""Firings of a flow's schedule (`ScheduledFlowStart`), recorded by tests/api/test_schedules.py."""
+
+
+@pytest.mark.parametrize(
+    "history",
+    [WorkflowHistory.from_json(p.stem, p.read_text()) for p in SCHEDULED_HISTORIES],
+    ids=[p.stem for p in SCHEDULED_HISTORIES],
+)
+async def test_scheduled_start_history_replays(history: WorkflowHistory) -> None:
+    replayer = Replayer(
+        workflows=[ScheduledFlowStart],
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )

@@ -1,0 +1,204 @@
+"""Schedule triggers through the API: a real Temporal Schedule on the dev server follows the
+flow's publish, PATCH (cron, enable, disable) and delete, and each firing is an execution."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from temporalio.client import (
+    Client,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+    ScheduleHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from schemas.schedule import SCHEDULED_WORKFLOW_NAME, schedule_id_for
+from tests.api.helpers import TenantKeys, make_flow, wait_for_status
+
+SCHEDULED_HISTORIES = Path(__file__).parents[1] / "histories" / "scheduled"
+EVERY_MORNING = {"type": "schedule", "cron": "0 9 * * mon-fri", "timezone": "Asia/Kolkata"}
+
+
+async def _executions(api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str) -> list[Any]:
+    response = await api.get(
+        "/api/executions", params={"flow_id": flow_id}, headers=tenant.auth("viewer")
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+async def _wait_for_runs(
+    api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str, count: int, within_s: float = 20
+) -> list[Any]:
+    deadline = time.monotonic() + within_s
+    while True:
+        runs = await _executions(api, tenant, flow_id)
+        if len(runs) >= count:
+            return runs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(runs)} executions, expected {count}")
+        await asyncio.sleep(0.2)
+
+
+async def _schedule(client: Client, flow_id: str) -> ScheduleHandle:
+    return client.get_schedule_handle(schedule_id_for(flow_id))
+
+
+async def _save_history(client: Client, handle: ScheduleHandle, name: str) -> None:
+    """With FLOWDECK_RECORD_HISTORIES=1, keep the firing's history for the replay tests."""
+    if os.environ.get("FLOWDECK_RECORD_HISTORIES") != "1":
+        return
+    [firing] = (await handle.describe()).info.recent_actions
+    assert isinstance(firing.action, ScheduleActionExecutionStartWorkflow)
+    starter = client.get_workflow_handle(firing.action.workflow_id)
+    await starter.result()
+    history = await starter.fetch_history()
+    SCHEDULED_HISTORIES.mkdir(exist_ok=True)
+    path = SCHEDULED_HISTORIES / f"{name}.json"
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+async def _patch(
+    api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str, **changes: Any
+) -> httpx.Response:
+    return await api.patch(f"/api/flows/{flow_id}", json=changes, headers=tenant.auth("manager"))
+
+
+async def test_a_firing_is_an_execution_of_the_published_version(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, temporal_client: Client
+) -> None:
+    flow = await make_flow(api, tenant, name="Morning digest", trigger=EVERY_MORNING)
+    assert flow["trigger"]["overlap"] == "skip"  # stored as applied, defaults filled in
+    handle = await _schedule(temporal_client, flow["id"])
+    described = await handle.describe()
+    assert described.schedule.spec.time_zone_name == "Asia/Kolkata"
+    assert described.schedule.state.paused is False
+    action = described.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.workflow == SCHEDULED_WORKFLOW_NAME
+    assert await described.memo_value("flow") == "Morning digest"  # readable in the Web UI
+
+    await handle.trigger()
+    [execution] = await _wait_for_runs(api, tenant, flow["id"], 1)
+    done = await wait_for_status(api, tenant, execution["id"], "completed")
+    assert done["version"] == 1
+    assert done["trigger"]["type"] == "schedule"
+    assert done["trigger"]["schedule_id"] == schedule_id_for(flow["id"])
+    scheduled_at = datetime.fromisoformat(done["trigger"]["scheduled_at"])
+    assert scheduled_at.tzinfo is not None
+    assert abs((datetime.now(UTC) - scheduled_at).total_seconds()) < 120
+    assert [s["node_id"] for s in done["steps"]] == ["assign", "done"]
+    await _save_history(temporal_client, handle, "scheduled_start")
+
+
+async def test_an_interval_fires_on_its_own_and_stops_while_the_flow_is_disabled(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, temporal_client: Client
+) -> None:
+    trigger = {"type": "schedule", "interval_s": 5}
+    flow = await make_flow(api, tenant, name="Every five seconds", trigger=trigger)
+    [listed] = (await _wait_for_runs(api, tenant, flow["id"], 1, within_s=20))[:1]
+    first = await wait_for_status(api, tenant, listed["id"], "completed")
+    scheduled_at = datetime.fromisoformat(first["trigger"]["scheduled_at"])
+    assert scheduled_at.timestamp() % 5 == 0  # on the interval's beat
+
+    disabled = await _patch(api, tenant, flow["id"], enabled=False)
+    assert disabled.status_code == 200, disabled.text
+    handle = await _schedule(temporal_client, flow["id"])
+    assert (await handle.describe()).schedule.state.paused is True
+    before = len(await _executions(api, tenant, flow["id"]))
+    await asyncio.sleep(11)  # two beats of the interval: nothing fires while paused
+    assert len(await _executions(api, tenant, flow["id"])) == before
+
+    enabled = await _patch(api, tenant, flow["id"], enabled=True)
+    assert enabled.status_code == 200, enabled.text
+    assert (await handle.describe()).schedule.state.paused is False
+    await _wait_for_runs(api, tenant, flow["id"], before + 1, within_s=20)
+
+
+async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_deletes_it(
+    api: httpx.AsyncClient, tenant: TenantKeys, temporal_client: Client
+) -> None:
+    flow = await make_flow(api, tenant, trigger=EVERY_MORNING)
+    handle = await _schedule(temporal_client, flow["id"])
+    morning = (await handle.describe()).info.next_action_times[0]
+
+    evening = {"type": "schedule", "cron": "30 18 * * *", "timezone": "Europe/London"}
+    changed = await _patch(api, tenant, flow["id"], trigger=evening)
+    assert changed.status_code == 200, changed.text
+    described = await handle.describe()
+    assert described.schedule.spec.time_zone_name == "Europe/London"
+    evening_at = described.info.next_action_times[0]
+    assert evening_at != morning
+    local = evening_at.astimezone(ZoneInfo("Europe/London"))
+    assert (local.hour, local.minute) == (18, 30)
+
+    deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+    assert deleted.status_code == 204
+    with pytest.raises(RPCError) as gone:
+        await handle.describe()
+    assert gone.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_a_schedule_waits_for_a_published_version_and_leaves_with_its_trigger(
+    api: httpx.AsyncClient, tenant: TenantKeys, temporal_client: Client
+) -> None:
+    flow = await make_flow(api, tenant, trigger=EVERY_MORNING, publish=False)
+    handle = await _schedule(temporal_client, flow["id"])
+    with pytest.raises(RPCError):
+        await handle.describe()  # nothing to run yet
+
+    published = await api.post(
+        f"/api/flows/{flow['id']}/versions/1/publish", headers=tenant.auth("manager")
+    )
+    assert published.status_code == 200, published.text
+    assert (await handle.describe()).schedule.state.paused is False
+
+    manual = await _patch(api, tenant, flow["id"], trigger={"type": "manual"})
+    assert manual.status_code == 200, manual.text
+    with pytest.raises(RPCError) as gone:
+        await handle.describe()
+    assert gone.value.status == RPCStatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("trigger", "path"),
+    [
+        ({"type": "schedule", "cron": "61 * * * *"}, "$.trigger.cron"),
+        ({"type": "schedule", "cron": "0 9 * *"}, "$.trigger.cron"),
+        ({"type": "schedule", "cron": "0 9 * * funday"}, "$.trigger.cron"),
+        (
+            {"type": "schedule", "cron": "0 9 * * *", "timezone": "Mars/Olympus"},
+            "$.trigger.timezone",
+        ),
+        ({"type": "schedule"}, "$.trigger"),
+        ({"type": "schedule", "interval_s": 1}, "$.trigger.interval_s"),
+        ({"type": "schedule", "cron": "@daily", "overlap": "sometimes"}, "$.trigger.overlap"),
+        (
+            {"type": "schedule", "cron": "@daily", "start": "2027-01-01T09:00:00"},
+            "$.trigger.start",
+        ),
+    ],
+)
+async def test_a_bad_schedule_is_refused_at_its_path(
+    api: httpx.AsyncClient, tenant: TenantKeys, trigger: dict[str, Any], path: str
+) -> None:
+    flow = await make_flow(api, tenant, publish=False)
+    refused = await _patch(api, tenant, flow["id"], trigger=trigger)
+    assert refused.status_code == 422, refused.text
+    assert path in [d["path"] for d in refused.json()["error"]["details"]]
+    created = await api.post(
+        "/api/flows", json={"name": "Bad", "trigger": trigger}, headers=tenant.auth("manager")
+    )
+    assert created.status_code == 422
+    assert path in [d["path"] for d in created.json()["error"]["details"]]
