@@ -9,12 +9,16 @@ real stack, with real data created through the API so that no page is empty:
   opened with Enter and closed with Escape, the focus back on the button that opened them;
 - an accessibility check written here (no axe in the project): every form field has a
   label, every button and link an accessible name, every image an alt, no id twice;
-- with the API gone, every page says so in the API client's own words and offers to try
-  again (never a blank page); with the API back, Try again shows the page.
+- text contrast (WCAG AA) measured against each text's real background;
+- a viewer walks the same pages and reaches no edit control;
+- while the API's answers are held back, every page says what it is loading; with the API
+  gone, every page says so in the API client's own words and offers to try again (never a
+  blank page); with the API back, Try again shows the page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -23,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.dashboard.conftest import VIEWPORTS, Browsing, Stack
 from tests.processes import ApiProcess
@@ -532,3 +536,36 @@ async def test_a_viewer_walks_every_page_by_keyboard_and_finds_no_edit_control(
         assert walked[: 1 + len(nav)] == ["Sign out", *nav], walked
         assert not [w for w in walked if edits.match(w)], f"{label}: edit controls {walked}"
     await browsing.shoot("04-viewer-campaigns")
+
+
+async def test_every_page_shows_that_it_is_loading_while_the_api_answers(
+    browsing: Browsing,
+) -> None:
+    """The API's answers held back (not changed: each goes on as it came once let through):
+    every page says what it is loading, never a blank page, then shows its data."""
+    page, stack = browsing.page, browsing.stack
+    _seed(stack)
+    await browsing.sign_in(stack.admin_key)
+    await page.get_by_role("link", name="Campaigns").click()  # away from Flows, to come back
+    await expect(page.get_by_role("heading", level=1, name="Campaigns")).to_be_visible()
+    release = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        if "/api/session" not in route.request.url:
+            await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/**", held)
+    for label, _path, heading in NAV_PAGES:
+        release.clear()
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name=label).click()
+        main = page.locator("main")
+        loading = main.get_by_role("status").filter(has=page.locator(".spinner")).first
+        await expect(loading).to_be_visible()
+        await expect(loading).to_contain_text(re.compile(r"Loading .+…"))
+        await expect(main.get_by_role("heading", level=1, name=heading, exact=True)).to_be_visible()
+        if label == "Contacts":
+            await browsing.shoot("05-contacts-loading")
+        release.set()
+        await expect(main.locator(".spinner")).to_have_count(0)
+        await expect(main.get_by_role("alert")).to_have_count(0)
