@@ -285,7 +285,8 @@ class ConditionConfig(_Config):
 
 
 class WaitConfig(_Config):
-    """A duration (its units add up; 10 years at most), `until` or `until_open`."""
+    """A duration (its units add up; 10 years at most) or `until`, and/or `until_open`: with
+    both, the wait lasts the duration (or to `until`), then until business hours open."""
 
     seconds: float | None = Field(default=None, ge=0, le=MAX_WAIT_S)
     minutes: float | None = Field(default=None, ge=0, le=MAX_WAIT_S // 60)
@@ -297,9 +298,10 @@ class WaitConfig(_Config):
     @model_validator(mode="after")
     def _one_mode(self) -> WaitConfig:
         duration = any(v is not None for v in (self.seconds, self.minutes, self.hours, self.days))
-        modes = sum([duration, self.until is not None, self.until_open])
-        if modes != 1:
-            raise ValueError("wait needs exactly one of a duration, `until` or `until_open`")
+        if duration and self.until is not None:
+            raise ValueError("wait takes a duration or `until`, not both")
+        if not (duration or self.until is not None or self.until_open):
+            raise ValueError("wait needs a duration, `until` or `until_open`")
         if self.duration_s() > MAX_WAIT_S:
             raise ValueError("a wait lasts at most 10 years (3650 days)")
         return self

@@ -156,9 +156,8 @@ def wait_target(
     context: dict[str, Any],
     business_hours: hours.BusinessHours | None,
 ) -> datetime:
-    """When a `wait` ends: `until_open`, `until` (a zone-less time is UTC), or its duration."""
-    if config.until_open:
-        return hours.next_opening(business_hours, now) if business_hours else now
+    """When a `wait` ends: after its duration or at `until` (a zone-less time is UTC), then,
+    with `until_open`, at the next business-hours opening from there (no hours: no more)."""
     if config.until is not None:
         text = templating.render(config.until, context)
         try:
@@ -167,8 +166,11 @@ def wait_target(
             raise ValueError(f"`until` is not an ISO date-time: {text!r}") from None
         if target.tzinfo is None:
             target = target.replace(tzinfo=now.tzinfo)
-        return target
-    return now + timedelta(seconds=config.duration_s())
+    else:
+        target = now + timedelta(seconds=config.duration_s())
+    if config.until_open and business_hours is not None:
+        return hours.next_opening(business_hours, max(target, now))
+    return target
 
 
 def loop_items(config: LoopConfig, context: dict[str, Any]) -> list[Any] | None:

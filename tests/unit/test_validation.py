@@ -134,10 +134,10 @@ def test_union_alternatives_are_one_problem() -> None:
 
 
 def test_rule_of_a_config_is_reported_at_the_config() -> None:
-    wait = node("w", "wait", {"minutes": 5, "until_open": True}, next="done")
+    wait = node("w", "wait", {"minutes": 5, "until": "2030-01-01T09:00:00"}, next="done")
     problem = only_error(flow(wait, END))
     assert (problem.path, problem.code) == ("$.nodes[0].config", "invalid_value")
-    assert problem.message == "wait needs exactly one of a duration, `until` or `until_open`"
+    assert problem.message == "wait takes a duration or `until`, not both"
 
 
 def test_bad_condition_op_is_one_problem_at_its_path() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -166,6 +166,33 @@ async def test_wait_until_open_waits_for_business_hours(skipping_runner: Runner)
     assert until == next_opening(hours, wait.started_at)  # the workflow's own clock
     assert wait.started_at <= until <= wait.ended_at
     await skipping_runner.save_history(handle, "wait_until_open")
+
+
+async def test_a_wait_with_a_duration_and_until_open_waits_both(skipping_runner: Runner) -> None:
+    # Eight days, then the next opening (Wednesdays 09:30 in Kolkata, one minute a week): later
+    # than either alone would end, since a week holds an opening.
+    hours = BusinessHours(start="09:30", end="09:31", timezone="Asia/Kolkata", days=["wed"])
+    wait_node = {
+        "id": "later",
+        "type": "wait",
+        "config": {"days": 8, "until_open": True},
+        "transitions": {"next": "done"},
+    }
+    handle = await skipping_runner.start(
+        {"start": "later", "nodes": [wait_node, END]}, business_hours=hours
+    )
+    result: ExecutionResult = await handle.result()
+    assert result.status == "completed"
+    [wait, _] = skipping_runner.steps(handle)
+    assert wait.result is not None and wait.ended_at is not None
+    until = datetime.fromisoformat(wait.result["until"])
+    after_eight_days = wait.started_at + timedelta(days=8)
+    assert until == next_opening(hours, after_eight_days)
+    assert after_eight_days < until <= after_eight_days + timedelta(days=7)
+    local = until.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert (local.strftime("%a"), local.strftime("%H:%M")) == ("Wed", "09:30")
+    assert until <= wait.ended_at
+    await skipping_runner.save_history(handle, "wait_duration_then_open")
 
 
 async def test_wait_for_event_receives_its_data(runner: Runner) -> None:
