@@ -276,6 +276,12 @@ async def _open(browsing: Browsing, path: str, heading: str) -> None:
         await expect(page.get_by_text("waiting for a reply", exact=True)).to_be_visible()
 
 
+async def _fits(page: Page, what: str) -> None:
+    """No sideways scrolling of the whole page: what is wider scrolls in its own frame."""
+    width = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert width[0] <= width[1], f"{what} is {width[0]} px wide in a {width[1]} px window"
+
+
 async def _walk(page: Page, steps: int = 160) -> list[dict[str, Any]]:
     """Tab from the top of the page until the focus leaves it (or `steps` presses), each
     focused element checked on the way."""
@@ -329,9 +335,12 @@ async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: B
         if label == "Flows":
             await browsing.shoot("01-flows-focus-at-the-end")
 
+        await _fits(page, label)
+
         # The same walk on a wide screen reaches the same elements, each on screen and ringed.
         await page.set_viewport_size({"width": WIDE[0], "height": WIDE[1]})
         await _open(browsing, path, heading)
+        await _fits(page, f"{label} at {WIDE}")
         await page.keyboard.press("Tab")
         assert [f["label"] for f in await _walk(page)] == labels, f"{label} at {WIDE}"
         await page.set_viewport_size({"width": NARROW[0], "height": NARROW[1]})
@@ -359,6 +368,7 @@ async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: B
         for width, height in (NARROW, WIDE):
             await page.set_viewport_size({"width": width, "height": height})
             await _open(browsing, path, heading)
+            await _fits(page, path)
             assert await page.evaluate(A11Y_PROBLEMS) == [], f"{path}: accessibility problems"
             assert await page.evaluate(LOW_CONTRAST) == [], f"{path}: text hard to read"
             await page.keyboard.press("Tab")
@@ -405,6 +415,9 @@ async def test_main_actions_work_by_keyboard_and_dialogs_give_the_focus_back(
         assert await dialog.evaluate("(d) => d.contains(document.activeElement)"), opener
         assert await page.evaluate(A11Y_PROBLEMS) == [], f"{dialog_name}: accessibility"
         assert await page.evaluate(LOW_CONTRAST) == [], f"{dialog_name}: text hard to read"
+        assert await dialog.evaluate("(d) => d.scrollWidth <= d.clientWidth"), dialog_name
+        box = await dialog.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= NARROW[1]
         # Focus stays in the dialog: Tab past its last control wraps inside it (or to the
         # browser's own controls), never onto the page behind.
         for _ in range(25):
