@@ -8,10 +8,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.flow_activities import FlowActivities
+from activities.webhooks import WebhookActivities
 from schemas.settings import Settings
 from workflows import FlowExecution
 from workflows.sandbox import workflow_runner
 from workflows.scheduled import ScheduledFlowStart
+from workflows.webhooks import WebhookDeliveries
 
 
 def build_worker(
@@ -24,12 +26,13 @@ def build_worker(
 ) -> Worker:
     """The worker for one task queue, with activities bound to this engine and these settings."""
     activities = FlowActivities(engine=engine, settings=settings, http_client=http_client)
+    webhooks = WebhookActivities(engine=engine, settings=settings, http=http_client)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[FlowExecution, ScheduledFlowStart],
+        workflows=[FlowExecution, ScheduledFlowStart, WebhookDeliveries],
         workflow_runner=workflow_runner(sandboxed=settings.workflow_sandbox),
-        activities=activities.all(),
+        activities=[*activities.all(), *webhooks.all()],
         max_concurrent_activities=200,
         max_concurrent_workflow_tasks=200,
     )

@@ -16,15 +16,14 @@ import ipaddress
 import json
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from activities.step import INVALID_CONFIG, StepContext, step_error
+from activities.step import INVALID_CONFIG, step_error
+from schemas.addresses import IPAddress, refused_addresses
 from schemas.execution import ActionInput
 from schemas.settings import Settings
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ADDRESS_NOT_ALLOWED = "AddressNotAllowed"
 HTTP_STATUS_ERROR = "HttpStatusError"
@@ -71,19 +70,6 @@ def is_retryable_status(status: int) -> bool:
     return status >= 500 or status in RETRYABLE_STATUSES
 
 
-def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         return [ipaddress.ip_address(host)]
@@ -119,14 +105,7 @@ async def allowed_addresses(url: httpx.URL, settings: Settings) -> list[IPAddres
         raise step_error("the URL has no host", type=INVALID_CONFIG, retryable=False)
     port = url.port or (443 if url.scheme == "https" else 80)
     addresses = await _resolve(host, port)
-    allowed_hosts, allowed_networks = settings.allowlist()
-    if host in allowed_hosts:
-        return addresses
-    refused = [
-        a
-        for a in addresses
-        if not _is_public(a) and not any(a in network for network in allowed_networks)
-    ]
+    refused = refused_addresses(host, addresses, settings)
     if refused:
         raise step_error(
             f"host {host} resolves to a private or reserved address ({refused[0]}); "
@@ -156,8 +135,18 @@ def with_idempotency_key(headers: dict[str, str], header: str, data: ActionInput
     return {**headers, header: data.request_key}
 
 
+class HttpContext(Protocol):
+    """What a guarded request needs: a step's context, or an outgoing webhook's."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def http(self) -> httpx.AsyncClient: ...
+
+
 async def guarded_request(
-    ctx: StepContext,
+    ctx: HttpContext,
     *,
     method: str,
     url: str,

@@ -18,7 +18,7 @@ from api.deps import KeyCache
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.routes import ROUTERS
-from api.services import recovery, routing
+from api.services import recovery, routing, webhooks
 from api.temporal import connect_temporal, index_executions_if_possible
 from schemas.settings import Settings, get_settings
 from store.db import create_db_engine
@@ -68,6 +68,9 @@ def create_app(
             if settings.start_sweep_s > 0:
                 recovery_task = asyncio.create_task(recovery.recover_forever(app))
                 stack.push_async_callback(_cancel, recovery_task)
+            if settings.webhook_sweep_s > 0:
+                fan_out = asyncio.create_task(webhooks.fan_out_forever(app))
+                stack.push_async_callback(_cancel, fan_out)
             yield
         if owns_engine:
             engine.dispose()

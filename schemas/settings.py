@@ -117,6 +117,18 @@ class Settings(BaseSettings):
 
     http_allowlist: str = Field(default="", alias="FLOWDECK_HTTP_ALLOWLIST")
     """Comma-separated hosts or CIDRs that HTTP and CRM steps may reach although private."""
+    webhook_sweep_s: float = Field(default=1.0, ge=0, alias="FLOWDECK_WEBHOOK_SWEEP_S")
+    """How often the API offers new events to outgoing webhooks (0: never)."""
+    webhook_retry_initial_s: float = Field(
+        default=5.0, gt=0, alias="FLOWDECK_WEBHOOK_RETRY_INITIAL_S"
+    )
+    """The first wait before a failed webhook delivery is tried again (it doubles, to 1 h)."""
+    webhook_retry_for_s: float = Field(default=86400.0, gt=0, alias="FLOWDECK_WEBHOOK_RETRY_FOR_S")
+    """How long a webhook delivery is retried before it counts as failed."""
+    webhook_disable_after: int = Field(default=5, ge=1, alias="FLOWDECK_WEBHOOK_DISABLE_AFTER")
+    """Deliveries in a row that failed every retry before the webhook is disabled."""
+    webhook_timeout_s: float = Field(default=15.0, gt=0, le=60, alias="FLOWDECK_WEBHOOK_TIMEOUT_S")
+    """How long one delivery attempt waits for the receiver's answer."""
     max_nodes: int = Field(default=2000, ge=1, alias="FLOWDECK_MAX_NODES")
     """Most nodes a flow may have. A node is 150-300 bytes of JSON, so 2,000 of them come near
     the definition's size limit; validating 2,000 takes well under a second, and a flow that

@@ -33,6 +33,19 @@ def record_event(
     return event
 
 
+def event_json(event: Event) -> dict[str, Any]:
+    """An event as the stream, the event page and outgoing webhooks show it."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "flow_id": event.flow_id,
+        "execution_id": event.execution_id,
+        "node_id": event.node_id,
+        "data": event.data or {},
+        "created_at": event.created_at.isoformat(),
+    }
+
+
 def list_events(
     session: Session,
     *,

@@ -415,3 +415,61 @@ class Recording(SQLModel, table=True):
     """Relative to the recordings directory: `<tenant>/<campaign or no-campaign>/<sid>.<ext>`."""
     source_url: str = Field(max_length=2000)
     created_at: datetime = _time(index=True)
+
+
+class Webhook(SQLModel, table=True):
+    """A tenant's subscription to events, delivered to its URL signed with its secret."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    """Event names, `prefix.*` or `*`."""
+    description: str | None = None
+    active: bool = True
+    secret: str = Field(max_length=200)
+    """`whsec_` + base64: kept as it is, since signing needs it (a hash could not sign)."""
+    failed_in_a_row: int = 0
+    """Deliveries in a row whose every retry failed; the webhook is disabled at the limit."""
+    disabled_reason: str | None = None
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event offered to one webhook: its payload, attempts and outcome."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        # The fan-out offers an event once per webhook, however often it reads it.
+        sa.UniqueConstraint("webhook_id", "fanout_event_id", name="uq_webhook_delivery_event"),
+        sa.Index("ix_webhook_delivery_pending", "webhook_id", "status", "event_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(index=True, max_length=32)
+    webhook_id: str = Field(foreign_key="webhook.id", max_length=32)
+    event_id: int
+    fanout_event_id: int | None = None
+    """The event id for the fan-out's rows, null for a redelivery (never deduplicated)."""
+    event_type: str = Field(max_length=64)
+    execution_id: str | None = Field(default=None, max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    status: str = Field(default="pending", max_length=16)
+    """pending, delivered or failed (every retry used)."""
+    attempts: int = 0
+    response_status: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    delivered_at: datetime | None = _time(nullable=True)
+
+
+class WebhookCursor(SQLModel, table=True):
+    """How far the fan-out has read the event log (a single row)."""
+
+    __tablename__ = "webhook_cursor"
+
+    id: int = Field(default=1, primary_key=True)
+    event_id: int = 0

@@ -25,6 +25,7 @@ from api.routes import (
     steps,
     templates,
     versions,
+    webhooks,
     webhooks_twilio,
 )
 
@@ -55,5 +56,6 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     (API, deploy.router),
     (API, campaigns.router),
     (API, recordings.router),
+    (API, webhooks.router),
 )
 """A new resource is a module in this package and one line here."""

@@ -6,31 +6,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from store.events import event_json as event_json  # the stream's shape, shared
 from store.events import last_event_id, list_events
 from store.models import Event
 
 POLL_S = 0.3
 HEARTBEAT_S = 15.0
 BATCH = 500
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "flow_id": event.flow_id,
-        "execution_id": event.execution_id,
-        "node_id": event.node_id,
-        "data": event.data or {},
-        "created_at": event.created_at.isoformat(),
-    }
 
 
 def sse_message(event: Event) -> str:

@@ -102,6 +102,13 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/recordings", "viewer"),
     ("GET", "/api/recordings/{recording_id}", "viewer"),
     ("GET", "/api/recordings/{recording_id}/audio", "viewer"),
+    ("GET", "/api/webhooks", "viewer"),
+    ("POST", "/api/webhooks", "manager"),
+    ("GET", "/api/webhooks/{webhook_id}", "viewer"),
+    ("PATCH", "/api/webhooks/{webhook_id}", "manager"),
+    ("DELETE", "/api/webhooks/{webhook_id}", "manager"),
+    ("GET", "/api/webhooks/{webhook_id}/deliveries", "viewer"),
+    ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "manager"),
     ("GET", "/api/keys", "admin"),
     ("POST", "/api/keys", "admin"),
     ("DELETE", "/api/keys/{key_id}", "admin"),
@@ -147,6 +154,8 @@ def _concrete(path: str) -> str:
         agent_id="nope",
         campaign_id="nope",
         recording_id="nope",
+        webhook_id="nope",
+        delivery_id="nope",
         environment="staging",
     )
 
