@@ -28,6 +28,7 @@ from schemas.validation import (
 from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.events import record_event
 from store.models import Deployment, Flow, FlowVersion, Tenant, utcnow
+from store.tenants import hours_of
 
 FLOW_FIELDS = frozenset(
     {
@@ -282,7 +283,7 @@ def business_hours_of(session: Session, *, flow: Flow) -> dict[str, Any] | None:
     if flow.business_hours:
         return flow.business_hours
     tenant = session.get(Tenant, flow.tenant_id)
-    return tenant.business_hours if tenant is not None else None
+    return hours_of(tenant) if tenant is not None else None
 
 
 def business_hours_model(session: Session, *, flow: Flow) -> BusinessHours | None:

@@ -5,22 +5,63 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
 from api.bodies.common import RequestBody, ResponseBody
 from schemas.hours import BusinessHours
+from schemas.schedule import check_zone
+from schemas.tenant import (
+    DEFAULT_COOLDOWN_MINUTES,
+    MAX_COOLDOWN_MINUTES,
+    TenantSettings,
+    read_settings,
+)
+from store.models import Tenant
 
 
 class TenantCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     business_hours: BusinessHours | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    """The tenant's time zone (`GET/PATCH /api/tenant`); default: its hours' zone, else UTC."""
+    cooldown_minutes: int = Field(default=DEFAULT_COOLDOWN_MINUTES, ge=0, le=MAX_COOLDOWN_MINUTES)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    def settings(self) -> TenantSettings:
+        zone = self.timezone
+        if "timezone" not in self.model_fields_set and self.business_hours is not None:
+            zone = self.business_hours.timezone
+        return TenantSettings(
+            business_hours=self.business_hours,
+            timezone=zone,
+            cooldown_minutes=self.cooldown_minutes,
+        )
 
 
 class TenantOut(ResponseBody):
     id: str
     name: str
     business_hours: dict[str, Any] | None
+    timezone: str = "UTC"
+    cooldown_minutes: int = DEFAULT_COOLDOWN_MINUTES
     created_at: datetime
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantOut:
+        settings = read_settings(tenant.business_hours)
+        hours = settings.business_hours
+        return cls(
+            id=tenant.id,
+            name=tenant.name,
+            business_hours=hours.model_dump(mode="json") if hours else None,
+            timezone=settings.timezone,
+            cooldown_minutes=settings.cooldown_minutes,
+            created_at=tenant.created_at,
+        )
 
 
 class TenantCreated(TenantOut):

@@ -23,10 +23,11 @@ class Trigger(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: TriggerType
 
-    def check(self) -> None:
-        """A `lead_created` trigger's conditions must parse: 422 at each problem's path."""
+    def check(self, *, timezone: str = "UTC") -> None:
+        """A `lead_created` trigger's conditions must parse: 422 at each problem's path. A
+        `schedule`'s cron and the rest must hold (`timezone` is its zone when it names none)."""
         if self.type == SCHEDULE:
-            self._check_schedule()
+            self._check_schedule(timezone)
             return
         if self.type != LEAD_CREATED:
             return
@@ -39,11 +40,11 @@ class Trigger(BaseModel):
             details = [d.model_dump() for d in request_error_details(errors)]
             raise InvalidInputError("the request is invalid", details=details)
 
-    def _check_schedule(self) -> None:
+    def _check_schedule(self, timezone: str) -> None:
         """A schedule's cron, zone, dates and policies: 422 at each problem's path; valid, its
         keys are stored as they will be applied (defaults filled in, the cron trimmed)."""
         try:
-            schedule = ScheduleTrigger.model_validate(self.model_dump())
+            schedule = ScheduleTrigger.model_validate({"timezone": timezone, **self.model_dump()})
         except ValidationError as exc:
             errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
             details = [d.model_dump() for d in request_error_details(errors)]

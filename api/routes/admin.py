@@ -15,14 +15,15 @@ router = APIRouter(tags=["administration"], responses=KEYED)
 @router.post("/tenants", status_code=201, responses=CONFLICT)
 def create_tenant(body: TenantCreate, session: SessionDep, key: OperatorKey) -> TenantCreated:
     """A tenant and its first admin key, shown only in this answer."""
-    hours = body.business_hours.model_dump(mode="json") if body.business_hours else None
-    tenant, secret = admin.create_tenant_with_admin(session, name=body.name, business_hours=hours)
-    return TenantCreated(**TenantOut.model_validate(tenant).model_dump(), admin_key=secret)
+    tenant, secret = admin.create_tenant_with_admin(
+        session, name=body.name, settings=body.settings()
+    )
+    return TenantCreated(**TenantOut.of(tenant).model_dump(), admin_key=secret)
 
 
 @router.get("/tenants")
 def list_tenants(session: SessionDep, key: OperatorKey) -> list[TenantOut]:
-    return [TenantOut.model_validate(t) for t in admin.list_tenants(session)]
+    return [TenantOut.of(t) for t in admin.list_tenants(session)]
 
 
 @router.post("/keys", status_code=201, responses=CONFLICT)

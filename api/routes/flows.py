@@ -21,7 +21,7 @@ from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import schedules
 from api.services.references import reference_warnings
 from schemas.validation import validate_flow
-from store import flows
+from store import flows, tenants
 from store.flows import invalid_flow_error, problem_detail
 from store.models import Flow
 
@@ -72,13 +72,18 @@ def list_flows(session: SessionDep, key: ViewerKey) -> list[FlowOut]:
 def create_flow(
     body: FlowCreate, session: SessionDep, key: ManagerKey, settings: SettingsDep
 ) -> FlowDetail:
-    """A flow; a `definition` given here becomes its draft version 1."""
+    """A flow; a `definition` given here becomes its draft version 1. Without its own
+    `cooldown_minutes` (or a schedule's `timezone`), it takes the tenant's (`GET /api/tenant`)."""
+    defaults = tenants.tenant_settings(session, tenant_id=key.tenant_id)
     if body.trigger is not None:
-        body.trigger.check()
+        body.trigger.check(timezone=defaults.timezone)
+    fields = body.flow_fields()
+    if "cooldown_minutes" not in body.model_fields_set:
+        fields["cooldown_minutes"] = defaults.cooldown_minutes
     flow = flows.create_flow(
         session,
         tenant_id=key.tenant_id,
-        fields=body.flow_fields(),
+        fields=fields,
         definition=body.definition,
         change_notes=body.change_notes,
         created_by=key.name,
@@ -104,7 +109,10 @@ async def update_flow(
     """A `schedule` trigger's Temporal Schedule follows: created, changed, paused while the
     flow is disabled, deleted when the trigger changes to another type."""
     if body.trigger is not None:
-        body.trigger.check()
+        defaults = await run_in_threadpool(
+            tenants.tenant_settings, session, tenant_id=key.tenant_id
+        )
+        body.trigger.check(timezone=defaults.timezone)
     flow = await schedules.update_flow(
         session=session,
         state=request.app.state,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session, col, select
 
+from schemas.tenant import TenantSettings, settings_column
 from store.campaigns import check_campaign_ids
 from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.keys import create_tenant, issue_key
@@ -13,11 +12,12 @@ from store.models import ApiKey, Tenant, utcnow
 
 
 def create_tenant_with_admin(
-    session: Session, *, name: str, business_hours: dict[str, Any] | None
+    session: Session, *, name: str, settings: TenantSettings
 ) -> tuple[Tenant, str]:
-    """A tenant and its first admin key; returns the key's secret, shown only this once."""
+    """A tenant with its defaults and its first admin key; returns the key's secret, shown
+    only this once."""
     tenant = create_tenant(session, name=name)
-    tenant.business_hours = business_hours
+    tenant.business_hours = settings_column(settings)
     session.add(tenant)
     _, secret = issue_key(session, tenant_id=tenant.id, name="admin", role="admin")
     session.commit()

@@ -113,6 +113,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/keys", "admin"),
     ("DELETE", "/api/keys/{key_id}", "admin"),
     ("GET", "/api/tenants", "operator"),
+    ("GET", "/api/tenant", "viewer"),
+    ("PATCH", "/api/tenant", "admin"),
     ("POST", "/api/tenants", "operator"),
 ]
 UNAUTHENTICATED = {
