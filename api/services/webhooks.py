@@ -161,11 +161,13 @@ class FanOut:
     offered: set[int] = field(default_factory=set)
     marks: deque[tuple[float, int]] = field(default_factory=deque)
     passes: int = 0
+    saved: int = 0
+    saved_at: float = float("-inf")
 
     def run_once(self, engine: Engine) -> set[str]:
         """One pass (blocking): the ids of the webhooks given new deliveries."""
         if self.cursor is None:
-            self.floor = store.read_cursor(engine)
+            self.floor = self.saved = store.read_cursor(engine)
             self.cursor = self.floor
         woken: set[str] = set()
         late = store.event_ids(engine, above=self.floor, up_to=self.cursor) - self.offered
@@ -190,7 +192,11 @@ class FanOut:
         if floor > self.floor:
             self.floor = floor
             self.offered = {i for i in self.offered if i > floor}
-            store.save_cursor(engine, floor)
+        if self.floor > self.saved and now - self.saved_at >= LOOKBACK_S:
+            # Kept for a restart only (reading again from an older place delivers nothing
+            # twice), so written now and then, not on every pass.
+            store.save_cursor(engine, self.floor)
+            self.saved, self.saved_at = self.floor, now
 
 
 async def fan_out(app: FastAPI, state: FanOut) -> None:

@@ -102,13 +102,21 @@ def settings(settings: Settings) -> Settings:
 async def fan_out(
     engine: Engine, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> AsyncIterator[None]:
-    """The API's fan-out, running as it does in `flowdeck api`."""
-    app = create_app(settings=settings, engine=engine, temporal_client=temporal_env.client)
-    task = asyncio.create_task(webhooks.fan_out_forever(app))
+    """The API's fan-out, running as it does in `flowdeck api`: in two API processes at once,
+    each reading every event, so every delivery below is offered twice."""
+    tasks = [
+        asyncio.create_task(
+            webhooks.fan_out_forever(
+                create_app(settings=settings, engine=engine, temporal_client=temporal_env.client)
+            )
+        )
+        for _ in range(2)
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @pytest.fixture
