@@ -2,8 +2,9 @@
 lead flow on the Flows page, SPEC §3's lead-engagement flow built in the builder from the
 palette and its side panel (a problem met on a step and fixed), tested with a missed call,
 published; leads posted through the API (as the issue says) appear in Executions and advance
-live; their calls are given outcomes in the Outbox, one waiting run is cancelled; the flow's
-analytics funnel shows on the canvas where the leads went."""
+live, and one more is added on the Contacts page; their calls are given outcomes in the
+Outbox, one waiting run is cancelled; the flow's analytics funnel shows on the canvas where
+the leads went."""
 
 from __future__ import annotations
 
@@ -193,6 +194,21 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
         await expect(row).to_contain_text(phone)
     await browsing.shoot("07-leads-arrived-live")
 
+    # A fifth lead added by hand on the Contacts page (the way without the API), its run
+    # one click from the message.
+    await page.get_by_role("link", name="Contacts", exact=True).click()
+    await page.get_by_role("button", name="New contact").click()
+    new_contact = page.get_by_role("dialog", name="New contact")
+    await new_contact.get_by_label("Name").fill("Esha Nair")
+    await new_contact.get_by_label("Lead source").fill("IndiaMART")
+    await new_contact.get_by_label("Phone").fill("+919800000005")
+    await new_contact.get_by_role("button", name="Create contact").click()
+    await expect(page.get_by_text("Created Esha Nair. It started a lead flow.")).to_be_visible()
+    await browsing.shoot("08-lead-added-by-hand")
+    await page.get_by_role("link", name="Watch it run").click()
+    await expect(page.get_by_role("heading", name="Esha Nair in IndiaMART leads")).to_be_visible()
+    await expect(page.get_by_test_id("execution-status")).to_contain_text("Waiting")
+
     # The calls' outcomes, simulated in the Outbox.
     await page.get_by_role("link", name="Outbox", exact=True).click()
     for name, phone, outcome in LEADS:
@@ -206,7 +222,7 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
         ).to_be_visible()
         await expect(call.get_by_role("button", name="Missed")).to_have_count(0)
     await expect(page.locator("li.outbox-whatsapp")).to_have_count(2)
-    await browsing.shoot("08-outbox-simulated")
+    await browsing.shoot("09-outbox-simulated")
 
     # Back in Executions (opened by the link, no reload since): each run where it went.
     await page.get_by_role("link", name="Executions", exact=True).click()
@@ -214,9 +230,10 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
     for name in ("Bharat Mehta", "Chitra Iyer"):
         await expect(_row(page, name).get_by_test_id("current-step")).to_have_text("pause")
         await expect(_row(page, name).get_by_test_id("status")).to_have_text("Waiting")
-    await expect(_row(page, "Dev Patel").get_by_test_id("current-step")).to_have_text("call")
+    for name in ("Dev Patel", "Esha Nair"):
+        await expect(_row(page, name).get_by_test_id("current-step")).to_have_text("call")
     assert await page.evaluate("window.__notReloaded === true"), "the page was reloaded"
-    await browsing.shoot("09-runs-took-their-paths")
+    await browsing.shoot("10-runs-took-their-paths")
 
     # Chitra's run, waiting out its ten minutes, is cancelled from its page.
     await _row(page, "Chitra Iyer").get_by_role("link", name="Chitra Iyer").click()
@@ -225,9 +242,10 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
     confirm = page.get_by_role("dialog", name="Cancel this run?")
     await confirm.get_by_role("button", name="Cancel run").click()
     await expect(page.get_by_test_id("execution-status")).to_contain_text("Cancelled")
-    await browsing.shoot("10-run-cancelled")
+    await browsing.shoot("11-run-cancelled")
 
-    # The flow's analytics, from its builder: the funnel on the canvas says where the leads went.
+    # The flow's analytics, from its builder: the funnel on the canvas says where the five
+    # leads went.
     await page.get_by_role("link", name="IndiaMART leads", exact=True).click()
     await (
         page.get_by_role("navigation", name="This flow's runs")
@@ -239,14 +257,14 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
         report = http.get(f"/api/analytics/flows/{flow_id}").json()
     reached = {node["node_id"]: node["executions"] for node in report["funnel"]}
     taken = {f"{e['node_id']}:{e['port']}": e["executions"] for e in report["edges"]}
-    assert reached == {"call": 4, "wa": 2, "pause": 2, "done": 1}, reached
+    assert reached == {"call": 5, "wa": 2, "pause": 2, "done": 1}, reached
     assert taken == {"call:answered": 1, "call:missed": 1, "call:busy": 1, "wa:sent": 2}, taken
     diagram = page.get_by_test_id("flow-diagram")
-    for node_id, count in (("call", 4), ("wa", 2), ("pause", 2), ("done", 1)):
+    for node_id, count in (("call", 5), ("wa", 2), ("pause", 2), ("done", 1)):
         badge = diagram.locator(f'.step-node[data-node-id="{node_id}"]').get_by_test_id(
             "node-badge"
         )
-        await expect(badge).to_have_text(f"{count} · {_percent(count, 4)}")
+        await expect(badge).to_have_text(f"{count} · {_percent(count, 5)}")
     await expect(
         diagram.locator('.step-node[data-node-id="mail"]').get_by_test_id("node-badge")
     ).to_have_text("0")
@@ -261,11 +279,11 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
         edge_text = page.get_by_test_id(f"rf__edge-{edge}").locator(".react-flow__edge-text")
         await expect(edge_text).to_have_text(f"{edge.split(':')[1]}: {count}")
     await page.locator(".funnel-card").scroll_into_view_if_needed()
-    await browsing.shoot("11-funnel")
-    # The tiles: four runs, one completed, one cancelled (the other two still waiting).
-    assert report["by_status"] == {"completed": 1, "cancelled": 1, "waiting": 2}, report
-    await expect(page.get_by_test_id("tile-runs").locator(".tile-figure")).to_have_text("4")
+    await browsing.shoot("12-funnel")
+    # The tiles: five runs, one completed, one cancelled (the other three still waiting).
+    assert report["by_status"] == {"completed": 1, "cancelled": 1, "waiting": 3}, report
+    await expect(page.get_by_test_id("tile-runs").locator(".tile-figure")).to_have_text("5")
     for outcome in ("completed", "cancelled"):
         tile = page.get_by_test_id(f"tile-{outcome}")
-        await expect(tile.locator(".tile-figure")).to_have_text("25%")
-        await expect(tile.locator(".tile-note")).to_have_text("1 of 4")
+        await expect(tile.locator(".tile-figure")).to_have_text("20%")
+        await expect(tile.locator(".tile-note")).to_have_text("1 of 5")

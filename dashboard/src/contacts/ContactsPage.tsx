@@ -33,6 +33,12 @@ function engagementText(engagement: Schemas["ContactEngaged"]["engagement"]): st
   }
 }
 
+/** The run a lead flow started, one click away from the message that says so. */
+function engagementLink(engagement: Schemas["ContactEngaged"]["engagement"]): { to: string; label: string } | undefined {
+  const id = engagement.execution_id;
+  return engagement.status === "started" && typeof id === "string" ? { to: `/executions/${encodeURIComponent(id)}`, label: "Watch it run" } : undefined;
+}
+
 /** The tenant's contacts: search, pages, tags, do-not-call, and create, edit and delete. */
 export function ContactsPage() {
   const { session } = useSession();
@@ -155,10 +161,18 @@ export function ContactsPage() {
             if (open.mode === "create") {
               contacts.reload();
               const merged = created ? "Created" : "Merged into the existing contact with that phone:";
-              setOutcome({ kind: "done", text: `${merged} ${contactLabel(saved)}.${engagementText(saved.engagement)}` });
+              setOutcome({
+                kind: "done",
+                text: `${merged} ${contactLabel(saved)}.${engagementText(saved.engagement)}`,
+                link: engagementLink(saved.engagement),
+              });
             } else {
               replaceContact(saved);
-              setOutcome({ kind: "done", text: `Saved ${contactLabel(saved)}.${engagementText(saved.engagement)}` });
+              setOutcome({
+                kind: "done",
+                text: `Saved ${contactLabel(saved)}.${engagementText(saved.engagement)}`,
+                link: engagementLink(saved.engagement),
+              });
             }
           }}
         />

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 
 import { api, call, messageOf } from "../api/client";
 import { useResource } from "../api/useResource";
@@ -151,13 +151,17 @@ export function ExecutionsPage() {
       {list.status === "ready" && list.items.length === 0 && (
         isFiltered(filters) ? (
           <EmptyState title="No executions match these filters">
-            <p>New runs that match appear here as they start. Clear a filter to see more.</p>
+            <p>
+              New runs that match appear here as they start (a lead: posted to <code>POST /api/contacts</code>, or added on the{" "}
+              <Link to="/contacts">Contacts</Link> page). Clear a filter to see more.
+            </p>
           </EmptyState>
         ) : (
           <EmptyState title="No executions yet">
             <p>
-              A run appears here, live, as soon as a flow starts: when a lead arrives for a published lead flow, a call comes
-              in, or a flow is run by hand.
+              A run appears here, live, as soon as a flow starts: when a lead arrives for a published lead flow (posted to{" "}
+              <code>POST /api/contacts</code>, or added on the <Link to="/contacts">Contacts</Link> page), a call comes in, or
+              a flow is run by hand.
             </p>
           </EmptyState>
         )
