@@ -3,6 +3,8 @@
 export interface PageEntry {
   path: string;
   label: string;
+  /** Other paths that belong to this page (an agent's page belongs to Calls & people). */
+  also?: string[];
   purpose: string;
   api: string;
 }
@@ -26,6 +28,7 @@ export const PAGES: PageEntry[] = [
   {
     path: "/calls",
     label: "Calls & people",
+    also: ["/agents"],
    
     purpose: "Phone numbers and their deployments, departments, agents and their queues.",
     api: "/api/phone-numbers, /api/departments, /api/agents",

@@ -360,14 +360,17 @@ async def test_every_page_is_walked_by_keyboard_with_a_visible_focus(browsing: B
             backward.append(focused["what"])
         assert backward == forward[::-1], f"{label}: Shift+Tab order {backward} vs {forward}"
 
-    # Pages opened from others: a flow's report (its funnel on the canvas), an agent's page.
-    for path, heading, expected in (
-        (f"/analytics/{ids['flow']}", "Quick follow-up", "Show the figures"),
-        (f"/agents/{ids['agent']}", "Asha", "Status of Asha"),
+    # Pages opened from others: a flow's report (its funnel on the canvas), an agent's page;
+    # the navigation shows where each belongs.
+    for path, heading, expected, section in (
+        (f"/analytics/{ids['flow']}", "Quick follow-up", "Show the figures", "Analytics"),
+        (f"/agents/{ids['agent']}", "Asha", "Status of Asha", "Calls & people"),
     ):
         for width, height in (NARROW, WIDE):
             await page.set_viewport_size({"width": width, "height": height})
             await _open(browsing, path, heading)
+            sidebar = page.get_by_role("navigation", name="Main")
+            await expect(sidebar.locator(".nav-link.active")).to_have_text(section)
             await _fits(page, path)
             assert await page.evaluate(A11Y_PROBLEMS) == [], f"{path}: accessibility problems"
             assert await page.evaluate(LOW_CONTRAST) == [], f"{path}: text hard to read"

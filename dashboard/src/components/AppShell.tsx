@@ -1,10 +1,12 @@
-import { NavLink, Outlet } from "react-router";
+import { NavLink, Outlet, useLocation } from "react-router";
 
 import { PAGES } from "../pages";
 import { SignedInKey } from "./SignedInKey";
 
 /** The frame of every page once signed in: navigation, who is signed in, the page. */
 export function AppShell() {
+  const { pathname } = useLocation();
+  const belongs = (also: string[] | undefined) => (also ?? []).some((path) => pathname === path || pathname.startsWith(`${path}/`));
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -20,7 +22,10 @@ export function AppShell() {
         <ul>
           {PAGES.map((page) => (
             <li key={page.path}>
-              <NavLink to={page.path} className={({ isActive }) => (isActive ? "nav-link active" : "nav-link")}>
+              <NavLink
+                to={page.path}
+                className={({ isActive }) => (isActive || belongs(page.also) ? "nav-link active" : "nav-link")}
+              >
                 {page.label}
               </NavLink>
             </li>
