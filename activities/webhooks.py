@@ -75,7 +75,11 @@ class WebhookActivities:
     @activity.defn(name=ACTIVITY_PENDING)
     async def pending(self, data: PendingInput) -> PendingBatch:
         return await asyncio.to_thread(
-            store.pending_deliveries, self._engine, webhook_id=data.webhook_id, limit=data.limit
+            store.pending_deliveries,
+            self._engine,
+            webhook_id=data.webhook_id,
+            limit=data.limit,
+            skip=data.skip,
         )
 
     @activity.defn(name=ACTIVITY_GIVE_UP)

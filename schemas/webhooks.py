@@ -78,6 +78,8 @@ class DeliveriesInput(BaseModel):
 
 class PendingInput(BaseModel):
     webhook_id: str
+    skip: list[str] = []
+    """Deliveries the workflow holds already."""
     limit: int = 100
 
 

@@ -269,8 +269,11 @@ def webhooks_with_pending(engine: Engine) -> list[tuple[str, str]]:
 # --- what the delivery workflow's activities do --------------------------------------------
 
 
-def pending_deliveries(engine: Engine, *, webhook_id: str, limit: int) -> PendingBatch:
-    """The webhook's waiting deliveries in event order, or `active=False` when it is gone."""
+def pending_deliveries(
+    engine: Engine, *, webhook_id: str, limit: int, skip: Collection[str] = ()
+) -> PendingBatch:
+    """The webhook's waiting deliveries in event order (but those in `skip`), or
+    `active=False` when it is gone or disabled."""
     with Session(engine) as session:
         webhook = session.get(Webhook, webhook_id)
         if webhook is None or not webhook.active:
@@ -278,6 +281,7 @@ def pending_deliveries(engine: Engine, *, webhook_id: str, limit: int) -> Pendin
         query = (
             select(WebhookDelivery)
             .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.status == "pending")
+            .where(col(WebhookDelivery.id).not_in(list(skip)))
             .order_by(col(WebhookDelivery.event_id), col(WebhookDelivery.created_at))
             .limit(limit)
         )

@@ -68,6 +68,8 @@ class Receiver:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     """The payloads answered 200, each verified, in the order they came."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse_unless: set[str] | None = None
+    """When set: events of executions not in it are answered 500."""
 
     def url(self) -> str:
         return self.server.url_for("/hooks/flowdeck")
@@ -79,13 +81,17 @@ class Receiver:
             self.requests.append((headers, body))
             if len(self.requests) <= self.failures:
                 return Response("try later", status=500)
+            execution_id = json.loads(body)["data"]["execution_id"]
+            if self.refuse_unless is not None and execution_id not in self.refuse_unless:
+                return Response("not this one yet", status=500)
             payload = verify(self.secret, headers, body)
             self.accepted.append({**payload, "webhook-id": headers["webhook-id"]})
         return Response("", status=200)
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Quick retries for a short while; a test may change them (indirect parametrization)."""
     return settings.model_copy(
         update={
             "http_allowlist": "127.0.0.1",
@@ -94,6 +100,7 @@ def settings(settings: Settings) -> Settings:
             "webhook_retry_for_s": 4.0,
             "webhook_disable_after": 2,
             "webhook_timeout_s": 5.0,
+            **getattr(request, "param", {}),
         }
     )
 
@@ -346,3 +353,42 @@ async def test_a_webhook_failing_every_retry_is_disabled_and_says_so(
         return sorted(r["status"] for r in rows) == ["delivered", "failed", "failed"]
 
     await _until(caught_up, "the waiting delivery sent")
+
+
+async def _run(api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str) -> str:
+    started = await api.post(
+        f"/api/flows/{flow_id}/executions", json={}, headers=tenant.auth("manager")
+    )
+    assert started.status_code == 201, started.text
+    return str(started.json()["id"])
+
+
+@pytest.mark.parametrize("settings", [{"webhook_retry_for_s": 300.0}], indirect=True)
+async def test_a_delivery_retried_for_long_holds_back_only_its_own_execution(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, fan_out: None, receiver: Receiver
+) -> None:
+    flow = await make_flow(api, tenant)
+    hook = await _subscribe(api, tenant, receiver.url(), ["flow.completed"])
+    receiver.secret = hook["secret"]
+    receiver.refuse_unless = set()
+    stuck = await _run(api, tenant, flow["id"])
+
+    async def retrying() -> bool:
+        rows = await _deliveries(api, tenant, hook["id"])
+        return bool(rows) and rows[0]["status"] == "pending" and rows[0]["attempts"] >= 1
+
+    await _until(retrying, "refused and retrying")
+    passing = await _run(api, tenant, flow["id"])
+    receiver.refuse_unless.add(passing)
+
+    async def delivered(execution_id: str) -> bool:
+        rows = await _deliveries(api, tenant, hook["id"])
+        return any(r["execution_id"] == execution_id and r["status"] == "delivered" for r in rows)
+
+    await _until(lambda: delivered(passing), "the other execution's event delivered")
+    [held] = [r for r in await _deliveries(api, tenant, hook["id"]) if r["execution_id"] == stuck]
+    assert held["status"] == "pending"  # still retrying, not given up
+
+    receiver.refuse_unless.add(stuck)
+    await _until(lambda: delivered(stuck), "the held event delivered once accepted", 60.0)
+    assert [p["data"]["execution_id"] for p in receiver.accepted] == [passing, stuck]
