@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,25 +48,32 @@ class CronField:
             raise ValueError(f"{self.name}: {number} is outside {self.low}-{self.high}")
         return number
 
-    def check(self, text: str) -> None:
+    def values(self, text: str) -> set[int]:
+        """The values the field matches; ValueError saying what is wrong with it."""
+        matched: set[int] = set()
         for item in text.split(","):
-            self._check_item(item)
+            matched |= self._item_values(item)
+        return matched
 
-    def _check_item(self, item: str) -> None:
+    def _item_values(self, item: str) -> set[int]:
         span, _, step = item.partition("/")
         if step and (not step.isdigit() or int(step) < 1):
             raise ValueError(f"{self.name}: step {step!r} is not a positive number")
+        every = int(step) if step else 1
         if span == "*":
-            return
+            return set(range(self.low, self.high + 1, every))
         low, dash, high = span.partition("-")
         if not dash:
             if step:
                 raise ValueError(f"{self.name}: a step goes with `*` or a range, not {item!r}")
-            self.value(low)
-            return
-        if self.value(low) > self.value(high):
+            return {self.value(low)}
+        first, last = self.value(low), self.value(high)
+        if first > last:
             raise ValueError(f"{self.name}: range {span!r} runs backwards")
+        return set(range(first, last + 1, every))
 
+
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 CRON_FIELDS = (
     CronField("minute", 0, 59),
@@ -90,8 +97,10 @@ def check_cron(expression: str) -> str:
             "a cron expression has 5 fields (minute hour day-of-month month day-of-week) "
             f"or is one of {', '.join(MACROS)}; this one has {len(fields)}"
         )
-    for field, part in zip(CRON_FIELDS, fields, strict=True):
-        field.check(part)
+    matched = [field.values(part) for field, part in zip(CRON_FIELDS, fields, strict=True)]
+    day, month = matched[2], matched[3]
+    if not any(d <= DAYS_IN_MONTH[m - 1] for d in day for m in month):
+        raise ValueError("no month has such a day: this schedule would never fire")
     return text
 
 
@@ -149,6 +158,8 @@ class ScheduleTrigger(BaseModel):
             raise ValueError("a schedule has either `cron` or `interval_s`")
         if self.start and self.end and self.start >= self.end:
             raise ValueError("`start` must be before `end`")
+        if self.end and self.end <= datetime.now(UTC):
+            raise ValueError("`end` has passed: this schedule would never fire")
         return self
 
 

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDescription
 
 from api.bodies.common import RequestBody, ResponseBody
 from schemas.api_errors import request_error_details
 from schemas.hours import BusinessHours
-from schemas.schedule import SCHEDULE, ScheduleTrigger
+from schemas.schedule import SCHEDULE, ScheduleTrigger, execution_id_for_firing
 from schemas.triggers import LEAD_CREATED, condition_problems
 from store.errors import InvalidInputError
 
@@ -148,3 +149,57 @@ class ValidationOut(BaseModel):
 
 
 # --- administration ----------------------------------------------------------------------
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+class ScheduleFiring(ResponseBody):
+    scheduled_at: datetime
+    started_at: datetime
+    execution_id: str | None
+    """The execution it started (its id is derived from the firing)."""
+
+
+class ScheduleOut(ResponseBody):
+    """A flow's Temporal Schedule as Temporal has it now."""
+
+    schedule_id: str
+    paused: bool
+    note: str
+    next_runs: list[datetime]
+    """The next few times it fires (none while paused)."""
+    recent_runs: list[ScheduleFiring]
+    fired: int
+    skipped_overlap: int
+    """Firings dropped because the previous run still ran (`overlap: skip`)."""
+    missed_catchup_window: int
+    temporal_url: str
+    """The schedule in the Temporal Web UI."""
+
+    @classmethod
+    def of(cls, described: ScheduleDescription, *, temporal_url: str) -> ScheduleOut:
+        info = described.info
+        paused = described.schedule.state.paused
+        return cls(
+            schedule_id=described.id,
+            paused=paused,
+            note=described.schedule.state.note or "",
+            next_runs=[] if paused else info.next_action_times[:5],
+            recent_runs=[
+                ScheduleFiring(
+                    scheduled_at=firing.scheduled_at,
+                    started_at=firing.started_at,
+                    execution_id=(
+                        execution_id_for_firing(firing.action.workflow_id)
+                        if isinstance(firing.action, ScheduleActionExecutionStartWorkflow)
+                        else None
+                    ),
+                )
+                for firing in reversed(info.recent_actions)
+            ],
+            fired=info.num_actions,
+            skipped_overlap=info.num_actions_skipped_overlap,
+            missed_catchup_window=info.num_actions_missed_catchup_window,
+            temporal_url=temporal_url,
+        )

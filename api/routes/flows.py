@@ -13,6 +13,7 @@ from api.bodies.flows import (
     FlowOut,
     FlowUpdate,
     PriorityOrder,
+    ScheduleOut,
     ValidationOut,
     VersionSummary,
 )
@@ -122,6 +123,19 @@ async def update_flow(
         changes=body.changes(),
     )
     return await run_in_threadpool(flow_detail, session, flow)
+
+
+@router.get("/{flow_id}/schedule", responses=NOT_FOUND)
+async def read_schedule(
+    flow_id: str, request: Request, session: SessionDep, key: ViewerKey, settings: SettingsDep
+) -> ScheduleOut:
+    """The flow's Temporal Schedule (a `schedule` trigger and a published version): paused or
+    not, its next and recent firings (with the executions they started), its Web UI link."""
+    described = await schedules.describe_schedule(
+        session=session, state=request.app.state, tenant_id=key.tenant_id, flow_id=flow_id
+    )
+    url = schedules.schedule_url(settings, described.id)
+    return ScheduleOut.of(described, temporal_url=url)
 
 
 @router.delete("/{flow_id}", status_code=204, responses=NOT_FOUND | CONFLICT)

@@ -24,6 +24,7 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleDescription,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
@@ -48,7 +49,7 @@ from schemas.schedule import (
 )
 from schemas.settings import Settings
 from store import flows
-from store.errors import InvalidInputError
+from store.errors import InvalidInputError, NotFoundError
 from store.models import Flow
 
 log = structlog.get_logger(__name__)
@@ -205,6 +206,30 @@ async def sync_schedule(*, client: Client, settings: Settings, flow: Flow) -> No
         raise _refused(exc, flow) from exc
 
 
+async def describe_schedule(
+    *, session: Session, state: State, tenant_id: str, flow_id: str
+) -> ScheduleDescription:
+    """The flow's schedule as Temporal has it; 404 when the flow has none now."""
+    flow = await run_in_threadpool(flows.get_flow, session, tenant_id=tenant_id, flow_id=flow_id)
+    client = await temporal_client_of(state)
+    handle = client.get_schedule_handle(schedule_id_for(flow.id))
+    try:
+        return await handle.describe(rpc_timeout=RPC_TIMEOUT)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise NotFoundError(
+                f"flow {flow_id} has no schedule (it needs a schedule trigger and a "
+                "published version)"
+            ) from exc
+        raise ServiceUnavailableError(f"Temporal refused the request: {exc.message}") from exc
+
+
+def schedule_url(settings: Settings, schedule_id: str) -> str:
+    """Where the schedule is shown in the Temporal Web UI."""
+    base = settings.temporal_ui_url.rstrip("/")
+    return f"{base}/namespaces/{settings.temporal_namespace}/schedules/{schedule_id}"
+
+
 # --- the flow changes that move a schedule ---------------------------------------------------
 
 
@@ -224,11 +249,21 @@ async def update_flow(
     """Change a flow's settings; a schedule trigger (before or after) follows the change."""
     before = await run_in_threadpool(flows.get_flow, session, tenant_id=tenant_id, flow_id=flow_id)
     was_scheduled = is_scheduled(before.trigger)
+    previous = {name: getattr(before, name) for name in changes}
     flow = await run_in_threadpool(
         flows.update_flow, session, tenant_id=tenant_id, flow_id=flow_id, changes=changes
     )
-    if was_scheduled or is_scheduled(flow.trigger):
+    if not (was_scheduled or is_scheduled(flow.trigger)):
+        return flow
+    try:
         await _sync(state, settings, flow)
+    except InvalidInputError:
+        # Temporal refused what we accepted (its parser is the last word): the change is
+        # undone, so a refused schedule is never left stored.
+        await run_in_threadpool(
+            flows.update_flow, session, tenant_id=tenant_id, flow_id=flow_id, changes=previous
+        )
+        raise
     return flow
 
 

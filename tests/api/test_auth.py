@@ -38,6 +38,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/flows/{flow_id}", "viewer"),
     ("PATCH", "/api/flows/{flow_id}", "manager"),
     ("DELETE", "/api/flows/{flow_id}", "manager"),
+    ("GET", "/api/flows/{flow_id}/schedule", "viewer"),
     ("GET", "/api/flows/{flow_id}/versions", "viewer"),
     ("POST", "/api/flows/{flow_id}/versions", "manager"),
     ("GET", "/api/flows/{flow_id}/versions/{number}", "viewer"),

@@ -99,6 +99,21 @@ async def test_a_firing_is_an_execution_of_the_published_version(
     assert scheduled_at.tzinfo is not None
     assert abs((datetime.now(UTC) - scheduled_at).total_seconds()) < 120
     assert [s["node_id"] for s in done["steps"]] == ["assign", "done"]
+
+    shown = await api.get(f"/api/flows/{flow['id']}/schedule", headers=tenant.auth("viewer"))
+    assert shown.status_code == 200, shown.text
+    schedule = shown.json()
+    assert schedule["schedule_id"] == schedule_id_for(flow["id"])
+    assert schedule["paused"] is False
+    assert [r["execution_id"] for r in schedule["recent_runs"]] == [execution["id"]]
+    assert schedule["fired"] == 1
+    next_run = datetime.fromisoformat(schedule["next_runs"][0]).astimezone(ZoneInfo("Asia/Kolkata"))
+    assert (next_run.hour, next_run.minute, next_run.strftime("%a") in "MonTueWedThuFri") == (
+        9,
+        0,
+        True,
+    )
+    assert schedule["temporal_url"].endswith(f"/schedules/{schedule_id_for(flow['id'])}")
     await _save_history(temporal_client, handle, "scheduled_start")
 
 
@@ -116,6 +131,9 @@ async def test_an_interval_fires_on_its_own_and_stops_while_the_flow_is_disabled
     assert disabled.status_code == 200, disabled.text
     handle = await _schedule(temporal_client, flow["id"])
     assert (await handle.describe()).schedule.state.paused is True
+    shown = await api.get(f"/api/flows/{flow['id']}/schedule", headers=tenant.auth("viewer"))
+    assert (shown.json()["paused"], shown.json()["note"]) == (True, "paused: the flow is disabled")
+    assert shown.json()["next_runs"] == []
     before = len(await _executions(api, tenant, flow["id"]))
     await asyncio.sleep(11)  # two beats of the interval: nothing fires while paused
     assert len(await _executions(api, tenant, flow["id"])) == before
@@ -151,18 +169,22 @@ async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_dele
 
 
 async def test_a_schedule_waits_for_a_published_version_and_leaves_with_its_trigger(
-    api: httpx.AsyncClient, tenant: TenantKeys, temporal_client: Client
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys, temporal_client: Client
 ) -> None:
     flow = await make_flow(api, tenant, trigger=EVERY_MORNING, publish=False)
     handle = await _schedule(temporal_client, flow["id"])
     with pytest.raises(RPCError):
         await handle.describe()  # nothing to run yet
+    none = await api.get(f"/api/flows/{flow['id']}/schedule", headers=tenant.auth("viewer"))
+    assert none.status_code == 404
 
     published = await api.post(
         f"/api/flows/{flow['id']}/versions/1/publish", headers=tenant.auth("manager")
     )
     assert published.status_code == 200, published.text
     assert (await handle.describe()).schedule.state.paused is False
+    theirs = await api.get(f"/api/flows/{flow['id']}/schedule", headers=other_tenant.auth("admin"))
+    assert theirs.status_code == 404  # another tenant's flow: as if it did not exist
 
     manual = await _patch(api, tenant, flow["id"], trigger={"type": "manual"})
     assert manual.status_code == 200, manual.text
@@ -176,6 +198,8 @@ async def test_a_schedule_waits_for_a_published_version_and_leaves_with_its_trig
     [
         ({"type": "schedule", "cron": "61 * * * *"}, "$.trigger.cron"),
         ({"type": "schedule", "cron": "0 9 * *"}, "$.trigger.cron"),
+        ({"type": "schedule", "cron": "0 9 31 2 *"}, "$.trigger.cron"),
+        ({"type": "schedule", "cron": "@daily", "end": "2020-01-01T00:00:00Z"}, "$.trigger"),
         ({"type": "schedule", "cron": "0 9 * * funday"}, "$.trigger.cron"),
         (
             {"type": "schedule", "cron": "0 9 * * *", "timezone": "Mars/Olympus"},
