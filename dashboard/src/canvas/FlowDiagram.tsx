@@ -1,8 +1,8 @@
 import "@xyflow/react/dist/style.css";
 import "./canvas.css";
 
-import { Background, Controls, ReactFlow, type NodeMouseHandler } from "@xyflow/react";
-import { useMemo } from "react";
+import { Background, Controls, ReactFlow, useReactFlow, useStore, type NodeMouseHandler } from "@xyflow/react";
+import { useEffect, useMemo, useRef } from "react";
 
 import { diagramEdges, diagramNodes, type StepFlowNode } from "./model";
 import type { DiagramOverlay } from "./overlay";
@@ -10,6 +10,23 @@ import { NODE_TYPES } from "./StepNode";
 import type { FlowDefinition, StepInfo } from "./types";
 
 const FIT = { padding: 0.15, maxZoom: 1.2 };
+
+/** Fits the drawing again when its pane changes size (the window resized, a panel opened):
+ * a read-only diagram has no view of the user's worth keeping, so it stays whole and centred. */
+function RefitOnResize() {
+  const { fitView } = useReactFlow();
+  const width = useStore((state) => state.width);
+  const height = useStore((state) => state.height);
+  const measured = useRef(false);
+  useEffect(() => {
+    if (!measured.current) {
+      measured.current = width > 0 && height > 0; // the first size is fitted by `fitView`
+      return;
+    }
+    void fitView(FIT);
+  }, [width, height, fitView]);
+  return null;
+}
 
 interface FlowDiagramProps {
   definition: FlowDefinition;
@@ -48,6 +65,7 @@ export function FlowDiagram({ definition, steps, overlay = null, onNodeClick, se
       >
         <Background gap={20} />
         <Controls showInteractive={false} fitViewOptions={FIT} />
+        <RefitOnResize />
       </ReactFlow>
     </div>
   );
