@@ -23,8 +23,8 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from schemas.schedule import SCHEDULED_WORKFLOW_NAME, schedule_id_for
-from tests.api.helpers import TenantKeys, make_flow, wait_for_status
+from schemas.schedule import SCHEDULED_WORKFLOW_NAME, ScheduledStartResult, schedule_id_for
+from tests.api.helpers import LONG_WAIT, TenantKeys, make_flow, wait_for_status, waiting_flow
 
 SCHEDULED_HISTORIES = Path(__file__).parents[1] / "histories" / "scheduled"
 EVERY_MORNING = {"type": "schedule", "cron": "0 9 * * mon-fri", "timezone": "Asia/Kolkata"}
@@ -142,6 +142,38 @@ async def test_an_interval_fires_on_its_own_and_stops_while_the_flow_is_disabled
     assert enabled.status_code == 200, enabled.text
     assert (await handle.describe()).schedule.state.paused is False
     await _wait_for_runs(api, tenant, flow["id"], before + 1, within_s=20)
+
+
+async def test_a_firing_while_the_last_run_still_runs_is_skipped(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, temporal_client: Client
+) -> None:
+    flow = await make_flow(api, tenant, waiting_flow(LONG_WAIT), trigger=EVERY_MORNING)
+    handle = await _schedule(temporal_client, flow["id"])
+    await handle.trigger()
+    [first] = await _wait_for_runs(api, tenant, flow["id"], 1)
+    await wait_for_status(api, tenant, first["id"], "waiting")
+
+    await handle.trigger()  # overlap "skip": the run of the last firing is still waiting
+    deadline = time.monotonic() + 15
+    while (await handle.describe()).info.num_actions_skipped_overlap < 1:
+        assert time.monotonic() < deadline, "the second firing was not skipped"
+        await asyncio.sleep(0.2)
+    assert len(await _executions(api, tenant, flow["id"])) == 1
+    shown = await api.get(f"/api/flows/{flow['id']}/schedule", headers=tenant.auth("viewer"))
+    assert shown.json()["skipped_overlap"] == 1
+
+    cancelled = await api.post(
+        f"/api/executions/{first['id']}/cancel", json={}, headers=tenant.auth("manager")
+    )
+    assert cancelled.status_code in (200, 202), cancelled.text
+    await wait_for_status(api, tenant, first["id"], "cancelled")
+    [firing] = (await handle.describe()).info.recent_actions
+    assert isinstance(firing.action, ScheduleActionExecutionStartWorkflow)
+    starter = temporal_client.get_workflow_handle(
+        firing.action.workflow_id, result_type=ScheduledStartResult
+    )
+    ended = await asyncio.wait_for(starter.result(), 15)  # the firing ends with its run
+    assert (ended.execution_id, ended.status) == (first["id"], "cancelled")
 
 
 async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_deletes_it(
