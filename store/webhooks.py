@@ -229,8 +229,9 @@ def offer_events(
                     dialect.insert(_deliveries)
                     .values(**row)
                     .on_conflict_do_nothing(index_elements=["webhook_id", "fanout_event_id"])
+                    .returning(_deliveries.c.id)
                 )
-                if inserted.rowcount:
+                if inserted.first() is not None:  # (rowcount is no answer on every driver)
                     offered.webhook_ids.add(row["webhook_id"])
         return offered
 

@@ -250,6 +250,10 @@ async def test_a_receiver_that_fails_twice_gets_every_event_once_in_order_signed
         verify(receiver.secret, headers, body.replace(b"flow", b"flaw"))
 
     await _save_history(temporal_env, f"webhook-{everything['id']}")
+    handle = temporal_env.client.get_workflow_handle(f"webhook-{everything['id']}")
+    history = (await handle.fetch_history()).to_json()
+    assert "webhook_send" in history  # the delivery workflow's, read whole
+    assert everything["secret"] not in history and "whsec_" not in history
     assert everything["secret"] not in product_logs.getvalue()
     assert everything["secret"].removeprefix("whsec_") not in product_logs.getvalue()
     assert "webhook.delivered" in product_logs.getvalue()  # the logs do flow
@@ -392,3 +396,26 @@ async def test_a_delivery_retried_for_long_holds_back_only_its_own_execution(
     receiver.refuse_unless.add(stuck)
     await _until(lambda: delivered(stuck), "the held event delivered once accepted", 60.0)
     assert [p["data"]["execution_id"] for p in receiver.accepted] == [passing, stuck]
+
+
+async def test_an_event_committed_behind_the_fan_outs_cursor_is_still_offered(
+    api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
+) -> None:
+    """On PostgreSQL an event can commit after one with a higher id was read: the fan-out
+    looks back for ids it has not offered (and offers none twice)."""
+    hook = await _subscribe(api, tenant, "http://127.0.0.1:9/hooks", ["flow.published"])
+    await make_flow(api, tenant)
+    [event] = await _events(api, tenant, types="flow.published")
+    # A fan-out whose cursor already passed this event without seeing it.
+    late = webhooks.FanOut(cursor=event["id"], floor=event["id"] - 1, saved=event["id"] - 1)
+    assert await _deliveries(api, tenant, hook["id"]) == []
+    assert hook["id"] in await asyncio.to_thread(late.run_once, engine)
+    assert hook["id"] not in await asyncio.to_thread(late.run_once, engine)
+    fresh = webhooks.FanOut(cursor=event["id"] - 1, floor=event["id"] - 1, saved=event["id"] - 1)
+    again = await asyncio.to_thread(fresh.run_once, engine)  # read again
+    assert len(await _deliveries(api, tenant, hook["id"])) == 1, again
+    assert hook["id"] not in again
+    [delivery] = await _deliveries(api, tenant, hook["id"])
+    assert delivery["event_id"] == event["id"] and delivery["status"] == "pending"
+    deleted = await api.delete(f"/api/webhooks/{hook['id']}", headers=tenant.auth("manager"))
+    assert deleted.status_code == 204
