@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -70,6 +70,9 @@ class ScheduledFlowStart:
                 id=workflow_id_for(run.execution_id),
                 result_type=ExecutionResult,
                 parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+                # An execution's workflow id is never reused: one the sweep started and that has
+                # ended since must not run again (a child's default policy would allow it).
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 memo=search_attributes.memo(run.input),
                 search_attributes=search_attributes.indexed(run.input) if indexed else None,
                 static_summary=f"{run.input.flow_name} v{run.input.version}",

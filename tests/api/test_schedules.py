@@ -7,13 +7,14 @@ import asyncio
 import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 from temporalio.client import (
     Client,
     ScheduleActionExecutionStartWorkflow,
@@ -23,7 +24,20 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from schemas.schedule import SCHEDULED_WORKFLOW_NAME, ScheduledStartResult, schedule_id_for
+from activities.scheduled import prepare_scheduled_run
+from api.services import recovery
+from schemas.schedule import (
+    SCHEDULED_WORKFLOW_NAME,
+    ScheduledRunInput,
+    ScheduledStartInput,
+    ScheduledStartResult,
+    execution_id_for_firing,
+    firing_workflow_id_for,
+    schedule_id_for,
+)
+from schemas.settings import Settings
+from store.db import session_scope
+from store.models import Execution, utcnow
 from tests.api.helpers import LONG_WAIT, TenantKeys, make_flow, wait_for_status, waiting_flow
 
 SCHEDULED_HISTORIES = Path(__file__).parents[1] / "histories" / "scheduled"
@@ -174,6 +188,51 @@ async def test_a_firing_while_the_last_run_still_runs_is_skipped(
     )
     ended = await asyncio.wait_for(starter.result(), 15)  # the firing ends with its run
     assert (ended.execution_id, ended.status) == (first["id"], "cancelled")
+
+
+async def test_a_firing_held_up_past_the_grace_is_started_once_by_the_sweep(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    engine: Engine,
+    settings: Settings,
+    worker: Worker,
+    temporal_client: Client,
+) -> None:
+    flow = await make_flow(api, tenant, trigger=EVERY_MORNING)
+    firing_id = f"{firing_workflow_id_for(flow['id'])}-2026-12-07T03:30:00Z"
+    execution_id = execution_id_for_firing(firing_id)
+    firing = ScheduledRunInput(
+        tenant_id=tenant.id,
+        flow_id=flow["id"],
+        schedule_id=schedule_id_for(flow["id"]),
+        execution_id=execution_id,
+        scheduled_at=datetime(2026, 12, 7, 3, 30, tzinfo=UTC),
+    )
+    # The firing recorded its row, then stalled (its worker gone) past the sweep's grace.
+    await asyncio.to_thread(prepare_scheduled_run, engine, firing, settings=settings)
+    with session_scope(engine) as session:
+        row = session.get(Execution, execution_id)
+        assert row is not None and row.status == "pending"
+        row.created_at = utcnow() - timedelta(minutes=10)
+        session.add(row)
+    outcomes = await recovery.sweep_starts(engine=engine, client=temporal_client, settings=settings)
+    assert outcomes[execution_id] == "started"
+    done = await wait_for_status(api, tenant, execution_id, "completed")
+    assert done["trigger"]["scheduled_at"] == "2026-12-07T03:30:00+00:00"
+
+    # The firing's workflow, running at last, finds its execution started and starts nothing.
+    result = await temporal_client.execute_workflow(
+        SCHEDULED_WORKFLOW_NAME,
+        ScheduledStartInput(
+            tenant_id=tenant.id, flow_id=flow["id"], schedule_id=schedule_id_for(flow["id"])
+        ),
+        id=firing_id,
+        task_queue=settings.task_queue,
+        result_type=ScheduledStartResult,
+    )
+    assert (result.execution_id, result.status) == (execution_id, "started elsewhere")
+    runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = 'exec-{execution_id}'")]
+    assert len(runs) == 1
 
 
 async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_deletes_it(
