@@ -140,12 +140,24 @@ class Offered:
     """The events read (of tenants with active webhooks)."""
     webhook_ids: set[str] = field(default_factory=set)
     """Webhooks that were given new deliveries."""
+    more: bool = False
+    """A full batch was read: more events may be waiting already."""
 
 
 def read_cursor(engine: Engine) -> int:
+    """Where the fan-out left off. The first one ever begins where the oldest webhook was
+    created (the end of the log when there is none): no webhook can hear what came before."""
     with Session(engine) as session:
         cursor = session.get(WebhookCursor, 1)
-        return cursor.event_id if cursor else 0
+        if cursor is not None:
+            return cursor.event_id
+        oldest = session.execute(
+            sa.select(sa.func.min(Webhook.created_at)).where(col(Webhook.active).is_(True))
+        ).scalar()
+        query = sa.select(sa.func.max(_events.c.id))
+        if oldest is not None:
+            query = query.where(_events.c.created_at < oldest)
+        return int(session.execute(query).scalar() or 0)
 
 
 def save_cursor(engine: Engine, event_id: int) -> None:
@@ -212,7 +224,7 @@ def offer_events(
             query = query.where(col(Event.id) > after).order_by(col(Event.id)).limit(limit)
         events = list(session.exec(query).all())
         if only is None and len(events) == limit:  # more may follow
-            offered.last_event_id = events[-1].id or after
+            offered.last_event_id, offered.more = events[-1].id or after, True
         offered.event_ids = [e.id or 0 for e in events]
         rows = [
             _delivery_row(webhook, event)

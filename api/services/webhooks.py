@@ -163,6 +163,8 @@ class FanOut:
     passes: int = 0
     saved: int = 0
     saved_at: float = float("-inf")
+    behind: bool = False
+    """The last pass read a full batch: the next one follows at once."""
 
     def run_once(self, engine: Engine) -> set[str]:
         """One pass (blocking): the ids of the webhooks given new deliveries."""
@@ -178,7 +180,7 @@ class FanOut:
         offered = store.offer_events(engine, after=self.cursor)
         self.offered.update(offered.event_ids)
         woken |= offered.webhook_ids
-        self.cursor = offered.last_event_id
+        self.cursor, self.behind = offered.last_event_id, offered.more
         self._advance_floor(engine)
         return woken
 
@@ -232,4 +234,5 @@ async def fan_out_forever(app: FastAPI) -> None:
             await fan_out(app, state)
         except Exception as exc:
             log.error("webhooks.fan_out_failed", error=f"{type(exc).__name__}: {exc}")
-        await asyncio.sleep(settings.webhook_sweep_s)
+            state.behind = False
+        await asyncio.sleep(0 if state.behind else settings.webhook_sweep_s)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
@@ -32,6 +33,8 @@ from api.main import create_app
 from api.services import webhooks
 from cli import configure_logging
 from schemas.settings import Settings
+from store.db import session_scope
+from store.models import WebhookCursor
 from tests.api.helpers import TenantKeys, make_flow, wait_for_status
 
 TOLERANCE_S = 5 * 60
@@ -417,5 +420,23 @@ async def test_an_event_committed_behind_the_fan_outs_cursor_is_still_offered(
     assert hook["id"] not in again
     [delivery] = await _deliveries(api, tenant, hook["id"])
     assert delivery["event_id"] == event["id"] and delivery["status"] == "pending"
+    deleted = await api.delete(f"/api/webhooks/{hook['id']}", headers=tenant.auth("manager"))
+    assert deleted.status_code == 204
+
+
+async def test_a_first_fan_out_begins_where_the_oldest_webhook_was_created(
+    api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine
+) -> None:
+    """Started after a webhook heard events (no cursor stored yet), the fan-out offers them;
+    the events before the webhook, never."""
+    await make_flow(api, tenant, name="Before")
+    hook = await _subscribe(api, tenant, "http://127.0.0.1:9/hooks", ["flow.published"])
+    await make_flow(api, tenant, name="After")
+    with session_scope(engine) as session:
+        session.execute(sa.delete(WebhookCursor))
+    await asyncio.to_thread(webhooks.FanOut().run_once, engine)
+    rows = await _deliveries(api, tenant, hook["id"])
+    after = (await _events(api, tenant, types="flow.published"))[-1]
+    assert [r["event_id"] for r in rows] == [after["id"]]
     deleted = await api.delete(f"/api/webhooks/{hook['id']}", headers=tenant.auth("manager"))
     assert deleted.status_code == 204
