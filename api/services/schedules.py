@@ -167,7 +167,9 @@ async def _apply(client: Client, settings: Settings, flow: Flow, schedule: Sched
     handle = client.get_schedule_handle(schedule_id)
 
     def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
+        # Its search attributes follow a renamed flow (its memo cannot change after creation).
+        attributes = _attributes(flow, trigger=False) if settings.index_executions else None
+        return ScheduleUpdate(schedule=schedule, search_attributes=attributes)
 
     await handle.update(replace, rpc_timeout=RPC_TIMEOUT)
     # An update may leave the paused state as it was: set it explicitly.

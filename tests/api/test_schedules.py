@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from activities.scheduled import prepare_scheduled_run
 from api.services import recovery
+from schemas import search_attributes
 from schemas.schedule import (
     SCHEDULED_WORKFLOW_NAME,
     ScheduledRunInput,
@@ -243,9 +244,14 @@ async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_dele
     morning = (await handle.describe()).info.next_action_times[0]
 
     evening = {"type": "schedule", "cron": "30 18 * * *", "timezone": "Europe/London"}
-    changed = await _patch(api, tenant, flow["id"], trigger=evening)
+    changed = await _patch(api, tenant, flow["id"], trigger=evening, name="Evening digest")
     assert changed.status_code == 200, changed.text
     described = await handle.describe()
+    # Found by the flow's new name in the Web UI; its firings carry it too.
+    assert described.typed_search_attributes.get(search_attributes.FLOW_NAME) == "Evening digest"
+    action = described.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.typed_search_attributes.get(search_attributes.FLOW_NAME) == "Evening digest"
     assert described.schedule.spec.time_zone_name == "Europe/London"
     evening_at = described.info.next_action_times[0]
     assert evening_at != morning
