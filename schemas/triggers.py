@@ -84,17 +84,21 @@ def _contains(actual: Any, wanted: Any) -> bool:
     return str(_norm(wanted)) in str(_norm(actual))
 
 
-def condition_holds(condition: LeadCondition, contact: dict[str, Any]) -> bool:
-    actual = field_value(contact, condition.field)
+def value_holds(op: Op, actual: Any, wanted: Any) -> bool:
+    """Whether `actual op wanted` holds, with the lead conditions' comparison rules."""
     items = actual if isinstance(actual, list) else [actual]
-    if condition.op == "eq":
-        return any(_same(item, condition.value) for item in items)
-    if condition.op == "ne":
-        return not any(_same(item, condition.value) for item in items)
-    if condition.op == "contains":
-        return _contains(actual, condition.value)
-    choices = condition.value if isinstance(condition.value, list) else [condition.value]
+    if op == "eq":
+        return any(_same(item, wanted) for item in items)
+    if op == "ne":
+        return not any(_same(item, wanted) for item in items)
+    if op == "contains":
+        return _contains(actual, wanted)
+    choices = wanted if isinstance(wanted, list) else [wanted]
     return any(_same(item, choice) for item in items for choice in choices)
+
+
+def condition_holds(condition: LeadCondition, contact: dict[str, Any]) -> bool:
+    return value_holds(condition.op, field_value(contact, condition.field), condition.value)
 
 
 @dataclass(frozen=True, kw_only=True)

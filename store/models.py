@@ -473,3 +473,19 @@ class WebhookCursor(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     event_id: int = 0
+
+
+class EventPost(SQLModel, table=True):
+    """A posted event under an `Idempotency-Key`: claimed by inserting this row (its primary
+    key is the unique claim), then holding the answer that a retry with the key gets again."""
+
+    __tablename__ = "event_post"
+
+    tenant_id: str = Field(foreign_key="tenant.id", primary_key=True, max_length=32)
+    idempotency_key: str = Field(primary_key=True, max_length=255)
+    event: str = Field(max_length=100)
+    fingerprint: str = Field(max_length=64)
+    """SHA-256 of the event's name and body: the same key with another request is refused."""
+    result: dict[str, Any] | None = _json()
+    """The answer, once the post has been handled; null while it is being handled."""
+    created_at: datetime = _time()

@@ -10,6 +10,7 @@ from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDesc
 
 from api.bodies.common import RequestBody, ResponseBody
 from schemas.api_errors import request_error_details
+from schemas.event_triggers import EVENT, EventTrigger
 from schemas.hours import BusinessHours
 from schemas.schedule import SCHEDULE, ScheduleTrigger, execution_id_for_firing
 from schemas.triggers import LEAD_CREATED, condition_problems
@@ -30,6 +31,9 @@ class Trigger(BaseModel):
         if self.type == SCHEDULE:
             self._check_schedule(timezone)
             return
+        if self.type == EVENT:
+            self._check_event()
+            return
         if self.type != LEAD_CREATED:
             return
         problems = condition_problems((self.model_extra or {}).get("conditions"))
@@ -40,6 +44,16 @@ class Trigger(BaseModel):
             ]
             details = [d.model_dump() for d in request_error_details(errors)]
             raise InvalidInputError("the request is invalid", details=details)
+
+    def _check_event(self) -> None:
+        """An event trigger names its event; its conditions are on `trigger.*`: 422 at each
+        problem's path (a trigger that could never fire is refused, not stored)."""
+        try:
+            EventTrigger.model_validate(self.model_dump())
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
+            details = [d.model_dump() for d in request_error_details(errors)]
+            raise InvalidInputError("the event trigger is invalid", details=details) from None
 
     def _check_schedule(self, timezone: str) -> None:
         """A schedule's cron, zone, dates and policies: 422 at each problem's path; valid, its

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
 
-from api.bodies.events import EventPage
-from api.deps import EngineDep, SessionDep, ViewerKey
-from api.errors import KEYED
+from api.bodies.events import EventFired, EventIn, EventPage
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey, get_temporal
+from api.errors import CONFLICT, KEYED, NOT_FOUND
+from api.services import event_triggers
 from api.services.stream import event_json, event_stream, newest_event_id
+from schemas.event_triggers import EVENT_NAME
 from store import events as event_log
 from store.errors import InvalidInputError
 
@@ -95,3 +98,44 @@ async def stream_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.post("/{name}", responses={**NOT_FOUND, **CONFLICT})
+async def post_event(
+    name: Annotated[str, Path(pattern=EVENT_NAME, examples=["order.created"])],
+    body: EventIn,
+    request: Request,
+    response: Response,
+    engine: EngineDep,
+    settings: SettingsDep,
+    key: ManagerKey,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+    ] = None,
+) -> EventFired:
+    """Start every enabled, published flow whose `event` trigger names this event and whose
+    conditions on `trigger.*` hold (DNC, cooldown and business hours apply as for leads); the
+    answer lists what started and what was skipped, and why. A retry with the same
+    `Idempotency-Key` gets the same answer (header `Idempotent-Replayed: true`) and starts
+    nothing; the key used for another request, or still being handled, is a 409."""
+
+    async def client_source() -> Client:
+        return await get_temporal(request)
+
+    fields = body.contact.given()
+    fields.pop("id", None)
+    fired = await event_triggers.fire(
+        engine=engine,
+        settings=settings,
+        client_source=client_source,
+        tenant_id=key.tenant_id,
+        name=name,
+        contact_id=body.contact.id,
+        fields=fields,
+        payload=body.payload,
+        idempotency_key=idempotency_key,
+        request_fingerprint=event_triggers.fingerprint(name, body.model_dump(mode="json")),
+    )
+    if fired.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return EventFired.model_validate(fired.result)

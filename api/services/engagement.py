@@ -69,7 +69,13 @@ def _skipped(execution_id: str, flow: Flow, reason: str, match: Match) -> dict[s
 
 
 def _prepare(
-    engine: Engine, *, settings: Settings, flow: Flow, contact: dict[str, Any], match: Match
+    engine: Engine,
+    *,
+    settings: Settings,
+    flow: Flow,
+    contact: dict[str, Any],
+    match: Match,
+    trigger: dict[str, Any],
 ) -> runs.PreparedRun:
     """The lead's execution, waiting for the flow's business hours before its first step."""
     with Session(engine, expire_on_commit=False) as session:
@@ -82,14 +88,14 @@ def _prepare(
             test=False,
             contact=contact,
             variables={},
-            trigger=_trigger(contact),
+            trigger=trigger,
             contact_id=contact["id"],
             match=match.as_dict(),
             respect_business_hours=True,
         )
 
 
-async def _start(
+async def start(
     *,
     engine: Engine,
     settings: Settings,
@@ -97,8 +103,11 @@ async def _start(
     flow: Flow,
     contact: dict[str, Any],
     match: Match,
+    trigger: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    trigger = _trigger(contact)
+    """Start the flow for the contact under the guards (DNC, cooldown, business hours), or
+    record the skip; `trigger` is the run's trigger data (a new lead's by default)."""
+    trigger = trigger or _trigger(contact)
     if is_dnc(contact):
         skipped = await run_in_threadpool(
             matching.skip,
@@ -113,7 +122,13 @@ async def _start(
         return _skipped(skipped.id, flow, DNC_REASON, match)
     client = await client_source()
     prepared = await run_in_threadpool(
-        _prepare, engine, settings=settings, flow=flow, contact=contact, match=match
+        _prepare,
+        engine,
+        settings=settings,
+        flow=flow,
+        contact=contact,
+        match=match,
+        trigger=trigger,
     )
     admission = await run_in_threadpool(
         matching.admit,
@@ -166,7 +181,7 @@ async def engage(
         match, flow = await run_in_threadpool(_match, engine, tenant_id=tenant_id, contact=contact)
         if flow is None:
             return {"status": "no_match", "match": match.as_dict()}
-        return await _start(
+        return await start(
             engine=engine,
             settings=settings,
             client_source=client_source,

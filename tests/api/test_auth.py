@@ -73,6 +73,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("PATCH", "/api/contacts/{contact_id}", "manager"),
     ("DELETE", "/api/contacts/{contact_id}", "manager"),
     ("GET", "/api/events", "viewer"),
+    ("POST", "/api/events/{name}", "manager"),
     ("GET", "/api/phone-numbers", "viewer"),
     ("POST", "/api/phone-numbers", "manager"),
     ("GET", "/api/phone-numbers/{phone_number_id}", "viewer"),

@@ -1,0 +1,88 @@
+"""Posted events: the flows an event name starts, and the claim of an `Idempotency-Key`.
+
+The claim is the insert of the `event_post` row (tenant and key are its primary key) in one
+statement that does nothing on conflict: of two posts with one key, racing or not, exactly
+one inserts it and handles the event; the other reads the row (its answer, once stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from schemas.event_triggers import EVENT
+from store.db import session_scope
+from store.models import EventPost, Flow, utcnow
+
+_posts = EventPost.__table__  # type: ignore[attr-defined]
+
+
+def event_flows(session: Session, *, tenant_id: str, name: str) -> list[Flow]:
+    """The tenant's flows (deleted ones aside) whose `event` trigger names this event, enabled
+    or not, published or not, best priority first."""
+    query = select(Flow).where(Flow.tenant_id == tenant_id, col(Flow.deleted_at).is_(None))
+    flows = [
+        flow
+        for flow in session.exec(query).all()
+        if isinstance(flow.trigger, dict)
+        and flow.trigger.get("type") == EVENT
+        and flow.trigger.get("event") == name
+    ]
+    return sorted(flows, key=lambda f: (f.priority is None, f.priority or 0, f.created_at, f.id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """Ours: this post handles the event. Otherwise the earlier post's row, as it is now."""
+
+    ours: bool
+    earlier: EventPost | None = None
+
+
+def claim(engine: Engine, *, tenant_id: str, key: str, event: str, fingerprint: str) -> Claim:
+    with session_scope(engine) as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(_posts)
+            .values(
+                tenant_id=tenant_id,
+                idempotency_key=key,
+                event=event,
+                fingerprint=fingerprint,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            .returning(_posts.c.idempotency_key)
+        )
+        if session.execute(statement).first() is not None:
+            return Claim(ours=True)
+        earlier = session.get(EventPost, (tenant_id, key), populate_existing=True)
+        return Claim(ours=False, earlier=earlier)
+
+
+def remember(engine: Engine, *, tenant_id: str, key: str, result: dict[str, Any]) -> None:
+    """Store the answer of the post that claimed the key."""
+    with session_scope(engine) as session:
+        session.execute(
+            sa.update(EventPost)
+            .where(col(EventPost.tenant_id) == tenant_id, col(EventPost.idempotency_key) == key)
+            .values(result=result)
+        )
+
+
+def release(engine: Engine, *, tenant_id: str, key: str) -> None:
+    """Give the key up when its post failed before it had an answer, so a retry may run."""
+    with session_scope(engine) as session:
+        session.execute(
+            sa.delete(EventPost).where(
+                col(EventPost.tenant_id) == tenant_id,
+                col(EventPost.idempotency_key) == key,
+                col(EventPost.result).is_(None),
+            )
+        )

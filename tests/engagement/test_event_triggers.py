@@ -1,0 +1,245 @@
+"""`POST /api/events/{name}` starts the flows whose event trigger names it, under the guards."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy.engine import Engine
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from schemas.settings import Settings
+from tests.api.conftest import TEMPORAL_UI
+from tests.api.helpers import TenantKeys, make_flow, wait_for_status
+from tests.engagement.helpers import event_types, executions, outbox, sms_flow, stored_execution
+from tests.examples import load_example, relocate, settings_of
+
+MEERA = {"name": "Meera", "phone": "+15550100001"}
+ORDER = {"intent": "order_status", "order_id": "A-1001"}
+
+
+@pytest.fixture
+def settings(task_queue: str, temporal_env: WorkflowEnvironment) -> Settings:
+    """The API tests' settings, with the loopback shop the order-status flow looks up allowed."""
+    return Settings(
+        FLOWDECK_ENV="test",
+        TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
+        TEMPORAL_UI_URL=TEMPORAL_UI,
+        FLOWDECK_TASK_QUEUE=task_queue,
+        FLOWDECK_HTTP_ALLOWLIST="127.0.0.1,localhost",
+    )
+
+
+def event_trigger(name: str, *conditions: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "event", "event": name, "conditions": list(conditions)}
+
+
+async def event_flow(
+    api: httpx.AsyncClient, tenant: TenantKeys, text: str, trigger: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    return await make_flow(api, tenant, sms_flow(text), name=text, trigger=trigger, **fields)
+
+
+async def order_status_flow(
+    api: httpx.AsyncClient, tenant: TenantKeys, shop: HTTPServer
+) -> dict[str, Any]:
+    """The shipped order-status example, fired by `order.created`, its shop on loopback."""
+    example = load_example("order_status")
+    definition = relocate(
+        example["definition"], "https://shop.example.com/api/orders", shop.url_for("/api/orders")
+    )
+    fields = settings_of(example)
+    fields["trigger"] = {**fields["trigger"], "event": "order.created"}
+    return await make_flow(api, tenant, definition, **fields)
+
+
+async def post_event(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    name: str,
+    body: dict[str, Any],
+    *,
+    key: str | None = None,
+    role: str = "manager",
+) -> httpx.Response:
+    headers = tenant.auth(role) | ({"Idempotency-Key": key} if key else {})
+    return await api.post(f"/api/events/{name}", json=body, headers=headers)
+
+
+async def test_an_order_created_event_starts_the_order_status_flow_once_per_key(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    engine: Engine,
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/api/orders/A-1001").respond_with_json(
+        {"status": "shipped", "tracking_url": "https://track.example/A-1001"}
+    )
+    flow = await order_status_flow(api, tenant, httpserver)
+    body = {"contact": MEERA, "payload": ORDER}
+    key = uuid.uuid4().hex
+
+    first = await post_event(api, tenant, "order.created", body, key=key)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    [started] = answer["started"]
+    assert (started["flow_id"], started["flow_name"]) == (flow["id"], flow["name"])
+    assert answer["skipped"] == []
+    assert answer["event"] == "order.created"
+
+    done = await wait_for_status(api, tenant, started["execution_id"], "completed")
+    [sms] = await outbox(api, tenant, done["id"])
+    assert sms["to"] == MEERA["phone"]
+    assert sms["content"]["body"] == "Your order A-1001 is on its way: https://track.example/A-1001"
+    stored = stored_execution(engine, done["id"])
+    assert stored.contact_id == answer["contact_id"]
+    assert stored.trigger == {
+        "type": "event",
+        "event": "order.created",
+        "contact_id": answer["contact_id"],
+        "intent": "order_status",
+        "order_id": "A-1001",
+        "payload": ORDER,
+    }
+    assert stored.match is not None
+    assert stored.match["reason"] == "matched trigger.intent eq order_status"
+
+    again = await post_event(api, tenant, "order.created", body, key=key)
+    assert again.status_code == 200, again.text
+    assert again.json() == answer
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert [e["id"] for e in await executions(api, tenant, flow_id=flow["id"])] == [done["id"]]
+
+    other_request = await post_event(
+        api, tenant, "order.created", {"contact": MEERA, "payload": {}}, key=key
+    )
+    assert other_request.status_code == 409, other_request.text
+
+
+async def test_racing_posts_with_one_key_start_one_execution(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+) -> None:
+    flow = await event_flow(
+        api, tenant, "Thanks", event_trigger("order.created"), cooldown_minutes=0
+    )
+    body = {"contact": MEERA, "payload": ORDER}
+    key = uuid.uuid4().hex
+    posts = await asyncio.gather(
+        *(post_event(api, tenant, "order.created", body, key=key) for _ in range(10))
+    )
+    assert {p.status_code for p in posts} <= {200, 409}
+    answers = [p.json() for p in posts if p.status_code == 200]
+    assert answers and all(a == answers[0] for a in answers)
+    listed = await executions(api, tenant, flow_id=flow["id"])
+    assert [e["id"] for e in listed] == [answers[0]["started"][0]["execution_id"]]
+
+    # without a key, nothing is remembered: the same post starts the flow again
+    other = await post_event(api, tenant, "order.created", body)
+    assert len(other.json()["started"]) == 1
+    assert len(await executions(api, tenant, flow_id=flow["id"])) == 2
+
+
+async def test_a_flow_whose_conditions_are_false_is_skipped_with_its_reason(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+) -> None:
+    condition = {"field": "trigger.intent", "op": "eq", "value": "refund"}
+    refunds = await event_flow(api, tenant, "Refunds", event_trigger("order.created", condition))
+    every = await event_flow(api, tenant, "Every", event_trigger("order.created"), priority=1)
+    await event_flow(api, tenant, "Other event", event_trigger("order.cancelled"))
+    off = await event_flow(api, tenant, "Off", event_trigger("order.created"), enabled=False)
+    draft = await event_flow(api, tenant, "Draft", event_trigger("order.created"), publish=False)
+
+    response = await post_event(api, tenant, "order.created", {"contact": MEERA, "payload": ORDER})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [s["flow_id"] for s in answer["started"]] == [every["id"]]
+    skipped = {s["flow_id"]: s for s in answer["skipped"]}
+    assert skipped[refunds["id"]]["reason"] == (
+        "conditions false: trigger.intent eq refund does not hold "
+        "(trigger.intent is 'order_status')"
+    )
+    assert skipped[off["id"]]["reason"] == "the flow is disabled"
+    assert skipped[draft["id"]]["reason"] == "the flow has no published version"
+    assert len(skipped) == 3
+    assert await executions(api, tenant, flow_id=refunds["id"]) == []
+
+
+async def test_dnc_and_cooldown_skip(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
+) -> None:
+    flow = await event_flow(api, tenant, "Hi", event_trigger("cart.abandoned"))
+    quiet = {"contact": {"phone": "+15550100009", "tags": ["DNC"]}, "payload": {}}
+    dnc = (await post_event(api, tenant, "cart.abandoned", quiet)).json()
+    [skip] = dnc["skipped"]
+    assert (skip["flow_id"], skip["reason"]) == (flow["id"], "contact is tagged DNC")
+    assert dnc["started"] == []
+    assert event_types(engine, skip["execution_id"]) == ["flow.skipped"]
+
+    contact = await api.post("/api/contacts", json=MEERA, headers=tenant.auth("manager"))
+    by_id = {"contact": {"id": contact.json()["id"]}, "payload": {}}
+    first = (await post_event(api, tenant, "cart.abandoned", by_id)).json()
+    assert len(first["started"]) == 1
+    second = (await post_event(api, tenant, "cart.abandoned", by_id)).json()
+    [cooled] = second["skipped"]
+    assert cooled["reason"].startswith("cooldown: entered this flow")
+    assert second["started"] == []
+
+
+async def test_an_unknown_event_starts_nothing_and_other_tenants_flows_never_start(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys, worker: Worker
+) -> None:
+    theirs = await event_flow(api, other_tenant, "Theirs", event_trigger("order.created"))
+    body = {"contact": MEERA, "payload": ORDER}
+    unknown = await post_event(api, tenant, "nobody.listens", body)
+    assert unknown.status_code == 200, unknown.text
+    assert (unknown.json()["started"], unknown.json()["skipped"]) == ([], [])
+    mine = await post_event(api, tenant, "order.created", body)
+    assert (mine.json()["started"], mine.json()["skipped"]) == ([], [])
+    assert await executions(api, other_tenant, flow_id=theirs["id"]) == []
+    missing = await post_event(api, tenant, "order.created", {"contact": {"id": "nope"}})
+    assert missing.status_code == 404, missing.text
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "path"),
+    [
+        ("order.created", {"payload": {}}, "$.contact"),
+        ("order.created", {"contact": {"name": "No way to reach"}}, "$.contact"),
+        ("order.created", {"contact": {"id": "x", "phone": "+15550100001"}}, "$.contact"),
+        ("order.created", {"contact": {"phone": "12345"}}, "$.contact.phone"),
+        ("order.created", {"contact": MEERA, "payload": [1]}, "$.payload"),
+        ("order.created", {"contact": MEERA, "extra": 1}, "$.extra"),
+        ("bad name!", {"contact": MEERA}, "$.path.name"),
+    ],
+)
+async def test_bad_posts_are_422_at_their_paths(
+    api: httpx.AsyncClient, tenant: TenantKeys, name: str, body: dict[str, Any], path: str
+) -> None:
+    response = await post_event(api, tenant, name, body)
+    assert response.status_code == 422, response.text
+    assert path in [d["path"] for d in response.json()["error"]["details"]]
+
+
+async def test_viewers_may_not_post_events_and_bad_event_triggers_are_refused(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    refused = await post_event(api, tenant, "order.created", {"contact": MEERA}, role="viewer")
+    assert refused.status_code == 403
+    for trigger, path in (
+        ({"type": "event"}, "$.trigger.event"),
+        ({"type": "event", "event": "x", "conditions": [{"field": "intent"}]}, None),
+    ):
+        response = await api.post(
+            "/api/flows",
+            json={"name": "Bad", "trigger": trigger},
+            headers=tenant.auth("manager"),
+        )
+        assert response.status_code == 422, response.text
+        paths = [d["path"] for d in response.json()["error"]["details"]]
+        assert path is None or path in paths, paths
