@@ -258,6 +258,18 @@ async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_dele
     local = evening_at.astimezone(ZoneInfo("Europe/London"))
     assert (local.hour, local.minute) == (18, 30)
 
+    later = {**evening, "start": "2030-01-01T00:00:00+05:30", "end": "2030-02-01T00:00:00Z"}
+    bounded = await _patch(api, tenant, flow["id"], trigger=later)
+    assert bounded.status_code == 200, bounded.text
+    shown = await api.get(f"/api/flows/{flow['id']}/schedule", headers=tenant.auth("viewer"))
+    runs = [datetime.fromisoformat(r) for r in shown.json()["next_runs"]]
+    assert runs and all(  # nothing before its start, nothing after its end
+        datetime(2029, 12, 31, 18, 30, tzinfo=UTC) <= r < datetime(2030, 2, 1, tzinfo=UTC)
+        for r in runs
+    )
+    # 18:30 in London (UTC in winter), from its start (midnight in Kolkata is 18:30 UTC) on.
+    assert runs[0] == datetime(2029, 12, 31, 18, 30, tzinfo=UTC)
+
     deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
     assert deleted.status_code == 204
     with pytest.raises(RPCError) as gone:
