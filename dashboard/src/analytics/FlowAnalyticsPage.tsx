@@ -98,7 +98,10 @@ interface ReportFiguresProps {
 
 function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, onRetrySteps }: ReportFiguresProps) {
   // The graph of the version counted, or, counting every version, of the published (or newest).
-  const shown = report.version ?? defaultVersion(flow.status === "ready" ? flow.data : null);
+  // Moving to another flow, its report may come before its details: until they match, the
+  // previous flow's details say nothing of this one's versions.
+  const details = flow.status === "ready" && flow.data.id === report.flow_id ? flow.data : null;
+  const shown = report.version ?? defaultVersion(details);
   const version = useResource(
     () =>
       shown === null
@@ -133,14 +136,19 @@ function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, on
       <OutcomeSummary totals={report} />
       <FunnelCard
         report={report}
-        drawn={flow.status === "ready" ? (flow.data.versions.find((v) => v.number === shown) ?? null) : null}
+        drawn={details?.versions.find((v) => v.number === shown) ?? null}
         definition={definition}
         problem={firstProblem([
           [flow.status === "error" ? flow.error : null, onRetryFlow, "The flow could not be loaded."],
           [version.resource.status === "error" ? version.resource.error : null, version.retry, "The version could not be loaded."],
           [stepsError, onRetrySteps, "The step catalogue could not be loaded."],
         ])}
-        loading={flow.status === "loading" || version.resource.status === "loading" || (steps === null && stepsError === null)}
+        loading={
+          flow.status === "loading" ||
+          (flow.status === "ready" && details === null) ||
+          version.resource.status === "loading" ||
+          (steps === null && stepsError === null)
+        }
         steps={steps}
         stepLabel={stepLabel}
       />

@@ -1,8 +1,17 @@
 import "@xyflow/react/dist/style.css";
 import "./canvas.css";
 
-import { Background, Controls, ReactFlow, useReactFlow, useStore, type NodeMouseHandler } from "@xyflow/react";
-import { useEffect, useMemo, useRef } from "react";
+import {
+  applyNodeChanges,
+  Background,
+  Controls,
+  ReactFlow,
+  useReactFlow,
+  useStore,
+  type NodeChange,
+  type NodeMouseHandler,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { diagramEdges, diagramNodes, type StepFlowNode } from "./model";
 import type { DiagramOverlay } from "./overlay";
@@ -40,9 +49,16 @@ interface FlowDiagramProps {
 /** A read-only drawing of a flow: each step with its ports, the transitions between them,
  * and what an overlay marks on them (a run's path, counts, a test's lit path). */
 export function FlowDiagram({ definition, steps, overlay = null, onNodeClick, selected = null, height = 480 }: FlowDiagramProps) {
-  const nodes = useMemo(
-    () => diagramNodes(definition, steps, { overlay }, [], selected),
-    [definition, steps, overlay, selected],
+  // The nodes are kept with their measured sizes (React Flow reports them as changes): a node
+  // made anew without them is hidden until measured again, and a live page that redraws often
+  // (a run's path) could lose a measurement for good and leave its canvas blank.
+  const [nodes, setNodes] = useState<StepFlowNode[]>(() => diagramNodes(definition, steps, { overlay }, [], selected));
+  useEffect(() => {
+    setNodes((previous) => diagramNodes(definition, steps, { overlay }, previous, selected));
+  }, [definition, steps, overlay, selected]);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<StepFlowNode>[]) => setNodes((current) => applyNodeChanges(changes, current)),
+    [],
   );
   const edges = useMemo(() => diagramEdges(definition, overlay), [definition, overlay]);
   const click: NodeMouseHandler<StepFlowNode> | undefined = onNodeClick ? (_, node) => onNodeClick(node.id) : undefined;
@@ -53,6 +69,7 @@ export function FlowDiagram({ definition, steps, overlay = null, onNodeClick, se
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
         onNodeClick={click}
         nodesDraggable={false}
         nodesConnectable={false}
