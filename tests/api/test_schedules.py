@@ -157,6 +157,8 @@ async def test_an_interval_fires_on_its_own_and_stops_while_the_flow_is_disabled
     assert enabled.status_code == 200, enabled.text
     assert (await handle.describe()).schedule.state.paused is False
     await _wait_for_runs(api, tenant, flow["id"], before + 1, within_s=20)
+    deleted = await api.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+    assert deleted.status_code == 204  # and with it the schedule: it fires no more
 
 
 async def test_a_firing_while_the_last_run_still_runs_is_skipped(
