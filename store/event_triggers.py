@@ -17,7 +17,9 @@ from sqlmodel import Session, col, select
 
 from schemas.event_triggers import EVENT
 from store.db import session_scope
-from store.models import EventPost, Flow, utcnow
+from store.errors import NotFoundError
+from store.flows import get_flow
+from store.models import EventHook, EventPost, Flow, utcnow
 
 _posts = EventPost.__table__  # type: ignore[attr-defined]
 
@@ -86,3 +88,33 @@ def release(engine: Engine, *, tenant_id: str, key: str) -> None:
                 col(EventPost.result).is_(None),
             )
         )
+
+
+def new_hook(engine: Engine, *, tenant_id: str, flow_id: str, secret: str) -> EventHook:
+    """The flow's inbound hook, made anew (a new id and secret: the old ones stop working)."""
+    with session_scope(engine) as session:
+        get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+        session.execute(sa.delete(EventHook).where(col(EventHook.flow_id) == flow_id))
+        hook = EventHook(tenant_id=tenant_id, flow_id=flow_id, secret=secret)
+        session.add(hook)
+        return hook
+
+
+def delete_hook(engine: Engine, *, tenant_id: str, flow_id: str) -> None:
+    with session_scope(engine) as session:
+        get_flow(session, tenant_id=tenant_id, flow_id=flow_id)
+        hook = session.exec(select(EventHook).where(EventHook.flow_id == flow_id)).first()
+        if hook is None:
+            raise NotFoundError(f"flow {flow_id} has no event hook")
+        session.delete(hook)
+
+
+def find_hook(session: Session, *, hook_id: str) -> tuple[EventHook, Flow] | None:
+    """The hook and its flow, unless either is gone (a deleted flow's hook fires nothing)."""
+    hook = session.get(EventHook, hook_id)
+    if hook is None:
+        return None
+    flow = session.get(Flow, hook.flow_id)
+    if flow is None or flow.deleted_at is not None:
+        return None
+    return hook, flow

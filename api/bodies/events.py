@@ -57,3 +57,13 @@ class EventFired(BaseModel):
     contact_id: str
     started: list[EventStart]
     skipped: list[EventSkip]
+
+
+class EventHookOut(BaseModel):
+    flow_id: str
+    event: str
+    url: str
+    """Relative to the API's base URL; POST the signed body there."""
+    secret: str
+    """Shown once: sign each body with it (HMAC-SHA256)."""
+    signature_header: str

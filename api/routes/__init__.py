@@ -12,6 +12,7 @@ from api.routes import (
     departments,
     deploy,
     dryrun,
+    event_hooks,
     events,
     executions,
     flows,
@@ -36,6 +37,7 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     # Twilio's webhooks live outside /api (SPEC §5) and come first: a call's turn is the
     # hottest path, and each route tried before the right one costs tens of microseconds.
     ("", webhooks_twilio.router),
+    ("", event_hooks.inbound),
     (API, health.router),
     (API, session.router),
     (API, admin.router),
@@ -59,5 +61,6 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     (API, campaigns.router),
     (API, recordings.router),
     (API, webhooks.router),
+    (API, event_hooks.router),
 )
 """A new resource is a module in this package and one line here."""

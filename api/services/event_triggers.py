@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import ForbiddenError
 from api.services import engagement
 from api.services.engagement import ClientSource
 from schemas.event_triggers import EventTrigger, judge, trigger_data
@@ -96,6 +100,7 @@ async def _handle(
     contact_id: str | None,
     fields: Mapping[str, Any],
     payload: dict[str, Any],
+    only_flow_id: str | None,
 ) -> dict[str, Any]:
     contact, changed = await run_in_threadpool(
         _contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
@@ -107,7 +112,8 @@ async def _handle(
     data = trigger_data(name, contact_id=contact["id"], payload=payload)
     started: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    for flow in await run_in_threadpool(_flows, engine, tenant_id=tenant_id, name=name):
+    flows = await run_in_threadpool(_flows, engine, tenant_id=tenant_id, name=name)
+    for flow in (f for f in flows if only_flow_id in (None, f.id)):
         why_not, reason = _why_not(flow, data)
         if why_not is not None:
             skipped.append(_skip(flow, why_not))
@@ -148,8 +154,10 @@ async def fire(
     payload: dict[str, Any],
     idempotency_key: str | None,
     request_fingerprint: str,
+    only_flow_id: str | None = None,
 ) -> Fired:
-    """Start the flows the event triggers, once per `idempotency_key` (when given)."""
+    """Start the flows the event triggers (only `only_flow_id`, when given: a flow's inbound
+    hook), once per `idempotency_key` (when given)."""
     handle = functools.partial(
         _handle,
         engine=engine,
@@ -160,6 +168,7 @@ async def fire(
         contact_id=contact_id,
         fields=fields,
         payload=payload,
+        only_flow_id=only_flow_id,
     )
     if idempotency_key is None:
         return Fired(result=await handle(), replayed=False)
@@ -189,3 +198,35 @@ async def fire(
         posts.remember, engine, tenant_id=tenant_id, key=idempotency_key, result=result
     )
     return Fired(result=result, replayed=False)
+
+
+SIGNATURE_HEADER = "Flowdeck-Signature"
+TOLERANCE_S = 300
+"""How far a signed request's timestamp may be from our clock, either way (replays)."""
+
+
+def new_secret() -> str:
+    return "fdhook_" + secrets.token_urlsafe(32)
+
+
+def sign(secret: str, body: bytes, *, timestamp: int) -> str:
+    """The `Flowdeck-Signature` value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`."""
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(secret: str, body: bytes, header: str | None, *, now: float | None = None) -> None:
+    """Raise ForbiddenError (403) unless the header signs this body with the secret, with a
+    timestamp within the tolerance; several `v1=` (a rotation) are accepted."""
+    parts = [p.strip().partition("=") for p in (header or "").split(",")]
+    stamps = [v for k, _, v in parts if k == "t"]
+    signatures = [v for k, _, v in parts if k == "v1"]
+    if len(stamps) != 1 or not stamps[0].isascii() or not stamps[0].isdigit() or not signatures:
+        raise ForbiddenError(f"missing or malformed {SIGNATURE_HEADER} header")
+    timestamp = int(stamps[0])
+    if abs((now if now is not None else time.time()) - timestamp) > TOLERANCE_S:
+        raise ForbiddenError(f"the signature's timestamp is more than {TOLERANCE_S} s off")
+    expected = sign(secret, body, timestamp=timestamp).partition(",v1=")[2]
+    if not any(hmac.compare_digest(expected.encode(), s.encode()) for s in signatures):
+        raise ForbiddenError("bad signature")

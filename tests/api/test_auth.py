@@ -74,6 +74,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("DELETE", "/api/contacts/{contact_id}", "manager"),
     ("GET", "/api/events", "viewer"),
     ("POST", "/api/events/{name}", "manager"),
+    ("POST", "/api/flows/{flow_id}/event-hook", "manager"),
+    ("DELETE", "/api/flows/{flow_id}/event-hook", "manager"),
     ("GET", "/api/phone-numbers", "viewer"),
     ("POST", "/api/phone-numbers", "manager"),
     ("GET", "/api/phone-numbers/{phone_number_id}", "viewer"),
@@ -137,6 +139,7 @@ SIGNED = {
     ("POST", "/webhooks/twilio/voice/turn"),
     ("POST", "/webhooks/twilio/voice/wait"),
     ("POST", "/webhooks/twilio/voice/routed"),  # tests/calls/test_routed_calls
+    ("POST", "/hooks/events/{hook_id}"),  # tests/engagement/test_event_triggers
 }
 STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
+import time
 import uuid
 from typing import Any
 
@@ -243,3 +247,80 @@ async def test_viewers_may_not_post_events_and_bad_event_triggers_are_refused(
         assert response.status_code == 422, response.text
         paths = [d["path"] for d in response.json()["error"]["details"]]
         assert path is None or path in paths, paths
+
+
+async def make_hook(api: httpx.AsyncClient, tenant: TenantKeys, flow_id: str) -> dict[str, Any]:
+    response = await api.post(f"/api/flows/{flow_id}/event-hook", headers=tenant.auth("manager"))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def signed(secret: str, body: bytes, *, at: float | None = None) -> dict[str, str]:
+    """Signed as a third party would, without our code: HMAC-SHA256 of "<t>.<raw body>"."""
+    timestamp = int(time.time() if at is None else at)
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return {"Flowdeck-Signature": f"t={timestamp},v1={digest.hexdigest()}"}
+
+
+async def test_a_flows_inbound_hook_fires_it_when_signed_and_refuses_bad_signatures(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
+) -> None:
+    flow = await event_flow(api, tenant, "Hooked", event_trigger("order.paid"), cooldown_minutes=0)
+    neighbour = await event_flow(api, tenant, "Neighbour", event_trigger("order.paid"))
+    hook = await make_hook(api, tenant, flow["id"])
+    assert hook["url"].startswith("/hooks/events/") and hook["event"] == "order.paid"
+    body = json.dumps({"contact": MEERA, "payload": {"order_id": "A-7"}}).encode()
+    json_type = {"Content-Type": "application/json"}
+
+    for headers in (
+        {},
+        signed("not-the-secret", body),
+        signed(hook["secret"], body, at=time.time() - 3600),
+        {"Flowdeck-Signature": f"t={int(time.time())},v1=zz"},
+        {"Flowdeck-Signature": "v1=zz"},
+    ):
+        refused = await api.post(hook["url"], content=body, headers=headers | json_type)
+        assert refused.status_code == 403, refused.text
+    tampered = body.replace(b"A-7", b"A-8")
+    headers = signed(hook["secret"], body)
+    assert (await api.post(hook["url"], content=tampered, headers=headers)).status_code == 403
+    assert await executions(api, tenant, flow_id=flow["id"]) == []
+
+    fired = await api.post(hook["url"], content=body, headers=signed(hook["secret"], body))
+    assert fired.status_code == 200, fired.text
+    [started] = fired.json()["started"]
+    assert started["flow_id"] == flow["id"]
+    assert stored_execution(engine, started["execution_id"]).trigger["order_id"] == "A-7"  # type: ignore[index]
+    assert await executions(api, tenant, flow_id=neighbour["id"]) == []  # only the hook's flow
+
+    keyed = signed(hook["secret"], body) | {"Idempotency-Key": "delivery-1"}
+    once = await api.post(hook["url"], content=body, headers=keyed)
+    twice = await api.post(hook["url"], content=body, headers=keyed)
+    assert once.json() == twice.json() and twice.headers["Idempotent-Replayed"] == "true"
+    assert len(await executions(api, tenant, flow_id=flow["id"])) == 2
+
+    bad = b'{"contact": {"phone": "123"}}'
+    invalid = await api.post(hook["url"], content=bad, headers=signed(hook["secret"], bad))
+    assert invalid.status_code == 422, invalid.text
+    assert "$.contact.phone" in [d["path"] for d in invalid.json()["error"]["details"]]
+
+    rotated = await make_hook(api, tenant, flow["id"])
+    stale = await api.post(hook["url"], content=body, headers=signed(hook["secret"], body))
+    assert stale.status_code == 404
+    old_secret = await api.post(rotated["url"], content=body, headers=signed(hook["secret"], body))
+    assert old_secret.status_code == 403
+    gone = await api.delete(f"/api/flows/{flow['id']}/event-hook", headers=tenant.auth("manager"))
+    assert gone.status_code == 204
+    after = await api.post(rotated["url"], content=body, headers=signed(rotated["secret"], body))
+    assert after.status_code == 404
+
+
+async def test_only_event_flows_get_a_hook_and_only_in_their_tenant(
+    api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
+    manual = await make_flow(api, tenant, name="By hand", trigger={"type": "manual"})
+    response = await api.post(f"/api/flows/{manual['id']}/event-hook", headers=tenant.auth())
+    assert response.status_code == 422, response.text
+    flow = await make_flow(api, tenant, name="Ev", trigger=event_trigger("x.y"))
+    theirs = await api.post(f"/api/flows/{flow['id']}/event-hook", headers=other_tenant.auth())
+    assert theirs.status_code == 404

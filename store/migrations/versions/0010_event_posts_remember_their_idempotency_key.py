@@ -1,4 +1,4 @@
-"""event posts remember their idempotency key
+"""event posts remember their idempotency key; flows' inbound event hooks
 
 Revision ID: 0010
 Revises: 0009
@@ -27,7 +27,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
     sa.PrimaryKeyConstraint('tenant_id', 'idempotency_key')
     )
+    op.create_table('event_hook',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('tenant_id', sa.String(length=32), nullable=False),
+    sa.Column('flow_id', sa.String(length=32), nullable=False),
+    sa.Column('secret', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['flow_id'], ['flow.id'], ),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('flow_id')
+    )
+    with op.batch_alter_table('event_hook', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_hook_tenant_id'), ['tenant_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('event_hook', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_hook_tenant_id'))
+    op.drop_table('event_hook')
     op.drop_table('event_post')
