@@ -142,10 +142,7 @@ def _refused(exc: RPCError, flow: Flow) -> Exception:
             f"Temporal refused the schedule: {exc.message}",
             details=[{"path": "$.trigger", "code": "invalid_value", "message": exc.message}],
         )
-    return ServiceUnavailableError(
-        f"flow {flow.id} was saved, but its schedule could not be updated in Temporal "
-        f"({exc.message}): send the request again"
-    )
+    return ServiceUnavailableError(f"Temporal refused the schedule's change: {exc.message}")
 
 
 async def _apply(client: Client, settings: Settings, flow: Flow, schedule: Schedule) -> None:
@@ -248,7 +245,8 @@ async def update_flow(
     flow_id: str,
     changes: dict[str, Any],
 ) -> Flow:
-    """Change a flow's settings; a schedule trigger (before or after) follows the change."""
+    """Change a flow's settings; a schedule trigger (before or after) follows the change. Should
+    Temporal refuse it or be out of reach, the change is undone: nothing changed anywhere."""
     before = await run_in_threadpool(flows.get_flow, session, tenant_id=tenant_id, flow_id=flow_id)
     was_scheduled = is_scheduled(before.trigger)
     previous = {name: getattr(before, name) for name in changes}
@@ -259,12 +257,12 @@ async def update_flow(
         return flow
     try:
         await _sync(state, settings, flow)
-    except InvalidInputError:
-        # Temporal refused what we accepted (its parser is the last word): the change is
-        # undone, so a refused schedule is never left stored.
+    except (InvalidInputError, ServiceUnavailableError) as exc:
         await run_in_threadpool(
             flows.update_flow, session, tenant_id=tenant_id, flow_id=flow_id, changes=previous
         )
+        if isinstance(exc, ServiceUnavailableError):
+            raise ServiceUnavailableError(f"{exc}; nothing was changed, try again") from exc
         raise
     return flow
 
@@ -272,12 +270,24 @@ async def update_flow(
 async def delete_flow(
     *, session: Session, state: State, settings: Settings, tenant_id: str, flow_id: str
 ) -> None:
-    """Soft-delete a flow; its schedule, if it had one, is deleted."""
+    """Soft-delete a flow and its schedule. The schedule goes first: with Temporal out of
+    reach nothing is deleted (503), and a flow the store refuses to delete gets it back."""
     flow = await run_in_threadpool(flows.get_flow, session, tenant_id=tenant_id, flow_id=flow_id)
-    was_scheduled = is_scheduled(flow.trigger)
-    await run_in_threadpool(flows.delete_flow, session, tenant_id=tenant_id, flow_id=flow_id)
-    if was_scheduled:
-        await _sync(state, settings, flow)
+    if not is_scheduled(flow.trigger):
+        await run_in_threadpool(flows.delete_flow, session, tenant_id=tenant_id, flow_id=flow_id)
+        return
+    client = await temporal_client_of(state)
+    try:
+        await _delete(client, flow)
+    except RPCError as exc:
+        raise ServiceUnavailableError(
+            f"{_refused(exc, flow)}; nothing was deleted, try again"
+        ) from exc
+    try:
+        await run_in_threadpool(flows.delete_flow, session, tenant_id=tenant_id, flow_id=flow_id)
+    except Exception:
+        await sync_schedule(client=client, settings=settings, flow=flow)
+        raise
 
 
 async def after_publish(
@@ -286,5 +296,11 @@ async def after_publish(
     """A flow's first published version brings its schedule to life (later ones change
     nothing: each firing reads the version published then)."""
     flow = await run_in_threadpool(flows.get_flow, session, tenant_id=tenant_id, flow_id=flow_id)
-    if is_scheduled(flow.trigger):
+    if not is_scheduled(flow.trigger):
+        return
+    try:
         await _sync(state, settings, flow)
+    except ServiceUnavailableError as exc:
+        raise ServiceUnavailableError(
+            f"the version is published, but {exc}: PATCH the flow (any setting) to try again"
+        ) from exc

@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.scheduled import prepare_scheduled_run
+from api.main import create_app
 from api.services import recovery
 from schemas import search_attributes
 from schemas.schedule import (
@@ -236,6 +237,31 @@ async def test_a_firing_held_up_past_the_grace_is_started_once_by_the_sweep(
     assert (result.execution_id, result.status) == (execution_id, "started elsewhere")
     runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = 'exec-{execution_id}'")]
     assert len(runs) == 1
+
+
+async def test_with_temporal_out_of_reach_a_scheduled_flow_changes_nothing(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    engine: Engine,
+    settings: Settings,
+    temporal_client: Client,
+) -> None:
+    flow = await make_flow(api, tenant, trigger=EVERY_MORNING)
+    away = settings.model_copy(update={"temporal_address": "127.0.0.1:1"})  # nothing listens
+    app = create_app(settings=away, engine=engine, temporal_client=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://flowdeck.test") as offline:
+        disabled = await _patch(offline, tenant, flow["id"], enabled=False)
+        assert disabled.status_code == 503, disabled.text
+        assert "nothing was changed" in disabled.json()["error"]["message"]
+        deleted = await offline.delete(f"/api/flows/{flow['id']}", headers=tenant.auth("manager"))
+        assert deleted.status_code == 503, deleted.text
+        renamed = await _patch(offline, tenant, flow["id"], name="Renamed")  # no schedule change
+        assert renamed.status_code == 503
+    read = (await api.get(f"/api/flows/{flow['id']}", headers=tenant.auth("viewer"))).json()
+    assert (read["enabled"], read["name"]) == (True, flow["name"])
+    handle = await _schedule(temporal_client, flow["id"])
+    assert (await handle.describe()).schedule.state.paused is False  # flow and schedule agree
 
 
 async def test_changing_the_cron_updates_the_schedule_and_deleting_the_flow_deletes_it(
