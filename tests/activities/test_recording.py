@@ -19,6 +19,7 @@ from schemas.execution import (
     StepRecord,
     StepStatus,
 )
+from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN
 from tests.activities.conftest import Runner, Seed
 
 
@@ -157,12 +158,13 @@ async def test_record_progress_writes_steps_and_final_status(runner: Runner, see
     assert seed.event_types() == ["flow.started", "flow.step.completed", "flow.completed"]
 
 
-def test_all_registers_the_four_named_activities(runner: Runner) -> None:
+def test_all_registers_the_five_named_activities(runner: Runner) -> None:
     names = {fn.__temporal_activity_definition.name for fn in runner.activities().all()}  # type: ignore[attr-defined]
     assert names == {
         ACTIVITY_PERFORM_ACTION,
         ACTIVITY_RECORD_PROGRESS,
         ACTIVITY_PREPARE_SUBFLOW,
         ACTIVITY_RELEASE_AGENT,
+        ACTIVITY_PREPARE_SCHEDULED_RUN,
     }
     assert all(inspect.iscoroutinefunction(fn) for fn in runner.activities().all())
