@@ -283,3 +283,43 @@ async def test_a_viewer_sees_no_edit_control_and_the_api_refuses_a_forced_change
     await expect(error.get_by_role("button", name="Try again")).to_be_visible()
     browsing.console.take(r"ERR_CONNECTION_REFUSED", count=2)  # the flows and their figures
     await browsing.shoot("02-api-unreachable")
+
+
+async def test_a_scheduled_or_event_flow_is_created_with_what_it_needs_to_fire(
+    browsing: Browsing,
+) -> None:
+    """A schedule needs its cron and an event trigger its name (the API refuses either
+    without them): the dialog asks for them, and the stored trigger has them."""
+    page, stack = browsing.page, browsing.stack
+    await browsing.sign_in(stack.admin_key)
+
+    await page.get_by_role("button", name="New flow").click()
+    dialog = page.get_by_role("dialog", name="New flow")
+    await dialog.get_by_label("Name").fill("Morning digest")
+    await dialog.get_by_label("Started by").select_option(label="Schedule")
+    await dialog.get_by_label("Cron (minute hour day month weekday)").fill("not a cron")
+    await dialog.get_by_role("button", name="Create flow").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("$.trigger.cron")
+    browsing.console.take(r"status of 422")  # the refusal, as the browser logs it
+    await browsing.shoot("01-schedule-refused")
+    await dialog.get_by_label("Cron (minute hour day month weekday)").fill("30 8 * * 1-5")
+    await dialog.get_by_role("button", name="Create flow").click()
+    await expect(page.get_by_text('Created "Morning digest" as a draft.')).to_be_visible()
+
+    await page.get_by_role("button", name="New flow").click()
+    dialog = page.get_by_role("dialog", name="New flow")
+    await dialog.get_by_label("Name").fill("Order status")
+    await dialog.get_by_label("Started by").select_option(label="Event")
+    create = dialog.get_by_role("button", name="Create flow")
+    await expect(create).to_be_disabled()
+    await dialog.get_by_label("Event name").fill("order.created")
+    await browsing.shoot("02-event-flow")
+    await create.click()
+    await expect(page.get_by_text('Created "Order status" as a draft.')).to_be_visible()
+
+    with stack.client() as http:
+        flows = _flows(http)
+    assert flows["Morning digest"]["trigger"]["type"] == "schedule"
+    assert flows["Morning digest"]["trigger"]["cron"] == "30 8 * * 1-5"
+    assert flows["Order status"]["trigger"]["type"] == "event"
+    assert flows["Order status"]["trigger"]["event"] == "order.created"

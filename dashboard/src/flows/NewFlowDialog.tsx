@@ -17,6 +17,9 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [trigger, setTrigger] = useState<TriggerType>("manual");
+  // What a schedule or an event trigger cannot start without (the API refuses it otherwise).
+  const [cron, setCron] = useState("0 9 * * 1-5");
+  const [eventName, setEventName] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -25,7 +28,10 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
     setPending(true);
     setError(null);
     try {
-      const body: Schemas["FlowCreate"] = { name: name.trim(), trigger: { type: trigger } };
+      const started: Schemas["Trigger"] = { type: trigger };
+      if (trigger === "schedule") started.cron = cron.trim();
+      if (trigger === "event") started.event = eventName.trim();
+      const body: Schemas["FlowCreate"] = { name: name.trim(), trigger: started };
       if (description.trim()) body.description = description.trim();
       onCreated(await call(api.POST("/api/flows", { body })));
     } catch (problem) {
@@ -49,6 +55,19 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
             </option>
           ))}
         </select>
+        {trigger === "schedule" && (
+          <>
+            <label htmlFor="flow-cron">Cron (minute hour day month weekday)</label>
+            <input id="flow-cron" required value={cron} onChange={(e) => setCron(e.target.value)} />
+            <p className="hint">In the tenant's time zone unless the flow's settings name another.</p>
+          </>
+        )}
+        {trigger === "event" && (
+          <>
+            <label htmlFor="flow-event">Event name</label>
+            <input id="flow-event" required placeholder="order.created" value={eventName} onChange={(e) => setEventName(e.target.value)} />
+          </>
+        )}
         <p className="hint">The flow starts as a draft with no steps; nothing runs until a version is published.</p>
         {error !== null && (
           <div className="form-error" role="alert">
@@ -60,7 +79,7 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={pending || name.trim() === ""}>
+          <button type="submit" className="button button-primary" disabled={pending || name.trim() === "" || (trigger === "event" && eventName.trim() === "")}>
             {pending ? "Creating…" : "Create flow"}
           </button>
         </div>
