@@ -3,11 +3,14 @@
 The claim is the insert of the `event_post` row (tenant and key are its primary key) in one
 statement that does nothing on conflict: of two posts with one key, racing or not, exactly
 one inserts it and handles the event; the other reads the row (its answer, once stored).
+A claim left without an answer for `STALE_CLAIM` (its process died mid-post) is taken over by
+the next retry, in one conditional update, so a crash never locks a key out for good.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +25,9 @@ from store.flows import get_flow
 from store.models import EventHook, EventPost, Flow, utcnow
 
 _posts = EventPost.__table__  # type: ignore[attr-defined]
+STALE_CLAIM = timedelta(minutes=2)
+"""Longer than any post takes (the API's request limits are far shorter): a claim this old
+with no answer belongs to a post that died."""
 
 
 def event_flows(session: Session, *, tenant_id: str, name: str) -> list[Flow]:
@@ -63,6 +69,20 @@ def claim(engine: Engine, *, tenant_id: str, key: str, event: str, fingerprint: 
             .returning(_posts.c.idempotency_key)
         )
         if session.execute(statement).first() is not None:
+            return Claim(ours=True)
+        now = utcnow()
+        takeover = session.execute(
+            sa.update(EventPost)
+            .where(
+                col(EventPost.tenant_id) == tenant_id,
+                col(EventPost.idempotency_key) == key,
+                col(EventPost.result).is_(None),
+                col(EventPost.fingerprint) == fingerprint,
+                col(EventPost.created_at) < now - STALE_CLAIM,
+            )
+            .values(created_at=now)
+        )
+        if takeover.rowcount == 1:  # type: ignore[attr-defined]
             return Claim(ours=True)
         earlier = session.get(EventPost, (tenant_id, key), populate_existing=True)
         return Claim(ours=False, earlier=earlier)

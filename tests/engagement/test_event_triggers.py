@@ -8,16 +8,21 @@ import hmac
 import json
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas.settings import Settings
+from store.event_triggers import STALE_CLAIM
+from store.models import EventPost, utcnow
 from tests.api.conftest import TEMPORAL_UI
 from tests.api.helpers import TenantKeys, make_flow, wait_for_status
 from tests.engagement.helpers import event_types, executions, outbox, sms_flow, stored_execution
@@ -324,3 +329,45 @@ async def test_only_event_flows_get_a_hook_and_only_in_their_tenant(
     flow = await make_flow(api, tenant, name="Ev", trigger=event_trigger("x.y"))
     theirs = await api.post(f"/api/flows/{flow['id']}/event-hook", headers=other_tenant.auth())
     assert theirs.status_code == 404
+
+
+async def test_a_key_whose_post_died_unanswered_is_taken_over_by_a_later_retry(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
+) -> None:
+    """A process killed between claiming a key and storing its answer leaves the claim
+    unanswered: a retry soon after is told to retry later (the post may still be running);
+    once the claim is stale the retry handles the event, and the flow's cooldown keeps the
+    contact from entering the flow a second time."""
+    flow = await event_flow(api, tenant, "Thanks", event_trigger("order.created"))
+    body = {"contact": MEERA, "payload": ORDER}
+    key = uuid.uuid4().hex
+    first = await post_event(api, tenant, "order.created", body, key=key)
+    assert first.status_code == 200, first.text
+    [started] = first.json()["started"]
+
+    def died_unanswered(ago: timedelta) -> None:
+        with Session(engine) as session:
+            session.execute(
+                sa.update(EventPost)
+                .where(col(EventPost.idempotency_key) == key)
+                .values(result=sa.null(), created_at=utcnow() - ago)
+            )
+            session.commit()
+
+    died_unanswered(timedelta(seconds=30))
+    busy = await post_event(api, tenant, "order.created", body, key=key)
+    assert busy.status_code == 409, busy.text
+    assert "being handled" in busy.json()["error"]["message"]
+
+    died_unanswered(STALE_CLAIM + timedelta(seconds=1))
+    retried = await post_event(api, tenant, "order.created", body, key=key)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["started"] == []
+    [skipped] = retried.json()["skipped"]
+    assert (skipped["flow_id"], "cooldown" in skipped["reason"]) == (flow["id"], True)
+    listed = await executions(api, tenant, flow_id=flow["id"])
+    ran = [e["id"] for e in listed if e["status"] != "skipped"]
+    assert ran == [started["execution_id"]]
+    # and the retry's answer is the key's answer from now on
+    again = await post_event(api, tenant, "order.created", body, key=key)
+    assert again.json() == retried.json()
