@@ -7,7 +7,7 @@ custom}`), so the API and the tests call them without a server or a database.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -226,12 +226,26 @@ def _rank(candidate: Candidate) -> tuple[bool, int, datetime, str]:
 
 def choose_flow(candidates: Iterable[Candidate], contact: dict[str, Any]) -> Match:
     """The one flow a new lead enters: the best-ranked among those whose conditions all hold."""
+    return choose(
+        candidates,
+        lambda candidate: judge(candidate, contact),
+        none_reason="no enabled, published lead_created flow matches",
+    )
+
+
+def choose(
+    candidates: Iterable[Candidate],
+    verdict: Callable[[Candidate], tuple[bool, str]],
+    *,
+    none_reason: str,
+) -> Match:
+    """The best-ranked candidate whose `verdict` holds (any trigger's), and every verdict."""
     ordered: Sequence[Candidate] = sorted(candidates, key=_rank)
     verdicts: list[Verdict] = []
     winner: Candidate | None = None
-    winning_reason = "no enabled, published lead_created flow matches"
+    winning_reason = none_reason
     for candidate in ordered:
-        matched, reason = judge(candidate, contact)
+        matched, reason = verdict(candidate)
         if matched and winner is None:
             winner, winning_reason = candidate, reason
         elif matched and winner is not None:

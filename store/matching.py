@@ -32,6 +32,11 @@ _entries = FlowEntry.__table__  # type: ignore[attr-defined]
 
 def lead_flows(session: Session, *, tenant_id: str) -> list[Flow]:
     """The tenant's enabled, published flows triggered by new leads."""
+    return triggered_flows(session, tenant_id=tenant_id, trigger_type=LEAD_CREATED)
+
+
+def triggered_flows(session: Session, *, tenant_id: str, trigger_type: str) -> list[Flow]:
+    """The tenant's enabled, published flows whose trigger is of `trigger_type`."""
     query = select(Flow).where(
         Flow.tenant_id == tenant_id,
         col(Flow.deleted_at).is_(None),
@@ -41,7 +46,7 @@ def lead_flows(session: Session, *, tenant_id: str) -> list[Flow]:
     return [
         flow
         for flow in session.exec(query).all()
-        if isinstance(flow.trigger, dict) and flow.trigger.get("type") == LEAD_CREATED
+        if isinstance(flow.trigger, dict) and flow.trigger.get("type") == trigger_type
     ]
 
 

@@ -12,11 +12,14 @@ from api.bodies.common import RequestBody, ResponseBody
 from schemas.api_errors import request_error_details
 from schemas.event_triggers import EVENT, EventTrigger
 from schemas.hours import BusinessHours
+from schemas.message_triggers import MESSAGE_RECEIVED, MessageTrigger
 from schemas.schedule import SCHEDULE, ScheduleTrigger, execution_id_for_firing
 from schemas.triggers import LEAD_CREATED, condition_problems
 from store.errors import InvalidInputError
 
-TriggerType = Literal["lead_created", "call_incoming", "campaign", "event", "schedule", "manual"]
+TriggerType = Literal[
+    "lead_created", "call_incoming", "campaign", "event", "schedule", "message_received", "manual"
+]
 
 
 class Trigger(BaseModel):
@@ -33,6 +36,9 @@ class Trigger(BaseModel):
             return
         if self.type == EVENT:
             self._check_event()
+            return
+        if self.type == MESSAGE_RECEIVED:
+            self._check_message()
             return
         if self.type != LEAD_CREATED:
             return
@@ -54,6 +60,16 @@ class Trigger(BaseModel):
             errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
             details = [d.model_dump() for d in request_error_details(errors)]
             raise InvalidInputError("the event trigger is invalid", details=details) from None
+
+    def _check_message(self) -> None:
+        """A `message_received` trigger's channel, number, keywords and regex: 422 at each
+        problem's path (`$.trigger.regex` for a pattern RE2 cannot run)."""
+        try:
+            MessageTrigger.model_validate(self.model_dump())
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
+            details = [d.model_dump() for d in request_error_details(errors)]
+            raise InvalidInputError("the message trigger is invalid", details=details) from None
 
     def _check_schedule(self, timezone: str) -> None:
         """A schedule's cron, zone, dates and policies: 422 at each problem's path; valid, its

@@ -9,6 +9,7 @@ signature gets 403 and changes nothing. Voice webhooks answer with the call's ne
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from temporalio.client import Client
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -23,7 +25,7 @@ from api import twiml
 from api.bodies.common import INT32_MAX
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, error_response, error_responses
-from api.services import calls
+from api.services import calls, message_triggers
 from api.services import routing as routing_service
 from api.services import twilio_webhooks as hooks
 from api.services.routing import TwilioHttpDep
@@ -110,8 +112,33 @@ def _twiml(document: str) -> Response:
     return Response(document, media_type=TWIML)
 
 
-_recording: set[asyncio.Task[None]] = set()
-"""Progress writes under way (a task keeps no strong reference to itself)."""
+_recording: set[asyncio.Task[Any]] = set()
+"""Progress writes and flow starts under way (a task keeps no strong reference to itself)."""
+
+
+def _in_background(work: Coroutine[Any, Any, object]) -> None:
+    task = asyncio.create_task(work)
+    _recording.add(task)
+    task.add_done_callback(_recording.discard)
+
+
+async def settled() -> None:
+    """Wait for the work started after an answer (recordings, flow starts) to end."""
+    while _recording:
+        await asyncio.gather(*list(_recording), return_exceptions=True)
+
+
+async def _trigger_flow(
+    request: Request, settings: SettingsDep, engine: EngineDep, fields: dict[str, str]
+) -> None:
+    """Start the `message_received` flow the message matches (never raises)."""
+
+    async def client() -> Client:
+        return await get_temporal(request)
+
+    await message_triggers.on_message(
+        engine=engine, settings=settings, client_source=client, form=fields
+    )
 
 
 def _reply(reply: calls.Reply, request: Request) -> Response:
@@ -280,8 +307,9 @@ async def call_status(
     openapi_extra=_form_body(*MESSAGE),
 )
 async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
-    """An inbound SMS/WhatsApp (the reply a `send_and_wait` step waits for) or a delivery
-    status callback (MessageSid, MessageStatus) of a message we sent."""
+    """An inbound SMS/WhatsApp (the reply a `send_and_wait` step waits for, else the start of
+    the `message_received` flow it matches, after the answer) or a delivery status callback
+    (MessageSid, MessageStatus) of a message we sent."""
     form = await _signed_form(request, settings)
     if form is None:
         return _forbidden()
@@ -290,6 +318,8 @@ async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) 
         target = await run_in_threadpool(hooks.find_reply_target, engine, fields)
         if target is not None:
             await hooks.send_signal(await get_temporal(request), target)
+        else:  # a message no question waits for: a `message_received` flow, off Twilio's path
+            _in_background(_trigger_flow(request, settings, engine, fields))
     else:
         await run_in_threadpool(hooks.apply_message_status, engine, fields)
     return Response(str(MessagingResponse()), media_type=TWIML)

@@ -8,6 +8,7 @@ export const TRIGGER_LABELS: Record<TriggerType, string> = {
   campaign: "Campaign",
   event: "Event",
   schedule: "Schedule",
+  message_received: "Message received",
   manual: "Manual",
 };
 
