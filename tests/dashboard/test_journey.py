@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.async_api import Locator, Page, expect
 
-from tests.dashboard.conftest import Browsing, Stack
+from tests.dashboard.conftest import VIEWPORTS, Browsing, Stack
 from tests.dashboard.test_builder import (
     WIDE,
     Shots,
@@ -62,6 +62,13 @@ def _row(page: Page, contact: str) -> Locator:
     return page.locator("tr.execution-row").filter(
         has=page.get_by_role("rowheader").filter(has=page.get_by_text(contact, exact=True))
     )
+
+
+async def _shoot_page(browsing: Browsing, page: Page, name: str) -> None:
+    """Browsing.shoot, for a second tab."""
+    for width, height in VIEWPORTS:
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.screenshot(path=browsing.shots / f"{name}-{width}x{height}.png")
 
 
 def _has(css_class: str) -> re.Pattern[str]:
@@ -194,6 +201,35 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
         await expect(row).to_contain_text(phone)
     await browsing.shoot("07-leads-arrived-live")
 
+    # The calls' outcomes, simulated in the Outbox in a second tab, while the list stays open.
+    outbox = await page.context.new_page()
+    outbox.on("console", browsing.console.on_message)
+    outbox.on("pageerror", browsing.console.on_exception)
+    await outbox.goto(f"{stack.url}/outbox")
+    for name, phone, outcome in LEADS:
+        call = outbox.locator("li.outbox-voice").filter(has_text=phone)
+        await expect(call).to_contain_text("waiting on its outcome")
+        if outcome is None:
+            continue
+        await call.get_by_role("button", name=outcome.capitalize(), exact=True).click()
+        await expect(
+            outbox.get_by_text(f"Told execution {runs[name]} about a {outcome} call")
+        ).to_be_visible()
+        await expect(call.get_by_role("button", name="Missed")).to_have_count(0)
+    await expect(outbox.locator("li.outbox-whatsapp")).to_have_count(2)
+    await _shoot_page(browsing, outbox, "08-outbox-simulated")
+    await outbox.close()
+
+    # Back on the list, never reloaded: each run moved on where its call sent it.
+    await page.bring_to_front()
+    await expect(_row(page, "Asha Rao").get_by_test_id("status")).to_have_text("Completed")
+    for name in ("Bharat Mehta", "Chitra Iyer"):
+        await expect(_row(page, name).get_by_test_id("current-step")).to_have_text("pause")
+        await expect(_row(page, name).get_by_test_id("status")).to_have_text("Waiting")
+    await expect(_row(page, "Dev Patel").get_by_test_id("current-step")).to_have_text("call")
+    assert await page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    await browsing.shoot("09-runs-advanced-live")
+
     # A fifth lead added by hand on the Contacts page (the way without the API), its run
     # one click from the message.
     await page.get_by_role("link", name="Contacts", exact=True).click()
@@ -204,36 +240,12 @@ async def test_a_newcomer_builds_tests_publishes_and_watches_the_lead_flow(
     await new_contact.get_by_label("Phone").fill("+919800000005")
     await new_contact.get_by_role("button", name="Create contact").click()
     await expect(page.get_by_text("Created Esha Nair. It started a lead flow.")).to_be_visible()
-    await browsing.shoot("08-lead-added-by-hand")
+    await browsing.shoot("10-lead-added-by-hand")
     await page.get_by_role("link", name="Watch it run").click()
     await expect(page.get_by_role("heading", name="Esha Nair in IndiaMART leads")).to_be_visible()
-    await expect(page.get_by_test_id("execution-status")).to_contain_text("Waiting")
-
-    # The calls' outcomes, simulated in the Outbox.
-    await page.get_by_role("link", name="Outbox", exact=True).click()
-    for name, phone, outcome in LEADS:
-        call = page.locator("li.outbox-voice").filter(has_text=phone)
-        await expect(call).to_contain_text("waiting on its outcome")
-        if outcome is None:
-            continue
-        await call.get_by_role("button", name=outcome.capitalize(), exact=True).click()
-        await expect(
-            page.get_by_text(f"Told execution {runs[name]} about a {outcome} call")
-        ).to_be_visible()
-        await expect(call.get_by_role("button", name="Missed")).to_have_count(0)
-    await expect(page.locator("li.outbox-whatsapp")).to_have_count(2)
-    await browsing.shoot("09-outbox-simulated")
-
-    # Back in Executions (opened by the link, no reload since): each run where it went.
-    await page.get_by_role("link", name="Executions", exact=True).click()
-    await expect(_row(page, "Asha Rao").get_by_test_id("status")).to_have_text("Completed")
-    for name in ("Bharat Mehta", "Chitra Iyer"):
-        await expect(_row(page, name).get_by_test_id("current-step")).to_have_text("pause")
-        await expect(_row(page, name).get_by_test_id("status")).to_have_text("Waiting")
-    for name in ("Dev Patel", "Esha Nair"):
-        await expect(_row(page, name).get_by_test_id("current-step")).to_have_text("call")
-    assert await page.evaluate("window.__notReloaded === true"), "the page was reloaded"
-    await browsing.shoot("10-runs-took-their-paths")
+    await expect(page.get_by_test_id("execution-status")).to_contain_text("Waiting at call")
+    await page.get_by_role("link", name="Executions", exact=True).first.click()
+    await expect(_row(page, "Esha Nair").get_by_test_id("current-step")).to_have_text("call")
 
     # Chitra's run, waiting out its ten minutes, is cancelled from its page.
     await _row(page, "Chitra Iyer").get_by_role("link", name="Chitra Iyer").click()
