@@ -76,6 +76,7 @@ def _prepare(
     contact: dict[str, Any],
     match: Match,
     trigger: dict[str, Any],
+    variables: dict[str, Any],
 ) -> runs.PreparedRun:
     """The lead's execution, waiting for the flow's business hours before its first step."""
     with Session(engine, expire_on_commit=False) as session:
@@ -87,7 +88,7 @@ def _prepare(
             version=None,
             test=False,
             contact=contact,
-            variables={},
+            variables=variables,
             trigger=trigger,
             contact_id=contact["id"],
             match=match.as_dict(),
@@ -104,9 +105,11 @@ async def start(
     contact: dict[str, Any],
     match: Match,
     trigger: dict[str, Any] | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start the flow for the contact under the guards (DNC, cooldown, business hours), or
-    record the skip; `trigger` is the run's trigger data (a new lead's by default)."""
+    record the skip; `trigger` is the run's trigger data (a new lead's by default),
+    `variables` its starting `vars` (none by default)."""
     trigger = trigger or _trigger(contact)
     if is_dnc(contact):
         skipped = await run_in_threadpool(
@@ -129,6 +132,7 @@ async def start(
         contact=contact,
         match=match,
         trigger=trigger,
+        variables=variables or {},
     )
     admission = await run_in_threadpool(
         matching.admit,

@@ -5,24 +5,27 @@ number of no tenant starts nothing. The sender becomes the tenant's contact with
 (found, or created with only the phone). Among the tenant's enabled, published
 `message_received` flows whose trigger matches (`schemas.message_triggers`), the best-ranked
 one runs, as a new lead's would (`engagement.start`: DNC, cooldown and business hours apply),
-with the message as `trigger.message`. A message that is only an opt-out keyword (`STOP` …)
-starts nothing: Twilio and the carrier handle the opt-out. Never raises: Twilio's answer does
-not wait for, nor depend on, any of this.
+with the message as `trigger.message`, and the `vars` of the conversation it continues (the
+contact's last message-started run on the channel within 30 minutes). A message that is only
+an opt-out keyword (`STOP` …) starts nothing: Twilio and the carrier handle the opt-out.
+Never raises: Twilio's answer does not wait for, nor depend on, any of this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.services import engagement
 from api.services.engagement import ClientSource
+from schemas.execution import ExecutionStatus
 from schemas.message_triggers import (
     MESSAGE_RECEIVED,
     MessageTrigger,
@@ -33,9 +36,13 @@ from schemas.message_triggers import (
 from schemas.settings import Settings
 from schemas.triggers import Candidate, Match, choose
 from store import contacts, matching
-from store.models import Flow, PhoneNumber
+from store.models import Execution, Flow, PhoneNumber, utcnow
 
 log = structlog.get_logger(__name__)
+
+CONVERSATION_WINDOW = timedelta(minutes=30)
+"""Messages of a contact on one channel this close to the last one's run are a conversation."""
+CONVERSATION_CANDIDATES = 20
 
 
 def _address(value: str) -> tuple[str, str]:
@@ -79,6 +86,35 @@ def _match(
     return number.tenant_id, match, flows.get(match.flow_id) if match.flow_id else None
 
 
+def conversation_vars(
+    engine: Engine, *, tenant_id: str, contact_id: str, channel: str
+) -> dict[str, Any]:
+    """The `vars` of the conversation the message continues: those of the contact's newest run
+    started by a message on the same channel within `CONVERSATION_WINDOW` (as far as its row
+    has them, a run still going included), else none."""
+    since = utcnow() - CONVERSATION_WINDOW
+    query = (
+        select(Execution)
+        .where(
+            Execution.tenant_id == tenant_id,
+            Execution.contact_id == contact_id,
+            col(Execution.created_at) >= since,
+            Execution.status != ExecutionStatus.skipped.value,
+        )
+        .order_by(col(Execution.created_at).desc())
+        .limit(CONVERSATION_CANDIDATES)
+    )
+    with Session(engine) as session:
+        for execution in session.exec(query).all():
+            trigger = execution.trigger or {}
+            message = trigger.get("message") or {}
+            if trigger.get("type") != MESSAGE_RECEIVED or message.get("channel") != channel:
+                continue
+            recorded = (execution.context or {}).get("vars")
+            return dict(recorded if isinstance(recorded, dict) else execution.variables or {})
+    return {}
+
+
 async def on_message(
     *,
     engine: Engine,
@@ -107,6 +143,13 @@ async def on_message(
             contacts.save_contact, engine, tenant_id=tenant_id, fields={"phone": sender}
         )
         contact = contacts.contact_dict(saved.contact)
+        variables = await run_in_threadpool(
+            conversation_vars,
+            engine,
+            tenant_id=tenant_id,
+            contact_id=contact["id"],
+            channel=channel,
+        )
         trigger = trigger_data(
             contact_id=contact["id"],
             body=body,
@@ -123,6 +166,7 @@ async def on_message(
             contact=contact,
             match=match,
             trigger=trigger,
+            variables=variables,
         )
     except Exception as exc:  # Twilio has its answer; the reason is logged
         log.warning("message trigger failed", channel=channel, error=str(exc))

@@ -187,3 +187,56 @@ async def test_a_trigger_with_a_bad_regex_or_channel_is_422_at_its_path(
         headers=tenant.auth("manager"),
     )
     assert fine.status_code == 201, fine.text
+
+
+def assign_flow(name: str, value: str) -> dict[str, Any]:
+    """Sets `vars.<name>` to `value` (a template), then ends."""
+    return {
+        "start": "assign",
+        "nodes": [
+            {
+                "id": "assign",
+                "type": "set",
+                "config": {"assign": {name: value}},
+                "transitions": {"next": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+
+
+async def test_a_conversation_keeps_its_variables_across_the_flows_it_triggers(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+) -> None:
+    number, phone = await our_number(api, tenant), unique_phone()
+    asks = await make_flow(
+        api,
+        tenant,
+        assign_flow("product", "{{ trigger.message.body }}"),
+        name="Asks",
+        trigger=message_trigger(keywords=["want"]),
+    )
+    buying = sms_flow("Buying")
+    buying["nodes"][0]["config"]["body"] = "Buying {{ vars.product | default('nothing') }}."
+    buys = await make_flow(
+        api,
+        tenant,
+        buying,
+        name="Buys",
+        cooldown_minutes=0,
+        trigger=message_trigger(keywords=["buy"]),
+    )
+
+    await inbound(api, phone, number, "I want the blue kettle")
+    [asked] = await executions(api, tenant, flow_id=asks["id"])
+    await wait_for_status(api, tenant, asked["id"], "completed")
+    await inbound(api, phone, number, "buy it")
+    await inbound(api, f"whatsapp:{phone}", f"whatsapp:{number}", "buy")
+
+    bought = await executions(api, tenant, flow_id=buys["id"])
+    by_channel: dict[str, str] = {}
+    for started in bought:
+        done = await wait_for_status(api, tenant, started["id"], "completed")
+        [sent] = await outbox(api, tenant, started["id"])
+        by_channel[done["trigger"]["message"]["channel"]] = sent["content"]["body"]
+    assert by_channel == {"sms": "Buying I want the blue kettle.", "whatsapp": "Buying nothing."}
