@@ -149,9 +149,7 @@ def _reply(reply: calls.Reply, request: Request) -> Response:
     """
     if reply.progress is not None:
         recorder: Recorder = request.app.state.call_recorder
-        task = asyncio.create_task(calls.record_in_batch(recorder, reply.progress))
-        _recording.add(task)
-        task.add_done_callback(_recording.discard)
+        _in_background(calls.record_in_batch(recorder, reply.progress))
     return Response(reply.twiml, media_type=TWIML)
 
 
@@ -308,7 +306,7 @@ async def call_status(
 )
 async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
     """An inbound SMS/WhatsApp (the reply a `send_and_wait` step waits for, else the start of
-    the `message_received` flow it matches, after the answer) or a delivery status callback
+    the `message_received` flow it matches) or a delivery status callback
     (MessageSid, MessageStatus) of a message we sent."""
     form = await _signed_form(request, settings)
     if form is None:
@@ -318,8 +316,12 @@ async def messaging(request: Request, settings: SettingsDep, engine: EngineDep) 
         target = await run_in_threadpool(hooks.find_reply_target, engine, fields)
         if target is not None:
             await hooks.send_signal(await get_temporal(request), target)
-        else:  # a message no question waits for: a `message_received` flow, off Twilio's path
-            _in_background(_trigger_flow(request, settings, engine, fields))
+        else:
+            # A message no question waits for starts its `message_received` flow before Twilio
+            # has its answer: the run's row is committed first (a few ms), so a crash after
+            # the answer loses no message (the recovery sweep starts a row left pending).
+            # It never raises.
+            await _trigger_flow(request, settings, engine, fields)
     else:
         await run_in_threadpool(hooks.apply_message_status, engine, fields)
     return Response(str(MessagingResponse()), media_type=TWIML)
