@@ -15,7 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.errors import ConflictError, InvalidInputError, NotFoundError, check_known
-from store.models import ApiKey, Campaign, Deployment, Execution, Recording, utcnow
+from store.models import (
+    ApiKey,
+    Campaign,
+    CampaignFlow,
+    Deployment,
+    Execution,
+    Recording,
+    utcnow,
+)
 
 
 def _name_taken(name: object) -> ConflictError:
@@ -106,6 +114,11 @@ def delete_campaign(session: Session, *, tenant_id: str, campaign_id: str) -> No
             # empty (no campaign), never null (every campaign).
             key.campaign_ids = [c for c in key.campaign_ids or [] if c != campaign.id]
             session.add(key)
+    # Its flow assignments are settings, not history: they go with it.
+    assigned = session.exec(select(CampaignFlow).where(CampaignFlow.campaign_id == campaign.id))
+    for assignment in assigned.all():
+        session.delete(assignment)
+    session.flush()
     session.delete(campaign)
     session.commit()
 

@@ -503,3 +503,25 @@ class EventHook(SQLModel, table=True):
     secret: str = Field(max_length=200)
     """Kept as it is: checking a signature needs it (a hash could not)."""
     created_at: datetime = _time()
+
+
+class CampaignFlow(SQLModel, table=True):
+    """A flow assigned to a campaign for one of its triggers (`outbound_start`,
+    `inbound_start`, `manual`), with a priority, conditions and an active switch; one per
+    campaign, flow and trigger."""
+
+    __tablename__ = "campaign_flow"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "flow_id", "trigger", name="uq_campaign_flow"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    flow_id: str = Field(foreign_key="flow.id", index=True, max_length=32)
+    trigger: str = Field(max_length=32)
+    priority: int | None = None
+    conditions: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    active: bool = True
+    created_at: datetime = _time()
+    updated_at: datetime = _time()

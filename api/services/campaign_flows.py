@@ -1,0 +1,185 @@
+"""Campaign flows: a call's trigger (`outbound_start`, `inbound_start`, `manual`) starts the
+best-priority active assignment of the campaign whose conditions hold and whose flow is enabled
+and published, through the lead guards (DNC, cooldown, business hours: `engagement.start`),
+with `trigger.call_id`, `trigger.agent_id`, `trigger.campaign_id` and `trigger.context`; a
+`flow.assigned` event records the choice. The answer says what started, or why nothing did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.services import engagement
+from api.services.engagement import ClientSource
+from schemas.campaign_triggers import CampaignCondition, judge, trigger_data
+from schemas.settings import Settings
+from schemas.triggers import Candidate, choose
+from store import campaign_flows, contacts, events
+from store.campaigns import get_campaign
+from store.models import CampaignFlow, Flow
+
+log = structlog.get_logger(__name__)
+
+
+def _contact(
+    engine: Engine, *, tenant_id: str, contact_id: str | None, fields: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The contact as flows see it, and whether a stored contact changed (as for events)."""
+    if contact_id is not None:
+        with Session(engine) as session:
+            found = contacts.get_contact(session, tenant_id=tenant_id, contact_id=contact_id)
+            return contacts.contact_dict(found), False
+    saved = contacts.save_contact(engine, tenant_id=tenant_id, fields=fields)
+    return contacts.contact_dict(saved.contact), saved.changed and not saved.created
+
+
+def _assignments(
+    engine: Engine, *, tenant_id: str, campaign_id: str, trigger: str
+) -> list[tuple[CampaignFlow, Flow]]:
+    with Session(engine, expire_on_commit=False) as session:
+        get_campaign(session, tenant_id=tenant_id, campaign_id=campaign_id)
+        return campaign_flows.triggered(
+            session, tenant_id=tenant_id, campaign_id=campaign_id, trigger=trigger
+        )
+
+
+def _verdict(
+    assignment: CampaignFlow, flow: Flow, data: dict[str, Any], contact: dict[str, Any]
+) -> tuple[bool, str]:
+    if not assignment.active:
+        return False, "the assignment is inactive"
+    if not flow.enabled:
+        return False, "the flow is disabled"
+    if flow.published_version is None:
+        return False, "the flow has no published version"
+    try:
+        conditions = [CampaignCondition.model_validate(c) for c in assignment.conditions]
+    except ValidationError as exc:
+        return False, f"invalid condition: {exc.errors()[0]['msg']}"
+    matched, reason = judge(conditions, data, contact)
+    return (True, reason) if matched else (False, f"conditions false: {reason}")
+
+
+def _record_assigned(
+    engine: Engine, *, flow: Flow, assignment: CampaignFlow, outcome: dict[str, Any]
+) -> None:
+    with Session(engine) as session:
+        events.record_event(
+            session,
+            tenant_id=flow.tenant_id,
+            type_="flow.assigned",
+            flow_id=flow.id,
+            execution_id=outcome.get("execution_id"),
+            data={
+                "campaign_id": assignment.campaign_id,
+                "assignment_id": assignment.id,
+                "trigger": assignment.trigger,
+                "status": outcome["status"],
+            },
+        )
+        session.commit()
+
+
+async def fire(
+    *,
+    engine: Engine,
+    settings: Settings,
+    client_source: ClientSource,
+    tenant_id: str,
+    campaign_id: str,
+    trigger: str,
+    call_id: str,
+    agent_id: str,
+    context: dict[str, Any],
+    contact_id: str | None,
+    fields: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Start the campaign's best matching flow for this trigger, or say why none started."""
+    pairs = await run_in_threadpool(
+        _assignments, engine, tenant_id=tenant_id, campaign_id=campaign_id, trigger=trigger
+    )
+    contact, changed = await run_in_threadpool(
+        _contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
+    )
+    if changed:
+        await engagement.notify_executions(
+            engine=engine, client_source=client_source, tenant_id=tenant_id, contact=contact
+        )
+    data = trigger_data(
+        trigger,
+        campaign_id=campaign_id,
+        call_id=call_id,
+        agent_id=agent_id,
+        contact_id=contact["id"],
+        context=context,
+    )
+    by_flow = {flow.id: (assignment, flow) for assignment, flow in pairs}
+    candidates = [
+        Candidate(
+            flow_id=flow.id,
+            name=flow.name,
+            priority=assignment.priority,
+            created_at=assignment.created_at,
+        )
+        for assignment, flow in pairs
+    ]
+    match = choose(
+        candidates,
+        lambda c: _verdict(*by_flow[c.flow_id], data, contact),
+        none_reason=f"no active {trigger} assignment of an enabled, published flow matches",
+    )
+    passed_over = [
+        {
+            "assignment_id": by_flow[v.flow_id][0].id,
+            "flow_id": v.flow_id,
+            "flow_name": v.name,
+            "reason": v.reason,
+        }
+        for v in match.candidates
+        if v.flow_id != match.flow_id
+    ]
+    answer: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "trigger": trigger,
+        "contact_id": contact["id"],
+        "passed_over": passed_over,
+    }
+    if match.flow_id is None:
+        log.info("campaign flow not matched", campaign_id=campaign_id, trigger=trigger)
+        return {**answer, "status": "no_match", "reason": match.reason}
+    assignment, flow = by_flow[match.flow_id]
+    outcome = await engagement.start(
+        engine=engine,
+        settings=settings,
+        client_source=client_source,
+        flow=flow,
+        contact=contact,
+        match=match,
+        trigger=data,
+    )
+    await run_in_threadpool(
+        _record_assigned, engine, flow=flow, assignment=assignment, outcome=outcome
+    )
+    log.info(
+        "campaign flow fired",
+        campaign_id=campaign_id,
+        trigger=trigger,
+        flow_id=flow.id,
+        status=outcome["status"],
+    )
+    return {
+        **answer,
+        "status": outcome["status"],
+        "reason": match.reason if outcome["status"] == "started" else outcome["reason"],
+        "assignment_id": assignment.id,
+        "flow_id": flow.id,
+        "flow_name": flow.name,
+        "execution_id": outcome["execution_id"],
+    }

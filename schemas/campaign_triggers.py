@@ -1,0 +1,83 @@
+"""The `campaign` trigger: a flow assigned to a campaign for `outbound_start`, `inbound_start`
+or `manual`, the trigger data its runs get, and its conditions.
+
+Conditions have the lead conditions' shape and comparison rules (`{"field", "op", "value"}`,
+ops `eq ne contains any`; every one must hold) on either a path into the run's trigger data
+(`trigger.agent_id`, `trigger.context.language`) or a contact field (`lead_source`, `tags`,
+`custom.plan` …). Pure functions, like `schemas.triggers`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from schemas.event_triggers import TRIGGER_FIELD, value_at
+from schemas.triggers import FIELD_PATTERN, Op, field_value, value_holds
+
+CAMPAIGN = "campaign"
+CampaignTrigger = Literal["outbound_start", "inbound_start", "manual"]
+CAMPAIGN_FIELD = f"{TRIGGER_FIELD}|{FIELD_PATTERN}"
+"""`trigger.<path>` into the trigger data, or a contact field as lead conditions name it."""
+
+
+class CampaignCondition(BaseModel):
+    """`{"field": "trigger.context.language", "op": "eq", "value": "hi"}`; all must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(pattern=CAMPAIGN_FIELD)
+    op: Op
+    value: Any
+
+    @field_validator("value")
+    @classmethod
+    def _any_takes_a_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("op") == "any" and not isinstance(value, list):
+            raise ValueError("`any` takes a list of values")
+        return value
+
+    def describe(self) -> str:
+        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else self.value
+        return f"{self.field} {self.op} {value}"
+
+
+def trigger_data(
+    trigger: str,
+    *,
+    campaign_id: str,
+    call_id: str,
+    agent_id: str,
+    contact_id: str,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """A run's `trigger.*`: the campaign, its trigger, the call, the agent, the contact and the
+    caller's `context` (as `trigger.context`)."""
+    return {
+        "type": CAMPAIGN,
+        "campaign_trigger": trigger,
+        "campaign_id": campaign_id,
+        "call_id": call_id,
+        "agent_id": agent_id,
+        "contact_id": contact_id,
+        "context": context,
+    }
+
+
+def _actual(field: str, data: dict[str, Any], contact: dict[str, Any]) -> Any:
+    return value_at(data, field) if field.startswith("trigger.") else field_value(contact, field)
+
+
+def judge(
+    conditions: list[CampaignCondition], data: dict[str, Any], contact: dict[str, Any]
+) -> tuple[bool, str]:
+    """Whether every condition holds for the trigger data and the contact, and why (not)."""
+    for condition in conditions:
+        actual = _actual(condition.field, data, contact)
+        if not value_holds(condition.op, actual, condition.value):
+            shown = "none" if actual in (None, "", []) else repr(actual)
+            return False, f"{condition.describe()} does not hold ({condition.field} is {shown})"
+    if not conditions:
+        return True, "matched: no conditions"
+    return True, "matched " + " and ".join(c.describe() for c in conditions)
