@@ -48,12 +48,12 @@ def trigger_data(
     *,
     campaign_id: str,
     call_id: str,
-    agent_id: str,
+    agent_id: str | None,
     contact_id: str,
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """A run's `trigger.*`: the campaign, its trigger, the call, the agent, the contact and the
-    caller's `context` (as `trigger.context`)."""
+    """A run's `trigger.*`: the campaign, its trigger, the call, the agent (none for an inbound
+    call), the contact and the caller's `context` (as `trigger.context`)."""
     return {
         "type": CAMPAIGN,
         "campaign_trigger": trigger,

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from store.campaigns import get_campaign
 from store.errors import ConflictError, NotFoundError
 from store.flows import get_flow
-from store.models import CampaignFlow, Flow, utcnow
+from store.models import CampaignFlow, Deployment, Flow, PhoneNumber, utcnow
 
 
 def _duplicate(trigger: str) -> ConflictError:
@@ -132,3 +132,24 @@ def triggered(
         for a, f in list_assignments(session, tenant_id=tenant_id, campaign_id=campaign_id)
         if a.trigger == trigger
     ]
+
+
+def deployed_campaign(
+    session: Session, *, number: str, environment: str
+) -> tuple[str, str, str] | None:
+    """(tenant, campaign, deployment) of the number's active deployment in the environment,
+    when it is deployed for a campaign."""
+    query = (
+        select(Deployment.tenant_id, Deployment.campaign_id, Deployment.id)
+        .join(PhoneNumber, col(PhoneNumber.id) == col(Deployment.phone_number_id))
+        .where(
+            PhoneNumber.number == number,
+            Deployment.environment == environment,
+            col(Deployment.replaced_at).is_(None),
+            col(Deployment.campaign_id).is_not(None),
+        )
+    )
+    row = session.exec(query).first()
+    if row is None or row[1] is None:
+        return None
+    return row[0], row[1], row[2]

@@ -25,7 +25,7 @@ from api import twiml
 from api.bodies.common import INT32_MAX
 from api.deps import EngineDep, SettingsDep, get_temporal
 from api.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, error_response, error_responses
-from api.services import calls, message_triggers
+from api.services import calls, campaign_flows, message_triggers
 from api.services import routing as routing_service
 from api.services import twilio_webhooks as hooks
 from api.services.routing import TwilioHttpDep
@@ -141,6 +141,24 @@ async def _trigger_flow(
     )
 
 
+async def _campaign_inbound(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    fields: dict[str, str],
+    environment: str,
+) -> None:
+    """Start the `inbound_start` flow of the campaign the number is deployed for (never
+    raises)."""
+
+    async def client() -> Client:
+        return await get_temporal(request)
+
+    await campaign_flows.on_inbound_call(
+        engine=engine, settings=settings, client_source=client, form=fields, environment=environment
+    )
+
+
 def _reply(reply: calls.Reply, request: Request) -> Response:
     """The TwiML now; the steps the turn walked are recorded beside it, off the call's path.
 
@@ -186,6 +204,8 @@ async def voice(
             environment=environment,
             after_failure=fallback,
         )
+        if not fallback:
+            _in_background(_campaign_inbound(request, settings, engine, fields, environment))
     return _reply(reply, request)
 
 

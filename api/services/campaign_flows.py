@@ -20,7 +20,7 @@ from api.services import engagement
 from api.services.engagement import ClientSource
 from schemas.campaign_triggers import CampaignCondition, judge, trigger_data
 from schemas.settings import Settings
-from schemas.triggers import Candidate, choose
+from schemas.triggers import E164, Candidate, choose
 from store import campaign_flows, contacts, events
 from store.campaigns import get_campaign
 from store.models import CampaignFlow, Flow
@@ -96,7 +96,7 @@ async def fire(
     campaign_id: str,
     trigger: str,
     call_id: str,
-    agent_id: str,
+    agent_id: str | None,
     context: dict[str, Any],
     contact_id: str | None,
     fields: Mapping[str, Any],
@@ -183,3 +183,48 @@ async def fire(
         "flow_name": flow.name,
         "execution_id": outcome["execution_id"],
     }
+
+
+def _deployed(engine: Engine, *, number: str, environment: str) -> tuple[str, str, str] | None:
+    with Session(engine) as session:
+        return campaign_flows.deployed_campaign(session, number=number, environment=environment)
+
+
+async def on_inbound_call(
+    *,
+    engine: Engine,
+    settings: Settings,
+    client_source: ClientSource,
+    form: Mapping[str, str],
+    environment: str,
+) -> None:
+    """A call to a number deployed for a campaign fires the campaign's `inbound_start`, for the
+    caller (found or created by phone), after Twilio has its answer; never raises."""
+    number, caller = form.get("To", ""), form.get("From", "")
+    try:
+        deployed = await run_in_threadpool(
+            _deployed, engine, number=number, environment=environment
+        )
+        if deployed is None or not E164.match(caller):
+            return
+        tenant_id, campaign_id, deployment_id = deployed
+        await fire(
+            engine=engine,
+            settings=settings,
+            client_source=client_source,
+            tenant_id=tenant_id,
+            campaign_id=campaign_id,
+            trigger="inbound_start",
+            call_id=form.get("CallSid", ""),
+            agent_id=None,
+            context={
+                "from": caller,
+                "to": number,
+                "environment": environment,
+                "deployment_id": deployment_id,
+            },
+            contact_id=None,
+            fields={"phone": caller},
+        )
+    except Exception as exc:  # the call is answered whatever happens here
+        log.warning("campaign inbound_start failed", to=number, error=str(exc))
