@@ -163,6 +163,7 @@ async def fire(
         contact=contact,
         match=match,
         trigger=data,
+        campaign_id=campaign_id,
     )
     await run_in_threadpool(
         _record_assigned, engine, flow=flow, assignment=assignment, outcome=outcome

@@ -77,6 +77,7 @@ def _prepare(
     match: Match,
     trigger: dict[str, Any],
     variables: dict[str, Any],
+    campaign_id: str | None,
 ) -> runs.PreparedRun:
     """The lead's execution, waiting for the flow's business hours before its first step."""
     with Session(engine, expire_on_commit=False) as session:
@@ -93,6 +94,7 @@ def _prepare(
             contact_id=contact["id"],
             match=match.as_dict(),
             respect_business_hours=True,
+            campaign_id=campaign_id,
         )
 
 
@@ -106,10 +108,12 @@ async def start(
     match: Match,
     trigger: dict[str, Any] | None = None,
     variables: dict[str, Any] | None = None,
+    campaign_id: str | None = None,
 ) -> dict[str, Any]:
     """Start the flow for the contact under the guards (DNC, cooldown, business hours), or
     record the skip; `trigger` is the run's trigger data (a new lead's by default),
-    `variables` its starting `vars` (none by default)."""
+    `variables` its starting `vars` (none by default), `campaign_id` the campaign the run is
+    for (its recordings are filed under it, and the campaign is in use while it exists)."""
     trigger = trigger or _trigger(contact)
     if is_dnc(contact):
         skipped = await run_in_threadpool(
@@ -133,6 +137,7 @@ async def start(
         match=match,
         trigger=trigger,
         variables=variables or {},
+        campaign_id=campaign_id,
     )
     admission = await run_in_threadpool(
         matching.admit,

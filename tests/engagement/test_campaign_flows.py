@@ -121,6 +121,7 @@ async def test_the_best_active_matching_assignment_starts_with_the_trigger_data(
         "contact_id": answer["contact_id"],
         "context": {"language": "hi"},
     }
+    assert stored.campaign_id == campaign_id  # its recordings are filed under the campaign
     [event] = assigned_events(engine, tenant.id)
     assert event["execution_id"] == done["id"]
     assert (event["campaign_id"], event["trigger"], event["status"]) == (
