@@ -492,7 +492,7 @@ class EventPost(SQLModel, table=True):
 
 
 class EventHook(SQLModel, table=True):
-    """A flow's inbound webhook: `POST /hooks/events/{id}` signed with its secret fires the
+    """A flow's inbound webhook: `POST /webhooks/events/{id}` signed with its secret fires the
     flow's event for that flow, without an API key. One per flow; made anew to rotate it."""
 
     __tablename__ = "event_hook"

@@ -23,7 +23,7 @@ from store.errors import InvalidInputError, NotFoundError
 from store.flows import get_flow
 
 router = APIRouter(prefix="/flows", tags=["events"], responses=KEYED)
-inbound = APIRouter(prefix="/hooks/events", tags=["events"])
+inbound = APIRouter(prefix="/webhooks/events", tags=["events"])
 _event_in = TypeAdapter(EventIn)
 
 
@@ -51,7 +51,7 @@ async def make_event_hook(flow_id: str, engine: EngineDep, key: ManagerKey) -> E
         return EventHookOut(
             flow_id=flow_id,
             event=str(trigger.get("event")),
-            url=f"/hooks/events/{hook.id}",
+            url=f"/webhooks/events/{hook.id}",
             secret=hook.secret,
             signature_header=event_triggers.SIGNATURE_HEADER,
         )

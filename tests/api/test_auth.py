@@ -144,7 +144,7 @@ SIGNED = {
     ("POST", "/webhooks/twilio/voice/turn"),
     ("POST", "/webhooks/twilio/voice/wait"),
     ("POST", "/webhooks/twilio/voice/routed"),  # tests/calls/test_routed_calls
-    ("POST", "/hooks/events/{hook_id}"),  # tests/engagement/test_event_triggers
+    ("POST", "/webhooks/events/{hook_id}"),  # tests/engagement/test_event_triggers
 }
 STREAMS = {("GET", "/api/events/stream")}  # endless for allowed keys: tested in test_events
 

@@ -273,7 +273,7 @@ async def test_a_flows_inbound_hook_fires_it_when_signed_and_refuses_bad_signatu
     flow = await event_flow(api, tenant, "Hooked", event_trigger("order.paid"), cooldown_minutes=0)
     neighbour = await event_flow(api, tenant, "Neighbour", event_trigger("order.paid"))
     hook = await make_hook(api, tenant, flow["id"])
-    assert hook["url"].startswith("/hooks/events/") and hook["event"] == "order.paid"
+    assert hook["url"].startswith("/webhooks/events/") and hook["event"] == "order.paid"
     body = json.dumps({"contact": MEERA, "payload": {"order_id": "A-7"}}).encode()
     json_type = {"Content-Type": "application/json"}
 
