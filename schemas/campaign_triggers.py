@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from schemas.event_triggers import TRIGGER_FIELD, value_at
-from schemas.triggers import FIELD_PATTERN, Op, field_value, value_holds
+from schemas.triggers import FIELD_PATTERN, LeadCondition, field_value, value_holds
 
 CAMPAIGN = "campaign"
 CampaignTrigger = Literal["outbound_start", "inbound_start", "manual"]
@@ -22,25 +22,11 @@ CAMPAIGN_FIELD = f"{TRIGGER_FIELD}|{FIELD_PATTERN}"
 """`trigger.<path>` into the trigger data, or a contact field as lead conditions name it."""
 
 
-class CampaignCondition(BaseModel):
-    """`{"field": "trigger.context.language", "op": "eq", "value": "hi"}`; all must hold."""
-
-    model_config = ConfigDict(extra="forbid")
+class CampaignCondition(LeadCondition):
+    """`{"field": "trigger.context.language", "op": "eq", "value": "hi"}`; all must hold. A
+    lead condition whose field may also be a path into the trigger data."""
 
     field: str = Field(pattern=CAMPAIGN_FIELD)
-    op: Op
-    value: Any
-
-    @field_validator("value")
-    @classmethod
-    def _any_takes_a_list(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.data.get("op") == "any" and not isinstance(value, list):
-            raise ValueError("`any` takes a list of values")
-        return value
-
-    def describe(self) -> str:
-        value = ", ".join(map(str, self.value)) if isinstance(self.value, list) else self.value
-        return f"{self.field} {self.op} {value}"
 
 
 def trigger_data(

@@ -134,6 +134,19 @@ def get_contact(session: Session, *, tenant_id: str, contact_id: str) -> Contact
     return contact
 
 
+def given_contact(
+    engine: Engine, *, tenant_id: str, contact_id: str | None, fields: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The contact a post names, by its id or inline (saved as `POST /api/contacts` saves),
+    as flows see it; and whether a stored contact changed (not when it was just created)."""
+    if contact_id is not None:
+        with Session(engine) as session:
+            found = get_contact(session, tenant_id=tenant_id, contact_id=contact_id)
+            return contact_dict(found), False
+    saved = save_contact(engine, tenant_id=tenant_id, fields=fields)
+    return contact_dict(saved.contact), saved.changed and not saved.created
+
+
 def update_contact(
     engine: Engine, *, tenant_id: str, contact_id: str, changes: Mapping[str, Any]
 ) -> SavedContact:

@@ -28,18 +28,6 @@ from store.models import CampaignFlow, Flow
 log = structlog.get_logger(__name__)
 
 
-def _contact(
-    engine: Engine, *, tenant_id: str, contact_id: str | None, fields: Mapping[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """The contact as flows see it, and whether a stored contact changed (as for events)."""
-    if contact_id is not None:
-        with Session(engine) as session:
-            found = contacts.get_contact(session, tenant_id=tenant_id, contact_id=contact_id)
-            return contacts.contact_dict(found), False
-    saved = contacts.save_contact(engine, tenant_id=tenant_id, fields=fields)
-    return contacts.contact_dict(saved.contact), saved.changed and not saved.created
-
-
 def _assignments(
     engine: Engine, *, tenant_id: str, campaign_id: str, trigger: str
 ) -> list[tuple[CampaignFlow, Flow]]:
@@ -106,7 +94,7 @@ async def fire(
         _assignments, engine, tenant_id=tenant_id, campaign_id=campaign_id, trigger=trigger
     )
     contact, changed = await run_in_threadpool(
-        _contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
+        contacts.given_contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
     )
     if changed:
         await engagement.notify_executions(

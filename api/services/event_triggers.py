@@ -50,18 +50,6 @@ def fingerprint(name: str, body: Mapping[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _contact(
-    engine: Engine, *, tenant_id: str, contact_id: str | None, fields: Mapping[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """The contact as flows see it, and whether a stored contact changed."""
-    if contact_id is not None:
-        with Session(engine) as session:
-            found = contacts.get_contact(session, tenant_id=tenant_id, contact_id=contact_id)
-            return contacts.contact_dict(found), False
-    saved = contacts.save_contact(engine, tenant_id=tenant_id, fields=fields)
-    return contacts.contact_dict(saved.contact), saved.changed and not saved.created
-
-
 def _flows(engine: Engine, *, tenant_id: str, name: str) -> list[Flow]:
     with Session(engine, expire_on_commit=False) as session:
         return posts.event_flows(session, tenant_id=tenant_id, name=name)
@@ -103,7 +91,7 @@ async def _handle(
     only_flow_id: str | None,
 ) -> dict[str, Any]:
     contact, changed = await run_in_threadpool(
-        _contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
+        contacts.given_contact, engine, tenant_id=tenant_id, contact_id=contact_id, fields=fields
     )
     if changed:
         await engagement.notify_executions(
