@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,15 @@ from sqlmodel import Session, col, select
 from store.campaigns import get_campaign
 from store.errors import ConflictError, NotFoundError
 from store.flows import get_flow
-from store.models import CampaignFlow, Deployment, Flow, PhoneNumber, utcnow
+from store.models import (
+    CampaignFlow,
+    Deployment,
+    Execution,
+    Flow,
+    OutboxMessage,
+    PhoneNumber,
+    utcnow,
+)
 
 
 def _duplicate(trigger: str) -> ConflictError:
@@ -153,3 +162,51 @@ def deployed_campaign(
     if row is None or row[1] is None:
         return None
     return row[0], row[1], row[2]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlacedCall:
+    """A call a run placed for a campaign (its `ai_call` step's outbox row and the run)."""
+
+    tenant_id: str
+    campaign_id: str
+    execution_id: str
+    contact_id: str | None
+    agent_id: str | None
+    to: str
+    sender: str | None
+    placed_by: dict[str, Any]
+    """The trigger data of the run that placed the call."""
+    contact: dict[str, Any]
+    """The run's contact: with no stored contact, its phone, name and email make one."""
+
+    def contact_fields(self) -> dict[str, Any]:
+        """Fields of the contact to find (by phone) or create, when the run names none."""
+        named = {k: self.contact.get(k) for k in ("name", "email")}
+        return {"phone": self.to, **{k: v for k, v in named.items() if v}}
+
+
+def placed_call(session: Session, *, call_sid: str) -> PlacedCall | None:
+    """The call with this CallSid when a run (not a test) placed it for a campaign."""
+    row = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.provider_id == call_sid, OutboxMessage.channel == "voice"
+        )
+    ).first()
+    if row is None or row.execution_id is None:
+        return None
+    execution = session.get(Execution, row.execution_id)
+    if execution is None or execution.campaign_id is None or execution.test:
+        return None
+    content = row.content or {}
+    return PlacedCall(
+        tenant_id=execution.tenant_id,
+        campaign_id=execution.campaign_id,
+        execution_id=execution.id,
+        contact_id=execution.contact_id,
+        agent_id=content.get("agent_id"),
+        to=row.to,
+        sender=content.get("from"),
+        placed_by=dict(execution.trigger or {}),
+        contact=dict(execution.contact or {}),
+    )

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from store.db import session_scope
 from store.errors import ConflictError, InvalidInputError, NotFoundError, check_known
@@ -318,6 +318,14 @@ def get_agent(session: Session, *, tenant_id: str, agent_id: str) -> Agent:
     if agent is None or agent.tenant_id != tenant_id:
         raise NotFoundError(f"agent {agent_id} not found")
     return agent
+
+
+def agents_named(session: Session, *, tenant_id: str, name: str) -> list[Agent]:
+    """The tenant's agents whose id or name is `name` (how a human task names its assignee)."""
+    query = select(Agent).where(
+        Agent.tenant_id == tenant_id, or_(col(Agent.id) == name, col(Agent.name) == name)
+    )
+    return list(session.exec(query).all())
 
 
 def _check_agent(session: Session, agent: Agent) -> None:

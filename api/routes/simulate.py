@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
 
 from api.bodies.simulate import SimulateBody, SimulateOut
-from api.deps import EngineDep, ManagerKey, SessionDep, TemporalDep
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, TemporalDep
 from api.errors import CONFLICT, KEYED, NOT_FOUND, UNAVAILABLE
+from api.services import campaign_flows
 from api.services import twilio_webhooks as hooks
 from schemas.execution import (
     SIGNAL_CALL_STATUS,
@@ -64,6 +66,10 @@ def _waiting_row(engine: Engine, execution_id: str, *, call: bool) -> OutboxMess
     return None
 
 
+async def _ready(client: Client) -> Client:
+    return client
+
+
 def _set_status(engine: Engine, row_id: str, status: str) -> None:
     with session_scope(engine) as session:
         session.connection().execute(
@@ -79,6 +85,7 @@ async def simulate(
     session: SessionDep,
     engine: EngineDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> SimulateOut:
     """End the waiting sandbox call (`call`: answered, missed, busy, failed, voicemail) or
     answer the waiting sandbox message (`reply`). 409 if nothing of the kind is waiting."""
@@ -93,6 +100,7 @@ async def simulate(
         raise ConflictError(f"no sandbox {what} in execution {execution_id}")
     signal: CallStatusSignal | MessageReplySignal
     status: str | None = None
+    answered_by: str | None = None
     if body.call is not None:
         status, answered_by = CALL_OUTCOMES[body.call]
         signal = CallStatusSignal(
@@ -110,6 +118,14 @@ async def simulate(
         raise ConflictError(f"the workflow of execution {execution_id} is no longer running")
     if status is not None:
         await run_in_threadpool(_set_status, engine, row.id, status)
+        await campaign_flows.on_outbound_call(
+            engine=engine,
+            settings=settings,
+            client_source=lambda: _ready(client),
+            call_sid=row.provider_id or "",
+            status=status,
+            answered_by=answered_by,
+        )
     return SimulateOut(
         execution_id=execution.id, signal=name, sent=signal.model_dump(mode="json", by_alias=True)
     )

@@ -159,6 +159,24 @@ async def _campaign_inbound(
     )
 
 
+async def _campaign_outbound(
+    request: Request, settings: SettingsDep, engine: EngineDep, fields: dict[str, str]
+) -> None:
+    """Start the `outbound_start` flow of the campaign an answered call was placed for."""
+
+    async def client() -> Client:
+        return await get_temporal(request)
+
+    await campaign_flows.on_outbound_call(
+        engine=engine,
+        settings=settings,
+        client_source=client,
+        call_sid=fields.get("CallSid", ""),
+        status=fields.get("CallStatus", ""),
+        answered_by=fields.get("AnsweredBy") or None,
+    )
+
+
 def _reply(reply: calls.Reply, request: Request) -> Response:
     """The TwiML now; the steps the turn walked are recorded beside it, off the call's path.
 
@@ -196,7 +214,7 @@ async def voice(
         answered = calls.turn_of(fields, turn=0, event="answer")
         reply = await calls.exchange(client, settings, execution_id=execution, turn=answered)
     else:
-        reply = await calls.answer_inbound(
+        answering = calls.answer_inbound(
             engine,
             client,
             settings,
@@ -204,8 +222,13 @@ async def voice(
             environment=environment,
             after_failure=fallback,
         )
-        if not fallback:
-            _in_background(_campaign_inbound(request, settings, engine, fields, environment))
+        if fallback:
+            reply = await answering
+        else:
+            # The campaign's `inbound_start` run is started beside the answer, not after it:
+            # its row is committed before Twilio has the TwiML, so a crash loses no start.
+            campaign = _campaign_inbound(request, settings, engine, fields, environment)
+            reply, _ = await asyncio.gather(answering, campaign)
     return _reply(reply, request)
 
 
@@ -312,9 +335,13 @@ async def call_status(
             call_status=_fields(form).get("CallStatus", ""),
         )
         return Response(str(VoiceResponse()), media_type=TWIML)
-    target = await run_in_threadpool(hooks.apply_call_status, engine, _fields(form))
+    fields = _fields(form)
+    target = await run_in_threadpool(hooks.apply_call_status, engine, fields)
     if target is not None:
         await hooks.send_signal(await get_temporal(request), target)
+    # Answered, a call placed for a campaign starts its `outbound_start` flow before Twilio
+    # has its answer (no caller waits on a status callback); never raises.
+    await _campaign_outbound(request, settings, engine, fields)
     return Response(str(VoiceResponse()), media_type=TWIML)
 
 

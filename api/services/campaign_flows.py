@@ -3,10 +3,20 @@ best-priority active assignment of the campaign whose conditions hold and whose 
 and published, through the lead guards (DNC, cooldown, business hours: `engagement.start`),
 with `trigger.call_id`, `trigger.agent_id`, `trigger.campaign_id` and `trigger.context`; a
 `flow.assigned` event records the choice. The answer says what started, or why nothing did.
+
+Calls fire their campaign's triggers on their own, once per CallSid (`fire_for_call`):
+- `inbound_start`: a call to a number deployed for a campaign (`on_inbound_call`);
+- `outbound_start`: a call a run placed for a campaign (an `ai_call` of a run that carries a
+  `campaign_id`), when it is answered (`on_outbound_call`): its `agent_id` is the step's, its
+  contact the run's. A run that the campaign's own `outbound_start` started fires nothing
+  more, so a flow assigned to it that places calls does not start itself again and again.
+A retried webhook or a repeated status callback finds the call's claim (the `event_post` row
+keyed `call:<trigger>:<CallSid>`) and starts nothing twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +32,7 @@ from schemas.campaign_triggers import CampaignCondition, judge, trigger_data
 from schemas.settings import Settings
 from schemas.triggers import E164, Candidate, choose
 from store import campaign_flows, contacts, events
+from store import event_triggers as claims
 from store.campaigns import get_campaign
 from store.models import CampaignFlow, Flow
 
@@ -174,6 +185,55 @@ async def fire(
     }
 
 
+async def fire_for_call(
+    *,
+    engine: Engine,
+    settings: Settings,
+    client_source: ClientSource,
+    tenant_id: str,
+    campaign_id: str,
+    trigger: str,
+    call_id: str,
+    agent_id: str | None,
+    context: dict[str, Any],
+    contact_id: str | None,
+    fields: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """`fire`, once for the call: None when this call already fired this trigger."""
+    key = f"call:{trigger}:{call_id}"
+    fingerprint = hashlib.sha256(f"{campaign_id}:{trigger}:{call_id}".encode()).hexdigest()
+    claim = await run_in_threadpool(
+        claims.claim,
+        engine,
+        tenant_id=tenant_id,
+        key=key,
+        event=f"campaign.{trigger}",
+        fingerprint=fingerprint,
+    )
+    if not claim.ours:
+        log.info("campaign call already fired", campaign_id=campaign_id, trigger=trigger)
+        return None
+    try:
+        answer = await fire(
+            engine=engine,
+            settings=settings,
+            client_source=client_source,
+            tenant_id=tenant_id,
+            campaign_id=campaign_id,
+            trigger=trigger,
+            call_id=call_id,
+            agent_id=agent_id,
+            context=context,
+            contact_id=contact_id,
+            fields=fields,
+        )
+    except BaseException:
+        await run_in_threadpool(claims.release, engine, tenant_id=tenant_id, key=key)
+        raise
+    await run_in_threadpool(claims.remember, engine, tenant_id=tenant_id, key=key, result=answer)
+    return answer
+
+
 def _deployed(engine: Engine, *, number: str, environment: str) -> tuple[str, str, str] | None:
     with Session(engine) as session:
         return campaign_flows.deployed_campaign(session, number=number, environment=environment)
@@ -187,8 +247,9 @@ async def on_inbound_call(
     form: Mapping[str, str],
     environment: str,
 ) -> None:
-    """A call to a number deployed for a campaign fires the campaign's `inbound_start`, for the
-    caller (found or created by phone), after Twilio has its answer; never raises."""
+    """A call to a number deployed for a campaign fires the campaign's `inbound_start` (once
+    per call), for the caller (found or created by phone), beside the call's answer (before
+    Twilio has the TwiML); never raises."""
     number, caller = form.get("To", ""), form.get("From", "")
     try:
         deployed = await run_in_threadpool(
@@ -197,7 +258,7 @@ async def on_inbound_call(
         if deployed is None or not E164.match(caller):
             return
         tenant_id, campaign_id, deployment_id = deployed
-        await fire(
+        await fire_for_call(
             engine=engine,
             settings=settings,
             client_source=client_source,
@@ -217,3 +278,69 @@ async def on_inbound_call(
         )
     except Exception as exc:  # the call is answered whatever happens here
         log.warning("campaign inbound_start failed", to=number, error=str(exc))
+
+
+ANSWERED = frozenset({"in-progress", "completed"})
+"""Call statuses of a call someone took (`completed`: taken, then ended)."""
+
+
+def answered(status: str, answered_by: str | None) -> bool:
+    """A person took the call: in progress, or ended after it was taken, not by a machine."""
+    machine = (answered_by or "").startswith(("machine", "fax"))
+    return status in ANSWERED and not machine
+
+
+def _placed(engine: Engine, call_sid: str) -> campaign_flows.PlacedCall | None:
+    with Session(engine) as session:
+        return campaign_flows.placed_call(session, call_sid=call_sid)
+
+
+async def on_outbound_call(
+    *,
+    engine: Engine,
+    settings: Settings,
+    client_source: ClientSource,
+    call_sid: str,
+    status: str,
+    answered_by: str | None,
+) -> dict[str, Any] | None:
+    """An answered call that a run placed for a campaign fires the campaign's `outbound_start`
+    (once per call), with the `ai_call` step's agent and the run's contact; never raises."""
+    if not call_sid or not answered(status, answered_by):
+        return None
+    try:
+        placed = await run_in_threadpool(_placed, engine, call_sid)
+        if placed is None:
+            return None
+        by = placed.placed_by
+        if by.get("campaign_trigger") == "outbound_start" and (
+            by.get("campaign_id") == placed.campaign_id
+        ):
+            log.info(
+                "campaign outbound_start not fired again",
+                campaign_id=placed.campaign_id,
+                execution_id=placed.execution_id,
+                reason="the call was placed by a run the campaign's outbound_start started",
+            )
+            return None
+        return await fire_for_call(
+            engine=engine,
+            settings=settings,
+            client_source=client_source,
+            tenant_id=placed.tenant_id,
+            campaign_id=placed.campaign_id,
+            trigger="outbound_start",
+            call_id=call_sid,
+            agent_id=placed.agent_id,
+            context={
+                "execution_id": placed.execution_id,
+                "to": placed.to,
+                "from": placed.sender,
+                "answered_by": answered_by,
+            },
+            contact_id=placed.contact_id,
+            fields={} if placed.contact_id else placed.contact_fields(),
+        )
+    except Exception as exc:  # the status callback is answered whatever happens here
+        log.warning("campaign outbound_start failed", error=str(exc))
+        return None

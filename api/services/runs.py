@@ -57,7 +57,8 @@ from store.executions import (
     waiting_step,
 )
 from store.flows import find_version, get_flow, version_to_run
-from store.models import ApiKey, Execution, utcnow
+from store.models import Agent, ApiKey, Execution, utcnow
+from store.telephony import agents_named
 from store.timeline import apply_records
 
 log = structlog.get_logger(__name__)
@@ -424,8 +425,9 @@ async def send_event(
     return execution
 
 
-def _waiting_assignee(session: Session, execution: Execution, node_id: str) -> str | None:
-    """Who the human task waiting at `node_id` is assigned to, as rendered when it began.
+def _waiting_assignee(session: Session, execution: Execution, node_id: str) -> Assignee | None:
+    """Who the human task waiting at `node_id` is assigned to, as rendered when it began,
+    with the tenant's agents that name fits (by id or name).
 
     None when the step is not waiting (yet, or any more).
     """
@@ -439,15 +441,31 @@ def _waiting_assignee(session: Session, execution: Execution, node_id: str) -> s
     step = waiting_step(session, execution_id=execution.id, node_id=node_id)
     if step is None:
         return None
-    assignee = (step.result or {}).get("assignee") or (node.get("config") or {}).get("assignee")
-    return str(assignee or "")
+    name = (step.result or {}).get("assignee") or (node.get("config") or {}).get("assignee")
+    name = str(name or "")
+    agents = agents_named(session, tenant_id=execution.tenant_id, name=name) if name else []
+    return Assignee(name=name, agents=agents)
 
 
-def may_complete(key: ApiKey, assignee: str) -> bool:
-    """Managers and admins complete any task; an agent completes tasks assigned to it."""
+@dataclass(frozen=True)
+class Assignee:
+    """A human task's assignee: the name it was given, and the agents that name is."""
+
+    name: str
+    agents: list[Agent]
+
+
+def may_complete(key: ApiKey, assignee: Assignee) -> bool:
+    """Managers and admins complete any task; an agent key the tasks assigned to it: by the
+    key's name or id, to `agent` (any agent), or to an agent (by id or name) that the key is
+    (the key named after the agent's id or name, as `PUT /api/agents/{id}/status` knows it)."""
     if key.role in ("admin", "manager"):
         return True
-    return key.role == "agent" and assignee in (key.name, key.id, "agent")
+    if key.role != "agent":
+        return False
+    if assignee.name in (key.name, key.id, "agent"):
+        return True
+    return any(key.name in (agent.id, agent.name) for agent in assignee.agents)
 
 
 async def complete_human_task(
@@ -467,7 +485,7 @@ async def complete_human_task(
         if assignee is None:
             raise ConflictError(f"step {node_id} is not waiting for completion")
         if not may_complete(key, assignee):
-            raise ForbiddenError(f"step {node_id} is assigned to {assignee}, not to this key")
+            raise ForbiddenError(f"step {node_id} is assigned to {assignee.name}, not to this key")
     completion = HumanTaskCompletion(node_id=node_id, data=data, completed_by=key.name)
     handle = client.get_workflow_handle(execution.workflow_id)
     try:

@@ -90,3 +90,23 @@ async def test_a_call_to_a_number_without_a_campaign_starts_no_campaign_flow(
     assert answered.spoken() == ["Hello from the launch."]
     await webhooks_twilio.settled()
     assert await executions(api, tenant, flow_id=welcome["id"]) == []
+
+
+async def test_a_retried_voice_webhook_fires_the_campaign_once(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    worker: Worker,
+    deploy: Deploy,
+    phone: Callable[..., SimulatedCall],
+) -> None:
+    campaign_id = await _campaign(api, tenant, "Launch")
+    welcome = await make_flow(api, tenant, sms_flow("Welcome"), name="Welcome", cooldown_minutes=0)
+    await _assign(api, tenant, campaign_id, welcome["id"], "inbound_start")
+    _, number = await deploy(GREETING, campaign_id=campaign_id)
+
+    call = phone(number)
+    first = await call.start()
+    again = await call.start()  # Twilio retries the webhook with the same CallSid
+    assert first.spoken() == again.spoken() == ["Hello from the launch."]
+    await webhooks_twilio.settled()
+    assert len(await executions(api, tenant, flow_id=welcome["id"])) == 1

@@ -120,8 +120,8 @@ async def test_campaign_script_pitches_calls_back_and_confirms(runner: Runner) -
 async def test_campaign_script_run_by_hand_asks_the_agent_named_in_its_variables(
     runner: Runner,
 ) -> None:
-    """Its campaign trigger fires nothing yet (issue 14): run by hand, `agent_id` comes from
-    the run's variables, as the example's description says."""
+    """Run by hand (not by its campaign), `agent_id` comes from the run's variables, as the
+    example's description says."""
     example = load_example("campaign_script")
     handle = await runner.start(
         example["definition"],
