@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.event_triggers import TRIGGER_FIELD, value_at
 from schemas.triggers import FIELD_PATTERN, LeadCondition, field_value, value_holds
@@ -20,6 +20,17 @@ CAMPAIGN = "campaign"
 CampaignTrigger = Literal["outbound_start", "inbound_start", "manual"]
 CAMPAIGN_FIELD = f"{TRIGGER_FIELD}|{FIELD_PATTERN}"
 """`trigger.<path>` into the trigger data, or a contact field as lead conditions name it."""
+
+
+class CampaignFlowTrigger(BaseModel):
+    """A flow's own `campaign` trigger: which of a campaign's triggers it is written for. What
+    fires it is an assignment to a campaign (`/api/campaigns/{id}/flows`), which names the
+    campaign and may name another trigger; a key it could not use is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["campaign"]
+    campaign_trigger: CampaignTrigger
 
 
 class CampaignCondition(LeadCondition):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleDescription
 
 from api.bodies.common import RequestBody, ResponseBody
 from schemas.api_errors import request_error_details
+from schemas.campaign_triggers import CAMPAIGN, CampaignFlowTrigger
 from schemas.event_triggers import EVENT, EventTrigger
 from schemas.hours import BusinessHours
 from schemas.message_triggers import MESSAGE_RECEIVED, MessageTrigger
 from schemas.schedule import SCHEDULE, ScheduleTrigger, execution_id_for_firing
 from schemas.triggers import LEAD_CREATED, condition_problems
 from store.errors import InvalidInputError
+
+_Checked = TypeVar("_Checked", bound=BaseModel)
 
 TriggerType = Literal[
     "lead_created", "call_incoming", "campaign", "event", "schedule", "message_received", "manual"
@@ -40,6 +43,9 @@ class Trigger(BaseModel):
         if self.type == MESSAGE_RECEIVED:
             self._check_message()
             return
+        if self.type == CAMPAIGN:
+            self._check_campaign()
+            return
         if self.type != LEAD_CREATED:
             return
         problems = condition_problems((self.model_extra or {}).get("conditions"))
@@ -51,39 +57,50 @@ class Trigger(BaseModel):
             details = [d.model_dump() for d in request_error_details(errors)]
             raise InvalidInputError("the request is invalid", details=details)
 
+    def _check_campaign(self) -> None:
+        """A `campaign` trigger names one of a campaign's triggers (`outbound_start`,
+        `inbound_start`, `manual`): 422 at `$.trigger.campaign_trigger` otherwise."""
+        _validated(CampaignFlowTrigger, self.model_dump(), "the campaign trigger is invalid")
+
     def _check_event(self) -> None:
         """An event trigger names its event; its conditions are on `trigger.*`: 422 at each
         problem's path (a trigger that could never fire is refused, not stored)."""
-        try:
-            EventTrigger.model_validate(self.model_dump())
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
-            details = [d.model_dump() for d in request_error_details(errors)]
-            raise InvalidInputError("the event trigger is invalid", details=details) from None
+        _validated(EventTrigger, self.model_dump(), "the event trigger is invalid")
 
     def _check_message(self) -> None:
         """A `message_received` trigger's channel, number, keywords and regex: 422 at each
         problem's path (`$.trigger.regex` for a pattern RE2 cannot run)."""
-        try:
-            MessageTrigger.model_validate(self.model_dump())
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
-            details = [d.model_dump() for d in request_error_details(errors)]
-            raise InvalidInputError("the message trigger is invalid", details=details) from None
+        _validated(MessageTrigger, self.model_dump(), "the message trigger is invalid")
 
     def _check_schedule(self, timezone: str) -> None:
         """A schedule's cron, zone, dates and policies: 422 at each problem's path; valid, its
         keys are stored as they will be applied (defaults filled in, the cron trimmed)."""
-        try:
-            schedule = ScheduleTrigger.model_validate({"timezone": timezone, **self.model_dump()})
-        except ValidationError as exc:
-            errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
-            details = [d.model_dump() for d in request_error_details(errors)]
-            raise InvalidInputError("the schedule is invalid", details=details) from None
+        schedule = _validated(
+            ScheduleTrigger,
+            self.model_dump(),
+            "the schedule is invalid",
+            defaults={"timezone": timezone},
+        )
         extra = self.__pydantic_extra__
         assert extra is not None
         extra.clear()
         extra.update(schedule.model_dump(mode="json", exclude={"type"}, exclude_none=True))
+
+
+def _validated(
+    model: type[_Checked],
+    trigger: dict[str, Any],
+    message: str,
+    *,
+    defaults: dict[str, Any] | None = None,
+) -> _Checked:
+    """The trigger read as `model`, or a 422 at each problem's path under `$.trigger`."""
+    try:
+        return model.model_validate({**(defaults or {}), **trigger})
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", "trigger", *e["loc"])} for e in exc.errors()]
+        details = [d.model_dump() for d in request_error_details(errors)]
+        raise InvalidInputError(message, details=details) from None
 
 
 # --- flows -------------------------------------------------------------------------------

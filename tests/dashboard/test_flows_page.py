@@ -288,8 +288,9 @@ async def test_a_viewer_sees_no_edit_control_and_the_api_refuses_a_forced_change
 async def test_a_scheduled_or_event_flow_is_created_with_what_it_needs_to_fire(
     browsing: Browsing,
 ) -> None:
-    """A schedule needs its cron and an event trigger its name (the API refuses either
-    without them): the dialog asks for them, and the stored trigger has them."""
+    """A schedule needs its cron, an event trigger its name and a campaign trigger which of
+    a campaign's triggers it is for (the API refuses them without): the dialog asks for
+    them, and the stored trigger has them."""
     page, stack = browsing.page, browsing.stack
     await browsing.sign_in(stack.admin_key)
 
@@ -317,8 +318,20 @@ async def test_a_scheduled_or_event_flow_is_created_with_what_it_needs_to_fire(
     await create.click()
     await expect(page.get_by_text('Created "Order status" as a draft.')).to_be_visible()
 
+    await page.get_by_role("button", name="New flow").click()
+    dialog = page.get_by_role("dialog", name="New flow")
+    await dialog.get_by_label("Name").fill("Renewal script")
+    await dialog.get_by_label("Started by").select_option(label="Campaign")
+    await dialog.get_by_label("Campaign trigger").select_option("inbound_start")
+    await dialog.get_by_role("button", name="Create flow").click()
+    await expect(page.get_by_text('Created "Renewal script" as a draft.')).to_be_visible()
+
     with stack.client() as http:
         flows = _flows(http)
+    assert flows["Renewal script"]["trigger"] == {
+        "type": "campaign",
+        "campaign_trigger": "inbound_start",
+    }
     assert flows["Morning digest"]["trigger"]["type"] == "schedule"
     assert flows["Morning digest"]["trigger"]["cron"] == "30 8 * * 1-5"
     assert flows["Order status"]["trigger"]["type"] == "event"

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { ApiProblem, api, call, messageOf, type Schemas } from "../api/client";
 import type { FlowDefinition } from "../canvas/types";
 import { ProblemDetails } from "../components/ProblemDetails";
-import { TRIGGER_LABELS, type TriggerType } from "../flows/triggers";
+import { CAMPAIGN_TRIGGERS, TRIGGER_LABELS, type TriggerType } from "../flows/triggers";
 import { FormContext } from "./FormContext";
 import { KeyValueEditor } from "./KeyValueEditor";
 
@@ -15,7 +15,6 @@ const TRIGGER_TYPES = Object.keys(TRIGGER_LABELS) as TriggerType[];
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const LEAD_FIELDS = ["lead_source", "entry_type", "tags", "name", "email", "phone"];
 const LEAD_OPS = ["eq", "ne", "contains", "any"];
-const CAMPAIGN_TRIGGERS = ["outbound_start", "inbound_start", "manual"];
 
 interface SettingsPanelProps {
   flow: Flow;

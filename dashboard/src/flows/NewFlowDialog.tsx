@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { ApiProblem, api, call, messageOf, type Schemas } from "../api/client";
 import { Dialog } from "../components/Dialog";
 import { ProblemDetails } from "../components/ProblemDetails";
-import { TRIGGER_LABELS, type TriggerType } from "./triggers";
+import { CAMPAIGN_TRIGGERS, TRIGGER_LABELS, type TriggerType } from "./triggers";
 
 interface NewFlowDialogProps {
   onCreated: (flow: Schemas["FlowDetail"]) => void;
@@ -17,9 +17,11 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [trigger, setTrigger] = useState<TriggerType>("manual");
-  // What a schedule or an event trigger cannot start without (the API refuses it otherwise).
+  // What a schedule, an event or a campaign trigger cannot start without (the API refuses it
+  // otherwise).
   const [cron, setCron] = useState("0 9 * * 1-5");
   const [eventName, setEventName] = useState("");
+  const [campaignTrigger, setCampaignTrigger] = useState("outbound_start");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -31,6 +33,7 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
       const started: Schemas["Trigger"] = { type: trigger };
       if (trigger === "schedule") started.cron = cron.trim();
       if (trigger === "event") started.event = eventName.trim();
+      if (trigger === "campaign") started.campaign_trigger = campaignTrigger;
       const body: Schemas["FlowCreate"] = { name: name.trim(), trigger: started };
       if (description.trim()) body.description = description.trim();
       onCreated(await call(api.POST("/api/flows", { body })));
@@ -66,6 +69,19 @@ export function NewFlowDialog({ onCreated, onClose }: NewFlowDialogProps) {
           <>
             <label htmlFor="flow-event">Event name</label>
             <input id="flow-event" required placeholder="order.created" value={eventName} onChange={(e) => setEventName(e.target.value)} />
+          </>
+        )}
+        {trigger === "campaign" && (
+          <>
+            <label htmlFor="flow-campaign-trigger">Campaign trigger</label>
+            <select id="flow-campaign-trigger" value={campaignTrigger} onChange={(e) => setCampaignTrigger(e.target.value)}>
+              {CAMPAIGN_TRIGGERS.map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                </option>
+              ))}
+            </select>
+            <p className="hint">It runs once assigned to a campaign for this trigger, on the Campaigns page.</p>
           </>
         )}
         <p className="hint">The flow starts as a draft with no steps; nothing runs until a version is published.</p>

@@ -41,3 +41,6 @@ export function triggerSummary(trigger: Record<string, unknown> | null): string 
 export function isLeadFlow(trigger: Record<string, unknown> | null): boolean {
   return trigger?.type === "lead_created";
 }
+
+/** The campaign triggers a `campaign` flow is written for (the API refuses any other). */
+export const CAMPAIGN_TRIGGERS = ["outbound_start", "inbound_start", "manual"];
