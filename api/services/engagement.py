@@ -125,7 +125,13 @@ async def start(
             match=match.as_dict(),
             reason=DNC_REASON,
         )
-        log.info("lead skipped", contact_id=contact["id"], flow_id=flow.id, reason=DNC_REASON)
+        log.info(
+            "lead skipped" if trigger.get("type") == LEAD_CREATED else "flow trigger skipped",
+            trigger=trigger.get("type"),
+            contact_id=contact["id"],
+            flow_id=flow.id,
+            reason=DNC_REASON,
+        )
         return _skipped(skipped.id, flow, DNC_REASON, match)
     client = await client_source()
     prepared = await run_in_threadpool(
@@ -168,7 +174,13 @@ async def start(
             execution_id=prepared.execution.id,
         )
         raise
-    log.info("lead engaged", contact_id=contact["id"], flow_id=flow.id, execution_id=execution.id)
+    log.info(
+        "lead engaged" if trigger.get("type") == LEAD_CREATED else "flow triggered",
+        trigger=trigger.get("type"),
+        contact_id=contact["id"],
+        flow_id=flow.id,
+        execution_id=execution.id,
+    )
     return {
         "status": "started",
         "execution_id": execution.id,

@@ -259,7 +259,8 @@ def find_reply_target(engine: Engine, form: Mapping[str, str]) -> Target | None:
             return Target(
                 row.execution_id, row.tenant_id, row.workflow_id, SIGNAL_MESSAGE_REPLY, signal
             )
-    log.info("twilio.inbound.no_waiting_step", channel=channel, sender=sender)
+    # The sender's number is the contact's: the message's id finds it, the log keeps no PII.
+    log.info("twilio.inbound.no_waiting_step", channel=channel, message_sid=form.get("MessageSid"))
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.worker import Worker
 
 from api.routes import webhooks_twilio
@@ -91,7 +92,7 @@ async def test_a_reply_to_a_waiting_question_goes_to_its_run_and_starts_nothing(
 
 
 async def test_a_message_that_matches_no_trigger_starts_nothing(
-    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, capsys: pytest.CaptureFixture[str]
 ) -> None:
     number = await our_number(api, tenant)
     by_keyword = await message_flow(
@@ -107,10 +108,15 @@ async def test_a_message_that_matches_no_trigger_starts_nothing(
         api, tenant, "Other number", trigger=message_trigger(to=unique_phone())
     )
 
-    await inbound(api, unique_phone(), number, "priceless advice about my order")
+    sender = unique_phone()
+    capsys.readouterr()
+    await inbound(api, sender, number, "priceless advice about my order")
 
     for flow in (by_keyword, by_regex, on_whatsapp, elsewhere):
         assert await executions(api, tenant, flow_id=flow["id"]) == [], flow["name"]
+    logged = capsys.readouterr()
+    assert "twilio.inbound.no_waiting_step" in logged.out + logged.err
+    assert sender not in logged.out + logged.err  # the contact's number is not logged
 
 
 async def test_the_better_priority_wins_among_matching_flows(
