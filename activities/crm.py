@@ -16,7 +16,7 @@ from activities.net import (
     is_retryable_status,
     with_idempotency_key,
 )
-from activities.step import StepContext, parse_config, step_error
+from activities.step import StepContext, handles, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import CrmUpdateConfig
 
@@ -57,6 +57,7 @@ def _raise_failure(response: FetchedResponse, entity: str) -> None:
     )
 
 
+@handles("crm_update")
 async def perform_crm_update(ctx: StepContext) -> ActionOutput:
     config = parse_config(CrmUpdateConfig, ctx)
     ctx.log.info("crm.update", entity=config.entity, field_names=sorted(config.fields))

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, parseaddr
 
 from activities import outbox
-from activities.step import INVALID_CONFIG, StepContext, parse_config, step_error
+from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from schemas import templating
 from schemas.execution import ActionOutput
 from schemas.flow import EmailConfig
@@ -173,6 +173,7 @@ async def _with_template(ctx: StepContext, config: EmailConfig) -> EmailConfig:
     return merged
 
 
+@handles("email")
 async def send_email(ctx: StepContext) -> ActionOutput:
     config = parse_config(EmailConfig, ctx)
     if config.template:

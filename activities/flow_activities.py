@@ -3,7 +3,8 @@ prepare a subflow.
 
 `perform_action` records its own progress (the workflow's buffered records, the step's start
 and its end; one transaction for a quick step, two for a slow one), so an action step costs
-one Temporal round trip. Handlers per step type live in their own modules, found in `HANDLERS`.
+one Temporal round trip. Handlers per step type live in their own modules, each registered
+with `@handles("<type>")` (`activities.step.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import crm, email, http_step, messaging, recordings, routing, tag
+from activities import routing
 from activities.scheduled import prepare_scheduled_run as prepare_scheduled_row
-from activities.step import EXECUTION_NOT_FOUND, StepContext, StepHandler, step_error
+from activities.step import EXECUTION_NOT_FOUND, HANDLERS, StepContext, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
 from providers.offers import DispatchError
 from schemas.call import ACTIVITY_RELEASE_AGENT, ReleaseAgent
@@ -44,20 +45,6 @@ from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN, ScheduledRun, Sched
 from schemas.settings import Settings
 from store.models import OutboxMessage
 from store.recorder import Recorder
-
-HANDLERS: dict[str, StepHandler] = {
-    "http": http_step.perform_http,
-    "crm_update": crm.perform_crm_update,
-    "email": email.send_email,
-    "sms": messaging.send_sms,
-    "whatsapp": messaging.send_whatsapp,
-    "ai_call": messaging.place_ai_call,
-    "send_and_wait": messaging.send_and_wait,
-    "tag": tag.perform_tag,
-    "record": recordings.store_recording,
-    "transfer": routing.route_transfer,
-}
-"""Step type -> the function that performs it. A new channel is one module and one line here."""
 
 # Names a child execution's id is derived from; any fixed UUID serves.
 _CHILD_NAMESPACE = uuid.UUID("6f1c2d4e-0b7a-4c59-9a43-2f1e8d5b7c10")

@@ -10,7 +10,7 @@ from activities.net import (
     is_retryable_status,
     with_idempotency_key,
 )
-from activities.step import StepContext, parse_config, step_error
+from activities.step import StepContext, handles, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import HttpConfig
 
@@ -25,6 +25,7 @@ def _body_arguments(body: Any) -> dict[str, Any]:
     return {"json_body": body}
 
 
+@handles("http")
 async def perform_http(ctx: StepContext) -> ActionOutput:
     config = parse_config(HttpConfig, ctx)
     # Header values and the URL's query may hold secrets: log the method and host only.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from activities import outbox, twilio_provider
-from activities.step import INVALID_CONFIG, StepContext, parse_config, step_error
+from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import AiCallConfig, SendAndWaitConfig, SmsConfig, WhatsappConfig
 from store.models import OutboxMessage
@@ -132,12 +132,14 @@ async def _message(
     )
 
 
+@handles("sms")
 async def send_sms(ctx: StepContext) -> ActionOutput:
     config = parse_config(SmsConfig, ctx)
     stored = await _message(ctx, channel="sms", to=config.to, sender=config.from_, body=config.body)
     return ActionOutput(port="sent", result=_sent(stored))
 
 
+@handles("whatsapp")
 async def send_whatsapp(ctx: StepContext) -> ActionOutput:
     config = parse_config(WhatsappConfig, ctx)
     extra = {"language": config.language} if config.language else {}
@@ -153,6 +155,7 @@ async def send_whatsapp(ctx: StepContext) -> ActionOutput:
     return ActionOutput(port="sent", result=_sent(stored))
 
 
+@handles("send_and_wait")
 async def send_and_wait(ctx: StepContext) -> ActionOutput:
     """Send the question; the workflow then waits `timeout_s` for the reply (by signal)."""
     config = parse_config(SendAndWaitConfig, ctx)
@@ -171,6 +174,7 @@ async def send_and_wait(ctx: StepContext) -> ActionOutput:
     return ActionOutput(port="sent", result=result, waiting=True)
 
 
+@handles("ai_call")
 async def place_ai_call(ctx: StepContext) -> ActionOutput:
     """Place the call; the workflow then waits for its outcome from the status callbacks."""
     config = parse_config(AiCallConfig, ctx)

@@ -27,6 +27,7 @@ from activities.step import (
     EXECUTION_NOT_FOUND,
     INVALID_CONFIG,
     StepContext,
+    handles,
     parse_config,
     step_error,
 )
@@ -184,6 +185,7 @@ def _output(recording: Recording) -> ActionOutput:
     )
 
 
+@handles("record")
 async def store_recording(ctx: StepContext) -> ActionOutput:
     """Download the call's recording into its campaign's directory and record it."""
     config = parse_config(StoreRecordingConfig, ctx)

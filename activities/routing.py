@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from activities.step import StepContext, parse_config, step_error
+from activities.step import StepContext, handles, parse_config, step_error
 from providers.offers import dispatch_offer
 from schemas.call import ReleaseAgent, Routed
 from schemas.execution import ActionOutput
@@ -28,6 +28,7 @@ OFFER_FAILED = "OfferFailed"
 ROUTED_PORT = "routed"
 
 
+@handles("transfer")
 async def route_transfer(ctx: StepContext) -> ActionOutput:
     """Where a transfer goes: `ActionOutput(port="routed", result=Routed, waiting=True)`.
 

@@ -1,12 +1,14 @@
-"""What every step handler gets and how it fails.
+"""What every step handler gets, how it fails, and how it is found.
 
-A handler is `async def handler(ctx: StepContext) -> ActionOutput`; it raises `step_error(...)`
-for an expected failure, and says whether a retry could help.
+A handler is `async def handler(ctx: StepContext) -> ActionOutput`, decorated with
+`@handles("<step type>")`; it raises `step_error(...)` for an expected failure, and says
+whether a retry could help. Importing `activities` imports every module of the package, so
+each handler is in `HANDLERS` without a list of them anywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from schemas.execution import ActionInput, ActionOutput
 from schemas.settings import Settings
+from schemas.steps import ACTIVITY_TYPES
 from store.models import OutboxMessage
 
 # Error types the workflow and the timeline see (ApplicationError.type).
@@ -41,7 +44,29 @@ class StepContext:
 
 StepHandler = Callable[[StepContext], Awaitable[ActionOutput]]
 
+HandlerT = TypeVar("HandlerT", bound=StepHandler)
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+_handlers: dict[str, StepHandler] = {}
+HANDLERS: Mapping[str, StepHandler] = _handlers
+"""Step type -> the function that performs it, as each handler module registers it."""
+
+
+def handles(step_type: str) -> Callable[[HandlerT], HandlerT]:
+    """Register the decorated function as what `perform_action` does for `step_type`.
+
+    Only a type `schemas.steps` declares as an activity, and only once: a typo or a second
+    handler stops the worker at its start, not an execution at run time."""
+    if step_type not in ACTIVITY_TYPES:
+        raise ValueError(f"{step_type!r} is not declared as an activity step (schemas.steps)")
+
+    def register(handler: HandlerT) -> HandlerT:
+        if step_type in _handlers:
+            raise ValueError(f"{step_type!r} already has a handler: {_handlers[step_type]!r}")
+        _handlers[step_type] = handler
+        return handler
+
+    return register
 
 
 def step_error(

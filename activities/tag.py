@@ -11,7 +11,7 @@ import asyncio
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from activities.step import EXECUTION_NOT_FOUND, StepContext, parse_config, step_error
+from activities.step import EXECUTION_NOT_FOUND, StepContext, handles, parse_config, step_error
 from schemas.execution import ActionOutput
 from schemas.flow import TagConfig
 from store.db import session_scope
@@ -61,6 +61,7 @@ def _update_tags(
         return tags
 
 
+@handles("tag")
 async def perform_tag(ctx: StepContext) -> ActionOutput:
     config = parse_config(TagConfig, ctx)
     tags = await asyncio.to_thread(

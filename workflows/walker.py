@@ -30,31 +30,25 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.flow import (
         AbSplitNode,
+        ActionNodeBase,
         AiCallConfig,
         AiCallNode,
         ConditionNode,
-        CrmUpdateNode,
-        EmailNode,
         EndNode,
         GatherNode,
         HangupNode,
-        HttpNode,
         HumanTaskNode,
         LoopNode,
         Node,
         ParallelNode,
         RecordNode,
         SayNode,
-        SendAndWaitNode,
         SetNode,
-        SmsNode,
         SplitNode,
         SubflowNode,
-        TagNode,
         TransferNode,
         WaitForNode,
         WaitNode,
-        WhatsappNode,
     )
     from schemas.limits import (
         PURE_STEPS_WITHOUT_PAUSE,
@@ -261,16 +255,8 @@ class Walker:
                 return await self._parallel(node, scope)
             case SubflowNode():
                 return await self.actions.subflow(node)
-            case (
-                AiCallNode()
-                | SmsNode()
-                | WhatsappNode()
-                | SendAndWaitNode()
-                | EmailNode()
-                | HttpNode()
-                | CrmUpdateNode()
-                | TagNode()
-            ):
+            case ActionNodeBase():
+                # Every action step the worker's `perform_action` does: a new one needs no arm.
                 return await self.actions.run(node, scope)
             case _:
                 assert_never(node)

@@ -8,7 +8,9 @@ from typing import get_args
 import pytest
 
 from activities import HANDLERS
-from schemas.flow import Node
+from activities.step import StepContext, handles
+from schemas.execution import ActionOutput
+from schemas.flow import ActionNodeBase, Node
 from schemas.settings import Settings
 from schemas.steps import ACTIVITY_TYPES, STEP, STEPS, Step
 
@@ -24,7 +26,30 @@ def test_every_node_model_has_one_declaration_and_no_more() -> None:
 
 
 def test_every_activity_step_has_a_handler_and_every_handler_a_step() -> None:
-    assert set(HANDLERS) == ACTIVITY_TYPES
+    """`HANDLERS` is what the handler modules registered when `activities` was imported."""
+    assert set(HANDLERS) - ACTIVITY_TYPES == set(), "handlers of undeclared step types"
+    assert ACTIVITY_TYPES - set(HANDLERS) == set(), "activity steps without a handler"
+
+
+async def _handler(ctx: StepContext) -> ActionOutput:
+    raise AssertionError("never called")
+
+
+def test_a_handler_of_an_undeclared_type_or_a_second_handler_is_refused() -> None:
+    with pytest.raises(ValueError, match="not declared"):
+        handles("no_such_step")
+    with pytest.raises(ValueError, match="not declared"):
+        handles("subflow")  # an action, but not one `perform_action` does
+    with pytest.raises(ValueError, match="already has a handler"):
+        handles("sms")(_handler)
+    assert HANDLERS["sms"] is not _handler
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.type)
+def test_the_walker_runs_every_action_activity_as_an_action(step: Step) -> None:
+    """The walker's one arm for `ActionNodeBase` runs `perform_action` on the node: exactly
+    the steps declared an action and an activity (voice steps and subflows have their own)."""
+    assert issubclass(step.node, ActionNodeBase) == (step.action and step.activity)
 
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda s: s.type)
