@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { Link } from "react-router";
 
-import { api, call, type Flow, type Schemas } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { useResource } from "../api/useResource";
 import { ActionMessage, type Outcome } from "../components/ActionMessage";
 import { ConfirmDialog } from "../components/ConfirmDialog";
@@ -12,17 +12,13 @@ import { shortTime } from "../contacts/format";
 import "../contacts/records.css";
 import { canEditFlows } from "../session/roles";
 import { useSession } from "../session/SessionProvider";
+import "./campaigns.css";
 import { CampaignDialog, type Campaign } from "./CampaignDialog";
+import { CampaignFlows } from "./CampaignFlows";
 
 type Deployment = Schemas["DeploymentOut"];
 
-const CAMPAIGN_TRIGGERS: Record<string, string> = {
-  outbound_start: "when an outbound campaign starts",
-  inbound_start: "when an inbound campaign starts",
-  manual: "started by hand",
-};
-
-/** Campaigns, the flows their phone numbers run, and the flows a campaign trigger starts. */
+/** Campaigns, the flows their phone numbers run, and the flows assigned to their triggers. */
 export function CampaignsPage() {
   const { session } = useSession();
   const canEdit = canEditFlows(session.role);
@@ -44,7 +40,6 @@ export function CampaignsPage() {
     return byCampaign;
   }, [numbers.resource]);
   const flowName = (id: string) => flowList.find((flow) => flow.id === id)?.name ?? "a flow";
-  const campaignFlows = flowList.filter((flow) => flow.trigger?.type === "campaign");
 
   return (
     <section aria-labelledby="page-title" className="campaigns-page">
@@ -81,7 +76,7 @@ export function CampaignsPage() {
           <EmptyState title="No campaigns yet">
             <p>
               {canEdit
-                ? "Create one with New campaign: runs, phone numbers and call recordings can then belong to it."
+                ? "Create one with New campaign: flows can then be assigned to its triggers, and runs, phone numbers and call recordings belong to it."
                 : "A manager or an admin creates campaigns; they will be listed here."}
             </p>
           </EmptyState>
@@ -91,7 +86,7 @@ export function CampaignsPage() {
               <thead>
                 <tr>
                   <th scope="col">Campaign</th>
-                  <th scope="col">Flows it runs</th>
+                  <th scope="col">Phone numbers</th>
                   <th scope="col">Created</th>
                   <th scope="col" className="col-actions">
                     <span className="visually-hidden">Actions</span>
@@ -127,7 +122,9 @@ export function CampaignsPage() {
             </table>
           </div>
         ))}
-      <CampaignTriggerFlows flows={campaignFlows} state={flows.resource.status} error={flows.resource.status === "error" ? flows.resource.error : null} onRetry={flows.retry} />
+      {campaigns.resource.status === "ready" && list.length > 0 && (
+        <CampaignFlows campaigns={list} flows={flows.resource} onRetryFlows={flows.retry} canEdit={canEdit} />
+      )}
       {editing && (
         <CampaignDialog
           campaign={editing === "new" ? null : editing}
@@ -170,63 +167,5 @@ function DeployedFlows({ deployments, flowName }: { deployments: Deployment[]; f
         </li>
       ))}
     </ul>
-  );
-}
-
-interface CampaignTriggerFlowsProps {
-  flows: Flow[];
-  state: "loading" | "ready" | "error";
-  error: unknown;
-  onRetry: () => void;
-}
-
-function CampaignTriggerFlows({ flows, state, error, onRetry }: CampaignTriggerFlowsProps) {
-  return (
-    <section aria-labelledby="campaign-flows-title" className="campaign-flows">
-      <h2 id="campaign-flows-title">Flows with a campaign trigger</h2>
-      <p className="hint">
-        A flow's campaign trigger is stored with the flow, but nothing fires it yet (issue 14): run such a flow by hand, naming the
-        campaign in the run.
-      </p>
-      {state === "loading" && <LoadingState label="Loading flows…" />}
-      {state === "error" && <ErrorState title="The flows could not be loaded" error={error} onRetry={onRetry} />}
-      {state === "ready" &&
-        (flows.length === 0 ? (
-          <EmptyState title="No flow has a campaign trigger">
-            <p>
-              Choose “Campaign” as a flow's trigger on the <Link to="/flows">Flows</Link> page.
-            </p>
-          </EmptyState>
-        ) : (
-          <div className="table-frame">
-            <table className="records-table" aria-label="Flows with a campaign trigger">
-              <thead>
-                <tr>
-                  <th scope="col">Flow</th>
-                  <th scope="col">Starts</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {flows.map((flow) => {
-                  const when = String(flow.trigger?.campaign_trigger ?? "");
-                  return (
-                    <tr key={flow.id}>
-                      <th scope="row" className="cell-main">
-                        <Link to={`/flows/${flow.id}`}>{flow.name}</Link>
-                      </th>
-                      <td>{CAMPAIGN_TRIGGERS[when] ?? (when || "—")}</td>
-                      <td>
-                        <span className={flow.enabled ? "chip chip-ok" : "chip chip-quiet"}>{flow.enabled ? "Enabled" : "Disabled"}</span>{" "}
-                        {flow.published_version ? `published v${flow.published_version}` : "draft"}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        ))}
-    </section>
   );
 }
