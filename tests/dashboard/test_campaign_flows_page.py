@@ -2,7 +2,8 @@
 assigns a published flow to a campaign's trigger with a priority and a condition, switches it
 off and on (each checked through the API, and by firing the trigger through the API: nothing
 starts while it is off), is shown the API's 409 for a second assignment of the same flow and
-trigger, and removes it; a viewer reads the assignments and finds no edit control."""
+trigger, and removes it; a viewer reads the assignments and finds no edit control, and a
+campaign whose assignments the API refuses says so in the API's words, with Try again."""
 
 from __future__ import annotations
 
@@ -201,6 +202,7 @@ async def test_a_manager_assigns_a_flow_to_a_campaign_switches_it_and_removes_it
     await draft_row.get_by_role("button", name="Edit Win-back script (inbound start)").click()
     dialog = page.get_by_role("dialog", name="Edit “Win-back script” in Renewals")
     await dialog.get_by_label("Priority (optional)").fill("2")
+    await browsing.shoot("05-edit-dialog")
     await dialog.get_by_role("button", name="Save").click()
     await expect(renewals.get_by_role("status")).to_contain_text("Saved “Win-back script”")
     await expect(draft_row.locator("td").nth(1)).to_have_text("2")
@@ -208,13 +210,13 @@ async def test_a_manager_assigns_a_flow_to_a_campaign_switches_it_and_removes_it
     with stack.client() as http:
         by_flow = {a["flow_id"]: a for a in _assignments(http, ids["renewals"])}
     assert by_flow[ids["draft"]]["priority"] == 2
-    await browsing.shoot("05-assignments")
+    await browsing.shoot("06-assignments")
 
     # Removed after a confirmation.
     script_row = row.filter(has_text="Renewal campaign script")
     await script_row.get_by_role("button", name="Remove Renewal campaign script (manual)").click()
     confirm = page.get_by_role("dialog", name="Remove “Renewal campaign script” from Renewals?")
-    await browsing.shoot("06-remove-confirmation")
+    await browsing.shoot("07-remove-confirmation")
     await confirm.get_by_role("button", name="Remove flow").click()
     await expect(renewals.get_by_role("status")).to_contain_text(
         "Removed “Renewal campaign script” from Renewals."
@@ -240,8 +242,21 @@ async def test_a_viewer_reads_a_campaigns_flows_and_finds_no_edit_control(
         }
         _ok(http.post(f"/api/campaigns/{ids['renewals']}/flows", json=body), 201)
     await browsing.sign_in(stack.issue_key("viewer"))
+
+    # A campaign's assignments the API will not give: its own error, in the API's words.
+    refusal = {"error": {"code": "unavailable", "message": "the database is being migrated"}}
+    await page.route(
+        "**/api/campaigns/*/flows", lambda route: route.fulfill(status=503, json=refusal)
+    )
     await page.get_by_role("link", name="Campaigns").click()
     renewals = page.get_by_role("region", name="Renewals", exact=True)
+    error = renewals.get_by_role("alert")
+    await expect(error).to_contain_text("The flows assigned to Renewals could not be loaded")
+    await expect(error).to_contain_text("the database is being migrated")
+    browsing.console.take(r"status of 503", count=2)  # one per campaign
+    await browsing.shoot("01-assignments-refused")
+    await page.unroute("**/api/campaigns/*/flows")
+    await error.get_by_role("button", name="Try again").click()
     row = renewals.get_by_role("table", name="Flows assigned to Renewals").locator(
         "tr.assignment-row"
     )
@@ -253,4 +268,4 @@ async def test_a_viewer_reads_a_campaigns_flows_and_finds_no_edit_control(
     await expect(page.get_by_role("button", name="Assign a flow to Renewals")).to_have_count(0)
     for control in ("Edit", "Remove"):
         await expect(page.get_by_role("button", name=control)).to_have_count(0)
-    await browsing.shoot("01-viewer-campaign-flows")
+    await browsing.shoot("02-viewer-campaign-flows")
