@@ -37,6 +37,7 @@ export function CampaignAssignments({ campaign, flows, canEdit }: CampaignAssign
         api.PATCH("/api/campaigns/{campaign_id}/flows/{assignment_id}", { params: { path: { ...path, assignment_id: assignment.id } }, body: { active } }),
       );
       assignments.replace(list.map((a) => (a.id === changed.id ? changed : a)));
+      assignments.reload(); // another switch flipped meanwhile is not lost from the list
       setOutcome({ kind: "done", text: `“${assignment.flow_name}” is ${active ? "active" : "inactive"} for ${triggerOf(assignment.trigger)?.name.toLowerCase()} in ${campaign.name}.` });
     } catch (error) {
       setOutcome({ kind: "failed", action: active ? "Switching it on" : "Switching it off", error });
