@@ -5,6 +5,8 @@ statement that does nothing on conflict: of two posts with one key, racing or no
 one inserts it and handles the event; the other reads the row (its answer, once stored).
 A claim left without an answer for `STALE_CLAIM` (its process died mid-post) is taken over by
 the next retry, in one conditional update, so a crash never locks a key out for good.
+A key is remembered for `KEY_TTL` (a day, as Stripe keeps its keys): an older claim is taken
+over by any post with the key, as a new one, and `forget_expired` deletes such rows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _posts = EventPost.__table__  # type: ignore[attr-defined]
 STALE_CLAIM = timedelta(minutes=2)
 """Longer than any post takes (the API's request limits are far shorter): a claim this old
 with no answer belongs to a post that died."""
+KEY_TTL = timedelta(hours=24)
+"""How long a key (and its answer) is remembered; after it, the key is free again."""
 
 
 def event_flows(session: Session, *, tenant_id: str, name: str) -> list[Flow]:
@@ -71,21 +75,33 @@ def claim(engine: Engine, *, tenant_id: str, key: str, event: str, fingerprint: 
         if session.execute(statement).first() is not None:
             return Claim(ours=True)
         now = utcnow()
+        died = sa.and_(
+            col(EventPost.result).is_(None),
+            col(EventPost.fingerprint) == fingerprint,
+            col(EventPost.created_at) < now - STALE_CLAIM,
+        )
         takeover = session.execute(
             sa.update(EventPost)
             .where(
                 col(EventPost.tenant_id) == tenant_id,
                 col(EventPost.idempotency_key) == key,
-                col(EventPost.result).is_(None),
-                col(EventPost.fingerprint) == fingerprint,
-                col(EventPost.created_at) < now - STALE_CLAIM,
+                sa.or_(died, col(EventPost.created_at) < now - KEY_TTL),
             )
-            .values(created_at=now)
+            .values(created_at=now, event=event, fingerprint=fingerprint, result=None)
         )
         if takeover.rowcount == 1:  # type: ignore[attr-defined]
             return Claim(ours=True)
         earlier = session.get(EventPost, (tenant_id, key), populate_existing=True)
         return Claim(ours=False, earlier=earlier)
+
+
+def forget_expired(engine: Engine) -> int:
+    """Delete the claims older than `KEY_TTL`; how many went."""
+    with session_scope(engine) as session:
+        gone = session.execute(
+            sa.delete(EventPost).where(col(EventPost.created_at) < utcnow() - KEY_TTL)
+        )
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def remember(engine: Engine, *, tenant_id: str, key: str, result: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ ended row never changes again.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import Client
@@ -39,6 +41,7 @@ from api.deps import temporal_client_of
 from api.services.runs import end_without_workflow, input_of, start_workflow_of
 from schemas.execution import WORKFLOW_NAME, ExecutionStatus, workflow_id_for
 from schemas.settings import Settings
+from store import event_triggers as claims
 from store.db import session_scope
 from store.errors import NotFoundError
 from store.executions import confirm_start, is_terminal, unconfirmed_starts
@@ -223,11 +226,16 @@ async def fail_wedged(
     return failed
 
 
+FORGET_EVERY_S = 3600.0
+"""How often the sweep deletes expired `Idempotency-Key` claims."""
+
+
 async def recover_forever(app: FastAPI) -> None:
-    """Every `FLOWDECK_START_SWEEP_S`: finish unconfirmed starts, fail wedged executions. A
-    failed sweep is logged and the next one tries again."""
+    """Every `FLOWDECK_START_SWEEP_S`: finish unconfirmed starts, fail wedged executions,
+    forget expired `Idempotency-Key`s. A failed sweep is logged and the next one tries again."""
     settings: Settings = app.state.settings
     wedged = WedgedSweep()
+    forget_at = 0.0
     while True:
         await asyncio.sleep(settings.start_sweep_s)
         try:
@@ -235,5 +243,8 @@ async def recover_forever(app: FastAPI) -> None:
             engine: Engine = app.state.engine
             await sweep_starts(engine=engine, client=client, settings=settings)
             await fail_wedged(engine=engine, client=client, settings=settings, sweep=wedged)
+            if time.monotonic() >= forget_at:  # a scan of the claims: hourly is enough
+                await run_in_threadpool(claims.forget_expired, engine)
+                forget_at = time.monotonic() + FORGET_EVERY_S
         except Exception as exc:
             log.error("recovery.sweep_failed", error=f"{type(exc).__name__}: {exc}")

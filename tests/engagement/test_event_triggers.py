@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas.settings import Settings
-from store.event_triggers import STALE_CLAIM
+from store.event_triggers import KEY_TTL, STALE_CLAIM, forget_expired
 from store.models import EventPost, utcnow
 from tests.api.conftest import TEMPORAL_UI
 from tests.api.helpers import TenantKeys, make_flow, wait_for_status
@@ -371,3 +371,41 @@ async def test_a_key_whose_post_died_unanswered_is_taken_over_by_a_later_retry(
     # and the retry's answer is the key's answer from now on
     again = await post_event(api, tenant, "order.created", body, key=key)
     assert again.json() == retried.json()
+
+
+async def test_a_key_is_remembered_for_a_day_then_free_again(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
+) -> None:
+    """Within `KEY_TTL` a key answers as it first did, even for another body (409); after it,
+    the key is new again (a post with it handles its event), and the sweep's
+    `forget_expired` deletes claims that old and keeps the rest."""
+    await event_flow(api, tenant, "Thanks", event_trigger("order.created"), cooldown_minutes=0)
+    key, fresh = uuid.uuid4().hex, uuid.uuid4().hex
+    body = {"contact": MEERA, "payload": ORDER}
+    first = await post_event(api, tenant, "order.created", body, key=key)
+    assert first.status_code == 200, first.text
+    other = {"contact": MEERA, "payload": {**ORDER, "order_id": "A-2002"}}
+    reused = await post_event(api, tenant, "order.created", other, key=key)
+    assert reused.status_code == 409, reused.text
+    assert (await post_event(api, tenant, "order.created", body, key=fresh)).status_code == 200
+
+    def age(of: str, ago: timedelta) -> None:
+        with Session(engine) as session:
+            session.execute(
+                sa.update(EventPost)
+                .where(col(EventPost.idempotency_key) == of)
+                .values(created_at=utcnow() - ago)
+            )
+            session.commit()
+
+    age(key, KEY_TTL + timedelta(minutes=1))
+    later = await post_event(api, tenant, "order.created", other, key=key)
+    assert later.status_code == 200, later.text
+    [started] = later.json()["started"]
+    assert started["execution_id"] != first.json()["started"][0]["execution_id"]
+
+    age(key, KEY_TTL + timedelta(minutes=1))
+    assert forget_expired(engine) == 1
+    with Session(engine) as session:
+        kept = session.exec(sa.select(EventPost.idempotency_key)).scalars().all()  # type: ignore[call-overload]
+    assert key not in kept and fresh in kept
