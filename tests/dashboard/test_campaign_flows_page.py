@@ -117,9 +117,15 @@ async def test_a_manager_assigns_a_flow_to_a_campaign_switches_it_and_removes_it
     await dialog.get_by_label("Priority (optional)").fill("5")
     await dialog.get_by_role("button", name="Add condition").click()
     condition = dialog.get_by_role("group", name="Condition 1")
-    await condition.get_by_label("Field").fill("trigger.agent_id")
+    # A field that is neither the call's nor the contact's: the API's 422, at its path.
+    await condition.get_by_label("Field").fill("agent")
     await condition.get_by_label("Value").fill("agent-9")
-    await browsing.shoot("02-assign-dialog")
+    await dialog.get_by_role("button", name="Assign flow").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("$.conditions[0].field")
+    browsing.console.take(r"status of 422")
+    await browsing.shoot("02-condition-refused")
+    await condition.get_by_label("Field").fill("trigger.agent_id")
+    await browsing.shoot("02-assign-dialog-filled")
     await dialog.get_by_role("button", name="Assign flow").click()
     await expect(renewals.get_by_role("status")).to_contain_text(
         "Assigned “Renewal campaign script” to Renewals: it starts when fired through the API."

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { Link } from "react-router";
 
 import { ApiProblem, api, call, messageOf, type Flow } from "../api/client";
 import { Dialog } from "../components/Dialog";
@@ -94,6 +95,11 @@ export function AssignmentDialog({ campaign, assignment, flows, onSaved, onClose
                   </optgroup>
                 )}
               </select>
+              {flows.length === 0 && (
+                <p className="hint">
+                  The tenant has no flow yet: create one on the <Link to="/flows">Flows</Link> page.
+                </p>
+              )}
             </div>
             <div className="field">
               <label htmlFor="assignment-trigger">Trigger</label>
