@@ -149,7 +149,7 @@ export function CampaignsPage() {
             setOutcome({ kind: "done", text: `Deleted the campaign "${deleting.name}".` });
           }}
         >
-          <p>Only an unused campaign can go: once a run, a deployment or a recording names it, the API keeps it.</p>
+          <p>Only an unused campaign can go: once a run, a deployment or a recording names it, the API keeps it. Its flow assignments go with it.</p>
         </ConfirmDialog>
       )}
     </section>
