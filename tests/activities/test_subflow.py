@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from schemas.execution import SubflowStart, SubflowStartInput, workflow_id_for
+from schemas.limits import STEP_INPUT_LIMIT_BYTES
 from store.db import session_scope
 from store.models import Execution, Flow, FlowVersion, Tenant
 from tests.activities.conftest import DEFINITION, Runner, Seed, seed_tenant
@@ -240,3 +241,20 @@ async def test_no_business_hours_anywhere(runner: Runner, seed: Seed, engine: En
     start = await prepare(runner, request(seed, add_flow(engine, seed.tenant_id)))
 
     assert start.input.business_hours is None
+
+
+async def test_a_child_whose_input_temporal_would_refuse_is_never_created(
+    runner: Runner, seed: Seed, engine: Engine
+) -> None:
+    """Variables over the step-input limit fail the step at once, non-retryable, with the
+    size in words; no child row is left behind for the sweep to start."""
+    flow_id = add_flow(engine, seed.tenant_id)
+    huge = {"notes": "x" * STEP_INPUT_LIMIT_BYTES}
+
+    with pytest.raises(ApplicationError) as caught:
+        await prepare(runner, request(seed, flow_id, variables=huge))
+
+    assert caught.value.non_retryable
+    assert "the subflow's input is" in caught.value.message
+    assert "a workflow may start with" in caught.value.message
+    assert children(engine, seed.execution_id) == []

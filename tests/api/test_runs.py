@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -15,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
+from schemas.limits import RUN_INPUT_LIMIT_BYTES
 from schemas.settings import Settings
 from store.db import session_scope
 from store.models import Execution
@@ -389,3 +391,29 @@ async def test_another_tenants_execution_does_not_exist(
     assert bulk.json() == {"matched": 0, "signalled": 0}
     assert await _signals(temporal_env.client, started["workflow_id"]) == []
     await _terminate(temporal_env.client, started["workflow_id"])
+
+
+@pytest.mark.parametrize("part", ["variables", "contact"])
+async def test_a_run_input_over_its_limit_is_422_at_the_largest_part_and_stores_nothing(
+    api: httpx.AsyncClient, tenant: TenantKeys, engine: Engine, part: str
+) -> None:
+    """Contact, variables and trigger travel in every payload of the run's workflow: over
+    `RUN_INPUT_LIMIT_BYTES` together, the run is refused at the largest of them."""
+    flow = await make_flow(api, tenant)
+    big = {"notes": "x" * (RUN_INPUT_LIMIT_BYTES + 1024)}
+    response = await api.post(
+        f"/api/flows/{flow['id']}/executions", json={part: big}, headers=tenant.auth("manager")
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert "the run's input is" in error["message"]
+    assert [(d["path"], d["code"]) for d in error["details"]] == [(f"$.{part}", "too_large")]
+    with session_scope(engine) as session:
+        stored = session.exec(select(Execution).where(Execution.flow_id == flow["id"])).all()
+    assert stored == []
+    within = await api.post(
+        f"/api/flows/{flow['id']}/executions",
+        json={part: {"notes": "x" * 1024}},
+        headers=tenant.auth("manager"),
+    )
+    assert within.status_code == 201, within.text

@@ -84,3 +84,38 @@ async def test_a_step_renames_turns_off_or_sets_its_idempotency_key(
     assert request.headers.get(header) == want
     if config.get("idempotency_header") is None and "headers" not in config:
         assert "Idempotency-Key" not in request.headers
+
+
+@pytest.mark.parametrize(
+    ("config", "header", "expected"),
+    [
+        ({"idempotency_header": "X-Request-Id"}, "X-Request-Id", "{id}:crm:1"),
+        ({"idempotency_header": None}, "Idempotency-Key", None),
+    ],
+)
+async def test_a_crm_update_renames_or_turns_off_its_idempotency_key(
+    runner: Runner,
+    httpserver: HTTPServer,
+    config: dict[str, Any],
+    header: str,
+    expected: str | None,
+) -> None:
+    httpserver.expect_request("/rest/crm.lead.update.json").respond_with_json({"result": True})
+    crm = {
+        "id": "crm",
+        "type": "crm_update",
+        "config": {
+            "webhook_url": httpserver.url_for("/rest"),
+            "id": "42",
+            "fields": {"STATUS_ID": "IN_PROCESS"},
+            **config,
+        },
+        "transitions": {"success": "done"},
+    }
+    handle = await runner.start({"start": "crm", "nodes": [crm, END]})
+    await handle.result()
+    [(request, _)] = httpserver.log
+    want = expected.format(id=runner.execution(handle).id) if expected else None
+    assert request.headers.get(header) == want
+    if expected is None:
+        assert "Idempotency-Key" not in request.headers
