@@ -76,3 +76,37 @@ async def test_the_database_check_does_not_queue_behind_busy_request_threads(
         limiter.total_tokens = tokens
     assert response.status_code == 200, response.text
     assert response.json() == {"database": "ok", "temporal": "ok"}
+
+
+async def test_a_temporal_server_that_never_answers_is_reported_within_the_timeout(
+    engine: Engine,
+) -> None:
+    """A frontend that accepts the connection and then says nothing (a hung server, a
+    black-holed port) is 503 `temporal: error` once `FLOWDECK_HEALTH_TIMEOUT_S` has passed, not
+    a probe left hanging: the probe's own deadline here is ten times the setting, and shorter
+    than the 3 s the check once waited whatever the setting said."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepted, never answered
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(
+        FLOWDECK_ENV="test",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
+        FLOWDECK_HEALTH_TIMEOUT_S=0.25,
+    )
+    app = create_app(settings=settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await asyncio.wait_for(client.get("/api/health/ready"), timeout=2.5)
+        assert response.status_code == 503, response.text
+        assert response.json() == {"database": "ok", "temporal": "error"}
+        assert held, "the check never reached the server"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
