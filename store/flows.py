@@ -138,6 +138,18 @@ def list_flows(session: Session, *, tenant_id: str) -> list[Flow]:
     return list(session.exec(query).all())
 
 
+def published_flows_with(session: Session, *, trigger_type: str) -> list[Flow]:
+    """Every tenant's published, undeleted flows whose trigger has this type (for sweeps)."""
+    query = select(Flow).where(
+        col(Flow.deleted_at).is_(None), col(Flow.published_version).is_not(None)
+    )
+    return [
+        flow
+        for flow in session.exec(query).all()
+        if isinstance(flow.trigger, dict) and flow.trigger.get("type") == trigger_type
+    ]
+
+
 def get_flow(session: Session, *, tenant_id: str, flow_id: str) -> Flow:
     flow = session.get(Flow, flow_id)
     if flow is None or flow.tenant_id != tenant_id or flow.deleted_at is not None:

@@ -38,6 +38,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import temporal_client_of
+from api.services import schedules
 from api.services.runs import end_without_workflow, input_of, start_workflow_of
 from schemas.execution import WORKFLOW_NAME, ExecutionStatus, workflow_id_for
 from schemas.settings import Settings
@@ -232,7 +233,8 @@ FORGET_EVERY_S = 3600.0
 
 async def recover_forever(app: FastAPI) -> None:
     """Every `FLOWDECK_START_SWEEP_S`: finish unconfirmed starts, fail wedged executions,
-    forget expired `Idempotency-Key`s. A failed sweep is logged and the next one tries again."""
+    create the schedules a failed sync left missing, forget expired `Idempotency-Key`s. A
+    failed sweep is logged and the next one tries again."""
     settings: Settings = app.state.settings
     wedged = WedgedSweep()
     forget_at = 0.0
@@ -243,6 +245,7 @@ async def recover_forever(app: FastAPI) -> None:
             engine: Engine = app.state.engine
             await sweep_starts(engine=engine, client=client, settings=settings)
             await fail_wedged(engine=engine, client=client, settings=settings, sweep=wedged)
+            await schedules.repair_missing(engine=engine, client=client, settings=settings)
             if time.monotonic() >= forget_at:  # a scan of the claims: hourly is enough
                 await run_in_threadpool(claims.forget_expired, engine)
                 forget_at = time.monotonic() + FORGET_EVERY_S

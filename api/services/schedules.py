@@ -4,7 +4,9 @@ The schedule (`schedule-<flow id>`) exists while the flow has a schedule trigger
 version and is not deleted; it is paused while the flow is disabled. Every change that can
 move one of these (a PATCH of the flow, a publish or a rollback, a delete) calls
 `sync_schedule` after the flow is committed, which makes the Temporal side match the stored
-flow whatever it was before: a retried request repairs a sync that failed. Each firing starts
+flow whatever it was before: a retried request repairs a sync that failed, and so does the API's
+recovery sweep (`repair_missing`: a published schedule flow whose schedule Temporal lacks, as
+after a publish whose sync failed, gets it within `FLOWDECK_START_SWEEP_S`). Each firing starts
 `ScheduledFlowStart` (`workflows.scheduled`), which records the execution and runs the
 version published at that moment.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
@@ -205,6 +208,32 @@ async def sync_schedule(*, client: Client, settings: Settings, flow: Flow) -> No
         raise _refused(exc, flow) from exc
 
 
+def _scheduled(engine: Engine) -> list[Flow]:
+    with Session(engine, expire_on_commit=False) as session:
+        return flows.published_flows_with(session, trigger_type=SCHEDULE)
+
+
+async def repair_missing(*, engine: Engine, client: Client, settings: Settings) -> list[str]:
+    """Create the schedules that published schedule flows should have and Temporal lacks
+    (a publish whose sync failed); the flows repaired. Existing schedules are left as they
+    are: every change to a flow syncs its schedule itself."""
+    repaired = []
+    for flow in await run_in_threadpool(_scheduled, engine):
+        if wanted_trigger(flow) is None:
+            continue
+        handle = client.get_schedule_handle(schedule_id_for(flow.id))
+        try:
+            await handle.describe(rpc_timeout=RPC_TIMEOUT)
+            continue
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+        await sync_schedule(client=client, settings=settings, flow=flow)
+        log.warning("schedule repaired", flow_id=flow.id, reason="Temporal had no schedule")
+        repaired.append(flow.id)
+    return repaired
+
+
 async def describe_schedule(
     *, session: Session, state: State, tenant_id: str, flow_id: str
 ) -> ScheduleDescription:
@@ -302,5 +331,6 @@ async def after_publish(
         await _sync(state, settings, flow)
     except ServiceUnavailableError as exc:
         raise ServiceUnavailableError(
-            f"the version is published, but {exc}: PATCH the flow (any setting) to try again"
+            f"the version is published, but {exc}: the recovery sweep makes the schedule "
+            "once Temporal answers (or PATCH the flow, any setting, to try now)"
         ) from exc

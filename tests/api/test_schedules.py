@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 from activities.scheduled import prepare_scheduled_run
 from api.main import create_app
-from api.services import recovery
+from api.services import recovery, schedules
 from schemas import search_attributes
 from schemas.schedule import (
     SCHEDULED_WORKFLOW_NAME,
@@ -363,3 +363,34 @@ async def test_a_bad_schedule_is_refused_at_its_path(
     )
     assert created.status_code == 422
     assert path in [d["path"] for d in created.json()["error"]["details"]]
+
+
+async def test_the_sweep_makes_a_schedule_a_failed_publish_left_missing(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    temporal_client: Client,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    """A publish whose sync failed leaves a published schedule flow with no schedule: the
+    recovery sweep creates it (paused for a disabled flow), and leaves every other one alone."""
+    running = await make_flow(api, tenant, name="Morning digest", trigger=EVERY_MORNING)
+    disabled = await make_flow(api, tenant, name="Paused digest", trigger=EVERY_MORNING)
+    await _patch(api, tenant, disabled["id"], enabled=False)
+    draft = await make_flow(api, tenant, name="Draft", trigger=EVERY_MORNING, publish=False)
+    for flow in (running, disabled):  # as if the publish's sync had never reached Temporal
+        await (await _schedule(temporal_client, flow["id"])).delete()
+
+    repaired = await schedules.repair_missing(
+        engine=engine, client=temporal_client, settings=settings
+    )
+    assert sorted(repaired) == sorted([running["id"], disabled["id"]])
+    for flow, paused in ((running, False), (disabled, True)):
+        described = await (await _schedule(temporal_client, flow["id"])).describe()
+        assert described.schedule.state.paused is paused
+        assert described.schedule.spec.time_zone_name == "Asia/Kolkata"
+    with pytest.raises(RPCError) as missing:
+        await (await _schedule(temporal_client, draft["id"])).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND  # no published version: none due
+    again = await schedules.repair_missing(engine=engine, client=temporal_client, settings=settings)
+    assert again == []
