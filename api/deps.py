@@ -76,6 +76,16 @@ async def get_temporal(request: Request) -> Client:
     return await temporal_client_of(request.app.state)
 
 
+def temporal_source(request: Request) -> Callable[[], Awaitable[Client]]:
+    """`get_temporal` for this request, to call only when a Temporal client is needed (a
+    webhook that may start nothing never connects)."""
+
+    async def client() -> Client:
+        return await get_temporal(request)
+
+    return client
+
+
 async def temporal_client_of(state: State) -> Client:
     """`get_temporal` for work the app does on its own (its sweepers)."""
     if state.temporal_client is None:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client
 
 from api.bodies.events import EventFired, EventHookOut, EventIn
-from api.deps import EngineDep, ManagerKey, SettingsDep, get_temporal
+from api.deps import EngineDep, ManagerKey, SettingsDep
 from api.errors import KEYED, NOT_FOUND, error_responses
+from api.routes.events import fire_posted
 from api.services import event_triggers
 from schemas.api_errors import request_error_details
 from schemas.event_triggers import EVENT
@@ -115,24 +115,14 @@ async def fire_event_hook(
     if not isinstance(name, str) or not name:
         raise NotFoundError("the hook's flow no longer has an event trigger")
 
-    async def client_source() -> Client:
-        return await get_temporal(request)
-
-    fields = body.contact.given()
-    fields.pop("id", None)
-    fired = await event_triggers.fire(
+    return await fire_posted(
+        request,
+        response,
         engine=engine,
         settings=settings,
-        client_source=client_source,
         tenant_id=tenant_id,
         name=name,
-        contact_id=body.contact.id,
-        fields=fields,
-        payload=body.payload,
+        body=body,
         idempotency_key=f"hook:{hook_id}:{idempotency_key}" if idempotency_key else None,
-        request_fingerprint=event_triggers.fingerprint(name, body.model_dump(mode="json")),
         only_flow_id=flow_id,
     )
-    if fired.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return EventFired.model_validate(fired.result)

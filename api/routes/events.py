@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client
 
 from api.bodies.events import EventFired, EventIn, EventPage
-from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey, get_temporal
+from api.deps import EngineDep, ManagerKey, SessionDep, SettingsDep, ViewerKey, temporal_source
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import event_triggers
 from api.services.stream import event_json, event_stream, newest_event_id
 from schemas.event_triggers import EVENT_NAME
+from schemas.settings import Settings
 from store import events as event_log
 from store.errors import InvalidInputError
 
@@ -119,22 +120,46 @@ async def post_event(
     `Idempotency-Key` gets the same answer (header `Idempotent-Replayed: true`) and starts
     nothing; the key used for another request, or still being handled, is a 409."""
 
-    async def client_source() -> Client:
-        return await get_temporal(request)
+    return await fire_posted(
+        request,
+        response,
+        engine=engine,
+        settings=settings,
+        tenant_id=key.tenant_id,
+        name=name,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
 
+
+async def fire_posted(
+    request: Request,
+    response: Response,
+    *,
+    engine: Engine,
+    settings: Settings,
+    tenant_id: str,
+    name: str,
+    body: EventIn,
+    idempotency_key: str | None,
+    only_flow_id: str | None = None,
+) -> EventFired:
+    """A posted event fired (here, or through a flow's inbound hook: `only_flow_id`), its
+    replayed answer marked with `Idempotent-Replayed: true`."""
     fields = body.contact.given()
     fields.pop("id", None)
     fired = await event_triggers.fire(
         engine=engine,
         settings=settings,
-        client_source=client_source,
-        tenant_id=key.tenant_id,
+        client_source=temporal_source(request),
+        tenant_id=tenant_id,
         name=name,
         contact_id=body.contact.id,
         fields=fields,
         payload=body.payload,
         idempotency_key=idempotency_key,
         request_fingerprint=event_triggers.fingerprint(name, body.model_dump(mode="json")),
+        only_flow_id=only_flow_id,
     )
     if fired.replayed:
         response.headers["Idempotent-Replayed"] = "true"

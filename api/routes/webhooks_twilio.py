@@ -17,13 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from temporalio.client import Client
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from api import twiml
 from api.bodies.common import INT32_MAX
-from api.deps import EngineDep, SettingsDep, get_temporal
+from api.deps import EngineDep, SettingsDep, get_temporal, temporal_source
 from api.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, error_response, error_responses
 from api.services import calls, campaign_flows, message_triggers
 from api.services import routing as routing_service
@@ -133,11 +132,8 @@ async def _trigger_flow(
 ) -> None:
     """Start the `message_received` flow the message matches (never raises)."""
 
-    async def client() -> Client:
-        return await get_temporal(request)
-
     await message_triggers.on_message(
-        engine=engine, settings=settings, client_source=client, form=fields
+        engine=engine, settings=settings, client_source=temporal_source(request), form=fields
     )
 
 
@@ -151,11 +147,12 @@ async def _campaign_inbound(
     """Start the `inbound_start` flow of the campaign the number is deployed for (never
     raises)."""
 
-    async def client() -> Client:
-        return await get_temporal(request)
-
     await campaign_flows.on_inbound_call(
-        engine=engine, settings=settings, client_source=client, form=fields, environment=environment
+        engine=engine,
+        settings=settings,
+        client_source=temporal_source(request),
+        form=fields,
+        environment=environment,
     )
 
 
@@ -164,13 +161,10 @@ async def _campaign_outbound(
 ) -> None:
     """Start the `outbound_start` flow of the campaign an answered call was placed for."""
 
-    async def client() -> Client:
-        return await get_temporal(request)
-
     await campaign_flows.on_outbound_call(
         engine=engine,
         settings=settings,
-        client_source=client,
+        client_source=temporal_source(request),
         call_sid=fields.get("CallSid", ""),
         status=fields.get("CallStatus", ""),
         answered_by=fields.get("AnsweredBy") or None,
