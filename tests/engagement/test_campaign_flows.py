@@ -11,9 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.worker import Worker
 
+from store.db import session_scope
+from store.keys import issue_key
 from store.models import Event
 from tests.api.helpers import TenantKeys, make_flow, wait_for_status
 from tests.engagement.helpers import executions, outbox, sms_flow, stored_execution
+from tests.examples import load_example, settings_of
 
 MEERA = {"name": "Meera", "phone": "+15550100001", "lead_source": "IndiaMART"}
 
@@ -259,3 +262,55 @@ async def test_bad_assignments_are_422_at_their_paths(
     )
     assert response.status_code == 422, response.text
     assert path in [d["path"] for d in response.json()["error"]["details"]], response.text
+
+
+async def test_a_campaign_call_with_its_agent_runs_the_script_only_that_agent_completes(
+    api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
+) -> None:
+    """The dialer's call event (`inbound_start`, the call and the agent taking it) starts the
+    campaign script example; its step is on that agent's board, and only its key completes it."""
+    campaign_id = await campaign(api, tenant)
+    agents = {}
+    for name, number in (("Asha", "+15550100201"), ("Bo", "+15550100202")):
+        made = await api.post(
+            "/api/agents", json={"name": name, "phone": number}, headers=tenant.auth("manager")
+        )
+        assert made.status_code == 201, made.text
+        agents[name] = made.json()["id"]
+    example = load_example("campaign_script")
+    script = await make_flow(api, tenant, example["definition"], **settings_of(example))
+    made = await assign(api, tenant, campaign_id, script["id"], trigger="inbound_start")
+    assert made.status_code == 201, made.text
+
+    answer = await trigger(
+        api,
+        tenant,
+        campaign_id,
+        trigger="inbound_start",
+        agent_id=agents["Asha"],
+        contact={"name": "Kiran", "phone": "+15550100009", "email": "kiran@example.com"},
+    )
+    assert answer["status"] == "started", answer
+    run_id = answer["execution_id"]
+    await wait_for_status(api, tenant, run_id, "waiting")
+    for name, tasks in (("Asha", [(run_id, "agent_call")]), ("Bo", [])):
+        board = await api.get(
+            f"/api/agents/{agents[name]}/flows/active", headers=tenant.auth("viewer")
+        )
+        assert [(w["execution_id"], w["node_id"]) for w in board.json()] == tasks, name
+
+    complete = f"/api/executions/{run_id}/steps/agent_call/complete"
+    renewed = {"data": {"outcome": "renewed"}}
+    for name, status in (("Bo", 403), ("Asha", 200)):
+        with session_scope(engine) as session:
+            _, secret = issue_key(session, tenant_id=tenant.id, name=name, role="agent")
+        answered = await api.put(
+            complete, json=renewed, headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert answered.status_code == status, answered.text
+    done = await wait_for_status(api, tenant, run_id, "completed")
+    agent_call = next(s for s in done["steps"] if s["node_id"] == "agent_call")
+    assert agent_call["result"]["data"] == {"outcome": "renewed"}
+    assert agent_call["result"]["completed_by"] == "Asha"
+    [mail] = [m for m in await outbox(api, tenant, run_id) if m["channel"] == "email"]
+    assert mail["to"] == "kiran@example.com"
