@@ -126,6 +126,10 @@ class ExecutionInput(BaseModel):
     """Wait for `business_hours` to open before the first step (lead engagement)."""
     local_steps: list[str] = Field(default_factory=list)
     """Action step types this execution runs as local activities (Settings.local_action_types)."""
+    short_local_steps: list[str] = Field(default_factory=list)
+    """Action step types run as local activities when one attempt's timeout is at most
+    `local_max_s` (Settings.short_local_action_types); none in older executions."""
+    local_max_s: float = 0.0
     call: CallInfo | None = None
     """The live call an inbound call's execution answers (SPEC §4 `call_incoming`)."""
     fallback_on_failure: bool = False

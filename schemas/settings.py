@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.steps import local_types
+from schemas.steps import Provider, local_types, short_local_types
 from schemas.validation import FlowLimits
 
 DATA_DIR = Path(".data")
@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
     """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
     call_time_limit_s: float = Field(default=15000.0, gt=0, alias="FLOWDECK_CALL_TIME_LIMIT_S")
+    local_activity_max_s: float = Field(
+        default=0.0, ge=0, le=60, alias="FLOWDECK_LOCAL_ACTIVITY_MAX_S"
+    )
+    """HTTP and CRM steps, and sends on a real provider, whose attempt may take at most this
+    long run as local activities (no round trip through the Temporal server); 0: never."""
     """A live call that sent no final status this long after it began is taken as over, as if
     the caller hung up: Twilio ends calls after 4 hours unless told otherwise, and a lost or
     unconfigured status callback would leave its execution waiting for ever."""
@@ -174,17 +179,25 @@ class Settings(BaseSettings):
         """How big a flow may be, as validation checks it."""
         return FlowLimits(max_nodes=self.max_nodes, max_definition_bytes=self.max_definition_bytes)
 
+    def providers(self) -> dict[Provider, str]:
+        return {
+            "sms": self.provider_sms,
+            "whatsapp": self.provider_whatsapp,
+            "email": self.provider_email,
+            "voice": self.provider_voice,
+        }
+
+    def short_local_action_types(self) -> list[str]:
+        """Action steps run as local activities when their attempt's timeout is at most
+        `local_activity_max_s` (none while it is 0)."""
+        if self.local_activity_max_s <= 0:
+            return []
+        return short_local_types(self.providers())
+
     def local_action_types(self) -> list[str]:
         """Action steps quick enough to run as local activities (`schemas.steps.local_types`):
         tags, and sends while their provider is the sandbox."""
-        return local_types(
-            {
-                "sms": self.provider_sms,
-                "whatsapp": self.provider_whatsapp,
-                "email": self.provider_email,
-                "voice": self.provider_voice,
-            }
-        )
+        return local_types(self.providers())
 
     def allowlist(self) -> tuple[list[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
         """The allow-list split into host names and networks."""

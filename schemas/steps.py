@@ -88,8 +88,10 @@ class Step:
     awaits: bool = True
     """It awaits something (an activity, a timer, a person); `False`: it is decided in the
     workflow at once, and a stretch of such steps is bounded (`schemas.limits`)."""
-    local: Literal["always", "sandbox", "never"] = "never"
-    """It may run as a local activity: always, or while its channel's provider is `sandbox`."""
+    local: Literal["always", "sandbox", "short", "never"] = "never"
+    """It may run as a local activity: always, or while its channel's provider is `sandbox`,
+    or (`short`, and `sandbox` ones on a real provider) when one attempt's timeout is within
+    `FLOWDECK_LOCAL_ACTIVITY_MAX_S`."""
     provider: Provider | None = None
     """The channel whose provider it uses."""
     native_fields: frozenset[str] = frozenset()
@@ -285,6 +287,7 @@ STEPS: tuple[Step, ...] = (
         activity=True,
         takes_time=True,
         native_fields=frozenset({"body"}),
+        local="short",
     ),
     Step(
         type="crm_update",
@@ -299,6 +302,7 @@ STEPS: tuple[Step, ...] = (
         activity=True,
         takes_time=True,
         native_fields=frozenset({"fields"}),
+        local="short",
     ),
     Step(
         type="set",
@@ -459,6 +463,17 @@ FAILURE_PORT: Mapping[str, str] = {s.type: s.failure_port for s in STEPS if s.fa
 NATIVE_FIELDS: Mapping[str, frozenset[str]] = {
     s.type: s.native_fields for s in STEPS if s.native_fields
 }
+
+
+def short_local_types(providers: Mapping[Provider, str]) -> list[str]:
+    """The action steps that run as local activities when one attempt's timeout is short
+    (`FLOWDECK_LOCAL_ACTIVITY_MAX_S`): HTTP and CRM calls, and sends on a real provider."""
+    return [
+        step.type
+        for step in STEPS
+        if step.local == "short"
+        or (step.local == "sandbox" and step.provider and providers[step.provider] != "sandbox")
+    ]
 
 
 def local_types(providers: Mapping[Provider, str]) -> list[str]:

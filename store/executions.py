@@ -170,6 +170,8 @@ def execution_input(
         call=launch.call,
         fallback_on_failure=launch.fallback_on_failure,
         local_steps=settings.local_action_types(),
+        short_local_steps=settings.short_local_action_types(),
+        local_max_s=settings.local_activity_max_s,
         call_time_limit_s=settings.call_time_limit_s,
     )
 

@@ -164,8 +164,9 @@ class ActionSteps:
         }
 
     async def _perform(self, node: Node, action: ActionInput) -> ActionOutput:
-        """One action step: a local activity when quick (sandbox sends), else a regular one."""
-        if node.type in self._in.local_steps:
+        """One action step: a local activity when quick (sandbox sends, tags, and steps whose
+        attempt timeout is short), else a regular one."""
+        if self._runs_local(node):
             local: ActionOutput = await workflow.execute_local_activity(
                 ACTIVITY_PERFORM_ACTION,
                 action,
@@ -184,6 +185,12 @@ class ActionSteps:
             summary=_summary(node),
         )
         return output
+
+    def _runs_local(self, node: Node) -> bool:
+        if node.type in self._in.local_steps:
+            return True
+        short = timeout_of(node).total_seconds() <= self._in.local_max_s
+        return node.type in self._in.short_local_steps and short
 
     async def subflow(self, node: SubflowNode) -> str:
         """Run another flow as a child execution; its final variables come back."""

@@ -65,6 +65,8 @@ class Runner:
         respect_business_hours: bool = False,
         history_limit: int = 8000,
         flow_id: str | None = None,
+        short_local_steps: list[str] | None = None,
+        local_max_s: float = 0.0,
     ) -> WorkflowHandle[Any, Any]:
         flow_id = flow_id or self.create_flow(definition)
         execution_id = uuid.uuid4().hex
@@ -93,6 +95,8 @@ class Runner:
             business_hours=business_hours,
             respect_business_hours=respect_business_hours,
             history_limit=history_limit,
+            short_local_steps=short_local_steps or [],
+            local_max_s=local_max_s,
         )
         return await self.client.start_workflow(
             WORKFLOW_NAME,

@@ -1,0 +1,127 @@
+"""Short side effects as local activities (`FLOWDECK_LOCAL_ACTIVITY_MAX_S`): an HTTP or CRM
+step whose attempt timeout is within the limit runs in the worker without a round trip
+through the Temporal server, with the same retries, timeouts, ports, timeline and
+Idempotency-Key as a regular activity; a longer one stays a regular activity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from temporalio.api.enums.v1 import EventType
+from werkzeug import Request, Response
+
+from schemas.execution import ExecutionResult
+from schemas.settings import Settings
+from tests.workflows.conftest import Runner
+
+END = {"id": "done", "type": "end"}
+
+
+def _flaky(failures: int) -> Any:
+    """Answers 503 to its first `failures` requests, then 200."""
+    seen: list[str] = []
+
+    def answer(request: Request) -> Response:
+        seen.append(request.headers.get("Idempotency-Key", ""))
+        if len(seen) <= failures:
+            return Response("busy", status=503)
+        return Response('{"ok": true}', status=200, content_type="application/json")
+
+    answer.seen = seen  # type: ignore[attr-defined]
+    return answer
+
+
+async def test_short_steps_run_local_with_the_same_retries_and_a_long_one_stays_regular(
+    skipping_runner: Runner, httpserver: HTTPServer
+) -> None:
+    flaky = _flaky(failures=2)
+    httpserver.expect_request("/flaky").respond_with_handler(flaky)
+    httpserver.expect_request("/slow").respond_with_json({"slow": True})
+    httpserver.expect_request("/rest/crm.lead.update.json").respond_with_json({"result": True})
+    flow = {
+        "start": "flaky",
+        "nodes": [
+            {
+                "id": "flaky",
+                "type": "http",
+                "config": {"method": "POST", "url": httpserver.url_for("/flaky"), "timeout_s": 5},
+                "retry": {"max_attempts": 3, "delay_s": 1, "backoff": 1},
+                "transitions": {"success": "crm"},
+            },
+            {
+                "id": "crm",
+                "type": "crm_update",
+                "config": {
+                    "webhook_url": httpserver.url_for("/rest"),
+                    "id": "42",
+                    "fields": {"STATUS_ID": "IN_PROCESS"},
+                },
+                "timeout_s": 10,
+                "transitions": {"success": "slow"},
+            },
+            {
+                "id": "slow",
+                "type": "http",
+                "config": {"url": httpserver.url_for("/slow"), "timeout_s": 40},
+                "transitions": {"success": "done"},
+            },
+            END,
+        ],
+    }
+    local = Settings.model_validate({"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 15})
+    assert local.short_local_action_types()[:2] == ["http", "crm_update"]
+    handle = await skipping_runner.start(
+        flow, short_local_steps=local.short_local_action_types(), local_max_s=15
+    )
+    result: ExecutionResult = await handle.result()
+
+    assert result.status == "completed"
+    steps = {s.node_id: s for s in skipping_runner.steps(handle)}
+    assert (steps["flaky"].status, steps["flaky"].attempt, steps["flaky"].port) == (
+        "success",
+        3,
+        "success",
+    )
+    execution_id = skipping_runner.execution(handle).id
+    assert flaky.seen == [f"{execution_id}:flaky:1"] * 3  # one key across the retries
+    assert steps["crm"].status == "success" and steps["slow"].status == "success"
+    assert skipping_runner.path(handle)[-1] == ("done", "success", None)
+
+    history = await handle.fetch_history()
+    kinds = [e.event_type for e in history.events]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == ["perform_action"]  # the 40 s step only: the others ran local
+    assert kinds.count(EventType.EVENT_TYPE_MARKER_RECORDED) >= 2
+    await skipping_runner.save_history(handle, "http_crm_local_short")
+
+
+async def test_with_the_setting_at_zero_every_http_step_is_a_regular_activity(
+    skipping_runner: Runner, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    off = Settings.model_validate({})
+    assert off.local_activity_max_s == 0 and off.short_local_action_types() == []
+    flow = {
+        "start": "hook",
+        "nodes": [
+            {
+                "id": "hook",
+                "type": "http",
+                "config": {"url": httpserver.url_for("/hook"), "timeout_s": 1},
+                "transitions": {"success": "done"},
+            },
+            END,
+        ],
+    }
+    handle = await skipping_runner.start(flow, short_local_steps=off.short_local_action_types())
+    await handle.result()
+    history = await handle.fetch_history()
+    scheduled = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert len(scheduled) == 1
