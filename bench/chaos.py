@@ -79,6 +79,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from bench.common import free_port, temporal_binary
+from cli import DEV_SQLITE_PRAGMAS
 from schemas.execution import TERMINAL_STATUSES, WORKFLOW_NAME, workflow_id_for
 from store.db import create_db_engine
 from store.keys import new_secret
@@ -92,6 +93,7 @@ TEMPORAL_FLAGS = [
     "frontend.enableUpdateWorkflowExecution=true",
     "--dynamic-config-value",
     "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
+    *(flag for pragma in DEV_SQLITE_PRAGMAS for flag in ("--sqlite-pragma", pragma)),
 ]
 STOP_TIMEOUT_S = 30.0
 HANG_S = 10.0

@@ -1,9 +1,16 @@
 """Flow throughput: N executions of a 3-step flow against a bare workflow of 3 activities.
 
-Both run on the same Temporal dev server and in the same worker process, one after the other.
-Prints runs per second, median and p99 latency for each, and the ratio (target ≥ 0.8).
+`--scenario steps` (the default): an SMS, a WhatsApp and an email step (sandbox providers),
+started with a Temporal client in this process; both run on the same Temporal dev server
+(in memory) and in the same worker process, one after the other. Prints runs per second,
+median and p99 latency for each, and the ratio (target ≥ 0.8).
+
+`--scenario http`: issue 15's scenario on the `./run` configuration (`bench.throughput_http`):
+3 `http` POSTs to a local sink, started through the API of a `flowdeck dev` process, against
+bare workflows on its Temporal dev server (its SQLite file); 500 runs a phase by default.
 
     python -m bench.throughput --runs 300 --concurrency 100 --rounds 3
+    python -m bench.throughput --scenario http --rounds 3
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench import throughput_http
 from bench.bare import BareLocalWorkflow, BareWorkflow, noop
 from bench.common import Database, combine, database, figures, show, temporal_server
 from cli import configure_logging
@@ -132,14 +140,23 @@ async def _measure(name: str, runs: int, concurrency: int, one: Any) -> dict[str
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=300)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scenario", choices=("steps", "http"), default="steps")
+    parser.add_argument("--runs", type=int, default=None, help="per phase: 300 (steps), 500 (http)")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--sandbox", action="store_true", help="run the interpreter in Temporal's sandbox"
     )
+    throughput_http.add_arguments(parser)
     args = parser.parse_args()
+    if args.scenario == "http":
+        args.runs = args.runs or 500
+        await throughput_http.run(args)
+        return
+    args.runs = args.runs or 300
 
     settings = Settings.model_validate(
         {"FLOWDECK_ENV": "test", "FLOWDECK_WORKFLOW_SANDBOX": args.sandbox}

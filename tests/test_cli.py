@@ -174,6 +174,9 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
             assert started.status_code == 201, started.text
             execution_id = started.json()["id"]
             await _status(http, auth, execution_id, "waiting")
+        # The dev server's SQLite file is in WAL mode (cli.DEV_SQLITE_PRAGMAS): its -wal file
+        # exists while the server has it open.
+        assert (workdir / ".data" / "temporal.db-wal").exists()
 
         assert first.interrupt() == 0
         assert processes_in(workdir) == [], "a process (the Temporal dev server?) was left"
