@@ -7,6 +7,8 @@ sharing fixed ids.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import shutil
 import tempfile
@@ -20,7 +22,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from cli import configure_logging
 from schemas import search_attributes
+from schemas.settings import Settings
 from store.db import create_db_engine
 from store.migrate import upgrade
 
@@ -114,3 +118,22 @@ def task_queue() -> str:
 @pytest.fixture
 def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
+
+
+@pytest.fixture
+def product_logs() -> Iterator[io.StringIO]:
+    """What `flowdeck` would write to its terminal, at DEBUG: the product's own logging
+    (`cli.configure_logging`), its root handler writing here for the test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging(
+        Settings.model_validate({"FLOWDECK_ENV": "test", "FLOWDECK_LOG_LEVEL": "DEBUG"})
+    )
+    written = io.StringIO()
+    for handler in root.handlers:
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(written)
+    yield written
+    root.handlers, root.level = handlers, level
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.NOTSET)

@@ -4,31 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from pytest_httpserver import HTTPServer
-
-from cli import configure_logging
-from schemas.settings import Settings
-
-
-@pytest.fixture
-def product_logs() -> Iterator[io.StringIO]:
-    """What `flowdeck` would write to its terminal, at DEBUG."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    settings = {"FLOWDECK_ENV": "test", "FLOWDECK_LOG_LEVEL": "DEBUG"}
-    configure_logging(Settings.model_validate(settings))
-    written = io.StringIO()
-    for handler in root.handlers:
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(written)
-    yield written
-    root.handlers, root.level = handlers, level
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def test_an_outgoing_request_leaves_its_url_out_of_the_logs(

@@ -8,11 +8,10 @@ import asyncio
 import contextlib
 import io
 import json
-import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from werkzeug import Request, Response
 
 from api.main import create_app
 from api.services import webhooks
-from cli import configure_logging
 from schemas.settings import Settings
 from store.db import session_scope
 from store.models import WebhookCursor
@@ -119,24 +117,6 @@ def receiver(httpserver: HTTPServer) -> Receiver:
     found = Receiver(server=httpserver)
     httpserver.expect_request("/hooks/flowdeck", method="POST").respond_with_handler(found.handle)
     return found
-
-
-@pytest.fixture
-def product_logs() -> Iterator[io.StringIO]:
-    """What `flowdeck` would write to its terminal, at DEBUG."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure_logging(
-        Settings.model_validate({"FLOWDECK_ENV": "test", "FLOWDECK_LOG_LEVEL": "DEBUG"})
-    )
-    written = io.StringIO()
-    for handler in root.handlers:
-        assert isinstance(handler, logging.StreamHandler)
-        handler.setStream(written)
-    yield written
-    root.handlers, root.level = handlers, level
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 async def _subscribe(
