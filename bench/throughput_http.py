@@ -21,7 +21,9 @@ every run's row must be `completed` with its 3 `http` steps recorded in the time
 (`execution_step`); any run short of that is listed. Levers, for comparisons only:
 `--dev-pragmas none` starts the dev server without `cli.DEV_SQLITE_PRAGMAS` (the `./run` of
 before issue 15), `--worker-option NAME=VALUE` (repeatable) overrides a `temporalio.worker.Worker`
-argument of the product's worker (`worker.build_worker`), e.g. `max_concurrent_activities=20`.
+argument of the product's worker (`worker.build_worker`), e.g. `max_concurrent_activities=20`;
+`--product-env NAME=VALUE` (repeatable) gives `flowdeck dev` a setting (the bench's own
+FLOWDECK_* variables are not passed on); `--step-timeout-s` sets each step's `timeout_s`.
 
     python -m bench.throughput --scenario http --runs 500 --concurrency 100 --rounds 3
 """
@@ -64,9 +66,11 @@ SINK_PATH = "/sink"
 RUN_TIMEOUT_S = 300.0
 
 
-def http_flow(sink_url: str) -> dict[str, Any]:
-    """`STEPS` HTTP POSTs to the sink, one after the other, then the end."""
+def http_flow(sink_url: str, timeout_s: float | None = None) -> dict[str, Any]:
+    """`STEPS` HTTP POSTs to the sink, one after the other, then the end; each attempt's
+    timeout the product's default unless `timeout_s`."""
     nodes: list[dict[str, Any]] = []
+    timeout = {} if timeout_s is None else {"timeout_s": timeout_s}
     for step in range(1, STEPS + 1):
         nodes.append(
             {
@@ -76,6 +80,7 @@ def http_flow(sink_url: str) -> dict[str, Any]:
                     "method": "POST",
                     "url": sink_url,
                     "body": {"execution": "{{ execution.id }}", "step": step},
+                    **timeout,
                 },
                 "transitions": {"success": f"post{step + 1}" if step < STEPS else "done"},
             }
@@ -310,7 +315,10 @@ async def run(args: argparse.Namespace) -> None:
     base_url = f"http://127.0.0.1:{api_port}"
     temporal_address = f"127.0.0.1:{temporal_port}"
     database_url = f"sqlite:///{directory / '.data' / 'flowdeck.db'}"
-    env = child_environment(FLOWDECK_ADMIN_KEY=admin_key, FLOWDECK_HTTP_ALLOWLIST="127.0.0.1")
+    settings = dict(pair.partition("=")[::2] for pair in args.product_env)
+    env = child_environment(
+        FLOWDECK_ADMIN_KEY=admin_key, FLOWDECK_HTTP_ALLOWLIST="127.0.0.1", **settings
+    )
     levers = [f"--dev-pragmas={args.dev_pragmas}"]
     levers += [f"--worker-option={o}" for o in args.worker_option]
     dev_args = [
@@ -341,7 +349,8 @@ async def run(args: argparse.Namespace) -> None:
     try:
         await until_serving(base_url, product)
         bare_worker.start()
-        flow_id = await publish_flow(base_url, admin_key, "throughput", http_flow(sink.url))
+        flow = http_flow(sink.url, args.step_timeout_s)
+        flow_id = await publish_flow(base_url, admin_key, "throughput", flow)
         client = await Client.connect(temporal_address)
         # Idle connections are let go before uvicorn's keep-alive (5 s) closes them: a POST
         # sent on one the server is closing at that moment would be reset.
@@ -396,6 +405,8 @@ async def run(args: argparse.Namespace) -> None:
         f"{'no pragmas' if args.dev_pragmas == 'none' else 'cli.DEV_SQLITE_PRAGMAS'}), "
         f"Flowdeck on SQLite; worker options: {', '.join(args.worker_option) or 'build_worker'}"
     )
+    if settings:
+        say(f"product settings: {', '.join(args.product_env)}")
     say(
         f"{args.rounds} rounds of {args.runs} runs each, {args.concurrency} in flight; "
         f"logs in {directory}"
@@ -445,6 +456,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="http: a temporalio Worker argument for the product's worker (repeatable)",
+    )
+    parser.add_argument(
+        "--product-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="http: a setting for `flowdeck dev` (repeatable; the bench's own environment's "
+        "FLOWDECK_* are not passed on), e.g. FLOWDECK_LOCAL_ACTIVITY_MAX_S=5",
+    )
+    parser.add_argument(
+        "--step-timeout-s",
+        type=float,
+        default=None,
+        help="http: each step's attempt timeout (config.timeout_s; default: the product's)",
     )
     parser.add_argument("--workdir", default=None, help="http: where the scratch folder goes")
 
