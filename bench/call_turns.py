@@ -197,6 +197,7 @@ class Plan:
     concurrency: int
     think_s: float
     rounds: int
+    beside: float
 
 
 async def _static(api: _Aiohttp, count: int, concurrency: int, think_s: float) -> list[float]:
@@ -226,11 +227,12 @@ def _rounds(total: int, rounds: int) -> list[int]:
     return [total // rounds + (1 if i < total % rounds else 0) for i in range(rounds)]
 
 
-Measured = tuple[list[float], list[float], list[float], list[float]]
+Measured = tuple[list[float], list[float], list[float], list[float], list[float]]
 
 
 def _callers(plan: Plan) -> Measured:
-    """In the callers' process: (bare turns, static webhooks, first TwiMLs, call turns)."""
+    """In the callers' process: (bare turns, static webhooks, first TwiMLs, call turns, bare
+    turns during the calls' rounds)."""
 
     async def run() -> Measured:
         client = await Client.connect(plan.temporal)
@@ -244,6 +246,7 @@ def _callers(plan: Plan) -> Measured:
             static: list[float] = []
             first: list[float] = []
             turns: list[float] = []
+            beside: list[float] = []
             # Short rounds of each kind, taken in turn: this box's speed drifts over minutes,
             # and the drift must weigh on the floor and on Flowdeck alike.
             for calls in _rounds(plan.calls, plan.rounds):
@@ -251,10 +254,19 @@ def _callers(plan: Plan) -> Measured:
                     client, plan.bare_queue, calls, plan.turns, plan.concurrency, plan.think_s
                 )
                 static += await _static(api, calls * plan.turns, plan.concurrency, plan.think_s)
-                firsts, each = await _calls(api, calls, plan.turns, plan.concurrency, plan.think_s)
+                # A few bare workflows answer Updates at the same pace while the calls run:
+                # the floor under the calls' own load (the API process serving webhooks, the
+                # worker beside it walking flows), not only in a round of its own.
+                probes = round(calls * plan.beside)
+                beside_conc = max(1, round(plan.concurrency * plan.beside))
+                (firsts, each), probed = await asyncio.gather(
+                    _calls(api, calls, plan.turns, plan.concurrency, plan.think_s),
+                    _bare(client, plan.bare_queue, probes, plan.turns, beside_conc, plan.think_s),
+                )
                 first += firsts
                 turns += each
-        return bare, static, first, turns
+                beside += probed
+        return bare, static, first, turns, beside
 
     return asyncio.run(run())
 
@@ -291,6 +303,12 @@ async def main() -> None:
         type=int,
         default=6,
         help="the floor and Flowdeck are measured in this many alternating rounds",
+    )
+    parser.add_argument(
+        "--beside",
+        type=float,
+        default=0.2,
+        help="bare workflows driven during the calls' rounds, as a share of the calls (0: none)",
     )
     parser.add_argument(
         "--worker-process",
@@ -417,12 +435,13 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
                 concurrency=args.concurrency,
                 think_s=args.think_ms / 1000,
                 rounds=args.rounds,
+                beside=args.beside,
             )
             spawn = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as callers:
                 loop = asyncio.get_running_loop()
                 measured = await loop.run_in_executor(callers, _callers, plan)
-                bare_turns, static, first, turns = measured
+                bare_turns, static, first, turns, beside = measured
         server.should_exit = True
         await serving
     sys.stdout.write(
@@ -439,6 +458,12 @@ async def _run(args: argparse.Namespace, db: Database) -> None:
     sys.stdout.write(
         f"ratio to bare: p50 {rows[2][1] / rows[0][1]:.2f}x, p99 {rows[2][2] / rows[0][2]:.2f}x\n"
     )
+    if beside:
+        floor = _percentiles("bare: Update round-trip beside the calls", beside)
+        sys.stdout.write(
+            f"ratio to bare beside the calls: p50 {rows[2][1] / floor[1]:.2f}x, "
+            f"p99 {rows[2][2] / floor[2]:.2f}x\n"
+        )
 
 
 if __name__ == "__main__":
