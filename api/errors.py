@@ -19,6 +19,7 @@ from sqlalchemy.exc import (
     InterfaceError,
     OperationalError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.api_errors import ErrorResponse, request_error_details
@@ -148,6 +149,17 @@ async def _database_unreachable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    """Every database connection stayed busy for the pool's whole timeout: the API is
+    overloaded, not broken; the client may try again."""
+    log.warning("database pool exhausted", path=request.url.path, error=str(exc).splitlines()[0])
+    return error_response(
+        503,
+        "the API is busy (no database connection came free); try again",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _bad_data(request: Request, exc: Exception) -> JSONResponse:
     # Reached when a value passes our models but not the database (a NUL byte in text,
     # an integer beyond the column's range): still the client's input.
@@ -204,4 +216,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(OperationalError, _database_unreachable)
     app.add_exception_handler(InterfaceError, _database_unreachable)
+    app.add_exception_handler(PoolTimeoutError, _pool_exhausted)
     app.add_exception_handler(Exception, _internal)

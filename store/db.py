@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+_T = TypeVar("_T")
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -69,3 +71,18 @@ def is_unreachable(error: BaseException) -> bool:
     if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
         return True
     return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
+def released(session: Session, work: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """`work(session, …)` in this thread, then the session's transaction ended (committed; on
+    an error, rolled back), so the caller holds no pooled connection while it awaits
+    something else. A request that held one across a Temporal call while every worker
+    thread waited for a connection wedged the API under load (the pool's timeout, then 500s).
+    """
+    try:
+        result = work(session, *args, **kwargs)
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    return result

@@ -45,6 +45,7 @@ from schemas.execution import (
 from schemas.limits import RUN_INPUT_LIMIT_BYTES, describe_size, json_size
 from schemas.settings import Settings
 from store.campaigns import check_campaign_id
+from store.db import released
 from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.executions import (
     ExecutionFilter,
@@ -210,9 +211,10 @@ async def launch_run(
     return execution
 
 
-def _store(session: Session, execution: Execution) -> None:
-    session.add(execution)
-    session.commit()
+def _prepare_and_store(session: Session, **fields: Any) -> PreparedRun:
+    prepared = prepare_run(session, **fields)
+    session.add(prepared.execution)
+    return prepared
 
 
 async def start_run(
@@ -235,9 +237,12 @@ async def start_run(
 ) -> Execution:
     """Create the execution row (one commit), then start its workflow. With `dial`, the
     workflow first places that call and runs the flow on it."""
+    # Prepared and stored in one thread hop, its transaction ended there: the request holds
+    # no pooled connection while it waits for a thread or for Temporal.
     prepared = await run_in_threadpool(
-        prepare_run,
+        released,
         session,
+        _prepare_and_store,
         settings=settings,
         tenant_id=tenant_id,
         flow_id=flow_id,
@@ -251,7 +256,6 @@ async def start_run(
         campaign_id=campaign_id,
         dial=dial,
     )
-    await run_in_threadpool(_store, session, prepared.execution)
     return await launch_run(engine=engine, client=client, settings=settings, prepared=prepared)
 
 
@@ -266,7 +270,7 @@ async def retry_run(
 ) -> Execution:
     """A new execution of a finished one: same pinned version, contact and variables."""
     original = await run_in_threadpool(
-        get_execution, session, tenant_id=tenant_id, execution_id=execution_id
+        released, session, get_execution, tenant_id=tenant_id, execution_id=execution_id
     )
     if not is_terminal(original):
         raise ConflictError(f"execution {execution_id} is still {original.status}: cancel it first")
@@ -290,7 +294,7 @@ async def retry_run(
 
 async def _live_execution(session: Session, *, tenant_id: str, execution_id: str) -> Execution:
     execution = await run_in_threadpool(
-        get_execution, session, tenant_id=tenant_id, execution_id=execution_id
+        released, session, get_execution, tenant_id=tenant_id, execution_id=execution_id
     )
     if is_terminal(execution):
         raise ConflictError(f"execution {execution_id} has already {execution.status}")
@@ -383,7 +387,7 @@ async def cancel_matching(
 ) -> tuple[int, int]:
     """Cancel every live execution that matches; returns (matched, signalled)."""
     executions = await run_in_threadpool(
-        active_executions, session, tenant_id=tenant_id, filters=filters
+        released, session, active_executions, tenant_id=tenant_id, filters=filters
     )
     gate = asyncio.Semaphore(BULK_CONCURRENCY)
     request = CancelRequest(reason=reason, by=by)
@@ -479,7 +483,7 @@ async def complete_human_task(
 ) -> HumanTaskAnswer:
     """Complete a waiting human task through the workflow's Update; a refusal is a conflict."""
     execution = await _live_execution(session, tenant_id=key.tenant_id, execution_id=execution_id)
-    assignee = await run_in_threadpool(_waiting_assignee, session, execution, node_id)
+    assignee = await run_in_threadpool(released, session, _waiting_assignee, execution, node_id)
     if key.role not in ("admin", "manager"):
         # An agent needs the task's assignee; managers leave the verdict to the workflow.
         if assignee is None:
