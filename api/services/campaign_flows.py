@@ -188,18 +188,14 @@ async def fire(
 async def fire_for_call(
     *,
     engine: Engine,
-    settings: Settings,
-    client_source: ClientSource,
     tenant_id: str,
     campaign_id: str,
     trigger: str,
     call_id: str,
-    agent_id: str | None,
-    context: dict[str, Any],
-    contact_id: str | None,
-    fields: Mapping[str, Any],
+    **rest: Any,
 ) -> dict[str, Any] | None:
-    """`fire`, once for the call: None when this call already fired this trigger."""
+    """`fire` (`rest`: its other arguments), once for the call: None when this call already
+    fired this trigger."""
     key = f"call:{trigger}:{call_id}"
     fingerprint = hashlib.sha256(f"{campaign_id}:{trigger}:{call_id}".encode()).hexdigest()
     claim = await run_in_threadpool(
@@ -216,16 +212,11 @@ async def fire_for_call(
     try:
         answer = await fire(
             engine=engine,
-            settings=settings,
-            client_source=client_source,
             tenant_id=tenant_id,
             campaign_id=campaign_id,
             trigger=trigger,
             call_id=call_id,
-            agent_id=agent_id,
-            context=context,
-            contact_id=contact_id,
-            fields=fields,
+            **rest,
         )
     except BaseException:
         await run_in_threadpool(claims.release, engine, tenant_id=tenant_id, key=key)

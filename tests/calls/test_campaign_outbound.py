@@ -87,6 +87,23 @@ async def _status_callback(api: httpx.AsyncClient, sid: str, status: str, **extr
     return await call.post(PUBLIC_URL + "/webhooks/twilio/status", {"CallStatus": status, **extra})
 
 
+async def _follow_up_campaign(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A campaign whose `outbound_start` texts the contact, and a dialer for agent-7."""
+    campaign_id = await _made(api, tenant, "/api/campaigns", name="Renewals")
+    follow_up = await make_flow(api, tenant, sms_flow("Thanks for taking our call"))
+    await _made(
+        api,
+        tenant,
+        f"/api/campaigns/{campaign_id}/flows",
+        flow_id=follow_up["id"],
+        trigger="outbound_start",
+    )
+    dialer = await make_flow(api, tenant, _dialer("agent-7"), name="Dialer")
+    return campaign_id, follow_up, dialer
+
+
 def _assigned(engine: Engine, tenant_id: str) -> list[Event]:
     with Session(engine) as session:
         query = select(Event).where(Event.tenant_id == tenant_id, Event.type == "flow.assigned")
@@ -154,16 +171,7 @@ async def test_the_answered_campaign_call_runs_the_script_its_agent_completes(
 async def test_a_simulated_sandbox_answer_fires_outbound_start_once(
     api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
 ) -> None:
-    campaign_id = await _made(api, tenant, "/api/campaigns", name="Renewals")
-    follow_up = await make_flow(api, tenant, sms_flow("Thanks for taking our call"))
-    await _made(
-        api,
-        tenant,
-        f"/api/campaigns/{campaign_id}/flows",
-        flow_id=follow_up["id"],
-        trigger="outbound_start",
-    )
-    dialer = await make_flow(api, tenant, _dialer("agent-7"), name="Dialer")
+    campaign_id, follow_up, dialer = await _follow_up_campaign(api, tenant)
 
     placing = await run(api, tenant, dialer["id"], contact=KIRAN, campaign_id=campaign_id)
     await _placed_call(api, tenant, placing["id"])
@@ -187,16 +195,7 @@ async def test_a_simulated_sandbox_answer_fires_outbound_start_once(
 async def test_calls_not_answered_or_not_for_a_campaign_fire_nothing(
     api: httpx.AsyncClient, tenant: TenantKeys, worker: Worker, engine: Engine
 ) -> None:
-    campaign_id = await _made(api, tenant, "/api/campaigns", name="Renewals")
-    follow_up = await make_flow(api, tenant, sms_flow("Thanks"))
-    await _made(
-        api,
-        tenant,
-        f"/api/campaigns/{campaign_id}/flows",
-        flow_id=follow_up["id"],
-        trigger="outbound_start",
-    )
-    dialer = await make_flow(api, tenant, _dialer("agent-7"), name="Dialer")
+    campaign_id, follow_up, dialer = await _follow_up_campaign(api, tenant)
 
     # for the campaign, but a machine took it
     machine = await run(api, tenant, dialer["id"], contact=KIRAN, campaign_id=campaign_id)
