@@ -317,6 +317,7 @@ async def serve(services: Services, *, on_ready: Callable[[], object] | None = N
             engine=services.engine,
             settings=services.settings,
             task_queue=services.settings.task_queue,
+            shutdown_grace_s=services.settings.worker_shutdown_grace_s,
         )
         tasks["worker"] = asyncio.create_task(worker.run())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -23,8 +25,11 @@ def build_worker(
     settings: Settings,
     task_queue: str | None = None,
     http_client: httpx.AsyncClient | None = None,
+    shutdown_grace_s: float = 0.0,
 ) -> Worker:
-    """The worker for one task queue, with activities bound to this engine and these settings."""
+    """The worker for one task queue, with activities bound to this engine and these settings.
+    `shutdown_grace_s`: how long a stopping worker lets its running activities finish before
+    it cancels them (the CLI passes FLOWDECK_WORKER_SHUTDOWN_GRACE_S)."""
     activities = FlowActivities(engine=engine, settings=settings, http_client=http_client)
     webhooks = WebhookActivities(engine=engine, settings=settings, http=http_client)
     return Worker(
@@ -35,4 +40,5 @@ def build_worker(
         activities=[*activities.all(), *webhooks.all()],
         max_concurrent_activities=200,
         max_concurrent_workflow_tasks=200,
+        graceful_shutdown_timeout=timedelta(seconds=shutdown_grace_s),
     )

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
     """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
     call_time_limit_s: float = Field(default=15000.0, gt=0, alias="FLOWDECK_CALL_TIME_LIMIT_S")
+    worker_shutdown_grace_s: float = Field(
+        default=30.0, ge=0, le=3600, alias="FLOWDECK_WORKER_SHUTDOWN_GRACE_S"
+    )
+    """A stopping worker (SIGTERM, a rolling deploy) lets its running activities finish this
+    long before it cancels them (then Temporal retries them elsewhere)."""
     local_activity_max_s: float = Field(
         default=0.0, ge=0, le=60, alias="FLOWDECK_LOCAL_ACTIVITY_MAX_S"
     )
