@@ -7,6 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +101,24 @@ class ApiProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+@contextmanager
+def serving_api(directory: Path, *, temporal_target: str, admin_key: str) -> Iterator[ApiProcess]:
+    """`flowdeck api` on a SQLite file in `directory`, the tests' Temporal server and a task
+    queue of its own, with `admin_key` as its operator key; killed on the way out."""
+    api = ApiProcess.start(
+        directory,
+        port=free_port(),
+        DATABASE_URL=f"sqlite:///{directory / 'flowdeck.db'}",
+        TEMPORAL_ADDRESS=temporal_target,
+        FLOWDECK_TASK_QUEUE=f"api-{uuid.uuid4().hex[:10]}",
+        FLOWDECK_ADMIN_KEY=admin_key,
+        FLOWDECK_ENV="test",
+        FLOWDECK_LOG_LEVEL="WARNING",
+    )
+    try:
+        api.wait_until_serving()
+        yield api
+    finally:
+        api.kill()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.keys import new_secret
 from tests.examples import EXAMPLE_FILES
-from tests.processes import REPO, ApiProcess, environment, flowdeck_command, free_port
+from tests.processes import REPO, ApiProcess, environment, flowdeck_command, free_port, serving_api
 
 HELLO = {
     "name": "Hello",
@@ -92,23 +91,11 @@ def team(tmp_path: Path, temporal_env: WorkflowEnvironment) -> Iterator[Team]:
     server = tmp_path / "server"
     server.mkdir()
     key = new_secret()
-    api = ApiProcess.start(
-        server,
-        port=free_port(),
-        DATABASE_URL=f"sqlite:///{server / 'flowdeck.db'}",
-        TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
-        FLOWDECK_TASK_QUEUE=f"flowsync-{uuid.uuid4().hex[:10]}",
-        FLOWDECK_ADMIN_KEY=key,
-        FLOWDECK_ENV="test",
-        FLOWDECK_LOG_LEVEL="WARNING",
-    )
-    try:
-        api.wait_until_serving()
+    target = temporal_env.client.service_client.config.target_host
+    with serving_api(server, temporal_target=target, admin_key=key) as api:
         folder = tmp_path / "flows"
         shutil.copytree(REPO / "examples", folder / "examples")
         yield Team(api=api, key=key, folder=folder)
-    finally:
-        api.kill()
 
 
 def test_every_example_pushes_as_it_is_and_pushing_again_changes_nothing(team: Team) -> None:

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from store.keys import new_secret
-from tests.processes import REPO, ApiProcess, environment, free_port
+from tests.processes import REPO, ApiProcess, environment, serving_api
 
 DEFAULT_URL = "http://localhost:8000"
 
@@ -40,21 +39,9 @@ def quickstart_lines() -> list[str]:
 @pytest.fixture
 def api(tmp_path: Path, temporal_env: WorkflowEnvironment) -> Iterator[tuple[ApiProcess, str]]:
     admin_key = new_secret()
-    process = ApiProcess.start(
-        tmp_path,
-        port=free_port(),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'flowdeck.db'}",
-        TEMPORAL_ADDRESS=temporal_env.client.service_client.config.target_host,
-        FLOWDECK_TASK_QUEUE=f"quickstart-{uuid.uuid4().hex[:10]}",
-        FLOWDECK_ADMIN_KEY=admin_key,
-        FLOWDECK_ENV="test",
-        FLOWDECK_LOG_LEVEL="WARNING",
-    )
-    try:
-        process.wait_until_serving()
+    target = temporal_env.client.service_client.config.target_host
+    with serving_api(tmp_path, temporal_target=target, admin_key=admin_key) as process:
         yield process, admin_key
-    finally:
-        process.kill()
 
 
 def _last_json(output: str) -> dict[str, Any]:
