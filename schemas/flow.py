@@ -1,8 +1,11 @@
 """The flow document (SPEC §3): a graph of typed steps with transitions between outcome ports.
 
-Each step type has its own `config` model that forbids unknown keys; its ports and how the
-engine treats it are declared once in `schemas.steps`. Graph-level rules (missing targets,
-unreachable nodes, cycles) live in `schemas.validation`.
+Each step type is declared here, in one place: its `config` model (which forbids unknown
+keys), then its node model under `@step(...)` (`schemas.step`), which gives its ports, its
+place in the palette and how the engine treats it; `schemas.steps` derives every table from
+those declarations. The one other line a step type needs here is its name in the `Node`
+union, which pydantic's discriminator and mypy's exhaustive `match` read as written.
+Graph-level rules (missing targets, unreachable nodes, cycles) live in `schemas.validation`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import (
 )
 
 from schemas.conditions import Condition
+from schemas.step import step
 
 # Upper bounds of numbers in configs. The interpreter turns them into Python timedeltas and
 # Temporal timers and timeouts; without a bound, `days: 1e12` overflows a timedelta inside the
@@ -57,6 +61,25 @@ class RetryPolicy(_Config):
         return self
 
 
+class _NodeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+    name: str | None = None
+    transitions: dict[str, str] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout_s: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
+    """How long one attempt of an action step may take; at most a year."""
+    continue_on_error: bool = False
+    position: dict[str, float] | None = None
+
+
+class ActionNodeBase(_NodeBase):
+    """A node of an action step the worker's `perform_action` activity does (declared with
+    `action` and `activity` in its `@step`): the walker runs every one of them the same
+    way, so a new one needs no change there."""
+
+
 # --- voice steps -------------------------------------------------------------------------
 
 
@@ -71,6 +94,19 @@ class SayConfig(_Config):
         if not self.text and not self.play:
             raise ValueError("say needs `text` or `play`")
         return self
+
+
+@step(
+    category="voice",
+    label="Say",
+    description="Speak a text, or play an audio file, on the live call.",
+    ports=("next",),
+    voice=True,
+    awaits=False,
+)
+class SayNode(_NodeBase):
+    type: Literal["say"]
+    config: SayConfig
 
 
 FINISH_KEYS = "0123456789#*"
@@ -109,6 +145,19 @@ class GatherConfig(_Config):
         return value
 
 
+@step(
+    category="voice",
+    label="Gather input",
+    description="Ask a question and collect key presses and/or speech.",
+    ports=("input", "timeout"),
+    voice=True,
+    pauses=True,
+)
+class GatherNode(_NodeBase):
+    type: Literal["gather"]
+    config: GatherConfig = Field(default_factory=GatherConfig)
+
+
 class TransferConfig(_Config):
     department: str | None = None
     agent: str | None = None
@@ -126,17 +175,53 @@ class TransferConfig(_Config):
         return self
 
 
+@step(
+    category="voice",
+    label="Transfer",
+    description="Connect the caller to a department, an agent or a number.",
+    ports=("connected", "no_answer", "failed"),
+    failure_port="failed",
+    voice=True,
+    activity=True,
+)
+class TransferNode(_NodeBase):
+    type: Literal["transfer"]
+    config: TransferConfig
+
+
 class RecordConfig(_Config):
     prompt: str | None = None
     max_length_s: int = Field(default=120, ge=1, le=3600)
     play_beep: bool = True
 
 
+@step(
+    category="voice",
+    label="Record voicemail",
+    description="Record a message from the caller and store it.",
+    ports=("recorded", "no_audio"),
+    voice=True,
+    activity=True,
+    error_port=True,
+)
+class RecordNode(_NodeBase):
+    type: Literal["record"]
+    config: RecordConfig = Field(default_factory=RecordConfig)
+
+
 class EmptyConfig(_Config):
     pass
 
 
-# --- channel and action steps ------------------------------------------------------------
+@step(
+    category="voice",
+    label="Hang up",
+    description="End the call.",
+    voice=True,
+)
+class HangupNode(_NodeBase):
+    type: Literal["hangup"]
+    config: EmptyConfig = Field(default_factory=EmptyConfig)
 
 
 class AiCallConfig(_Config):
@@ -147,10 +232,53 @@ class AiCallConfig(_Config):
     machine_detection: bool = False
 
 
+@step(
+    category="voice",
+    label="Place a call",
+    description="Call the contact (an AI voice agent, or the flow's own voice steps).",
+    ports=("answered", "missed", "busy", "failed", "voicemail"),
+    success_port="answered",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    reaches_contact=True,
+    pauses=True,
+    takes_time=True,
+    provider="voice",
+    cost="call",
+)
+class AiCallNode(ActionNodeBase):
+    type: Literal["ai_call"]
+    config: AiCallConfig = Field(default_factory=AiCallConfig)
+
+
+# --- messaging steps ---------------------------------------------------------------------
+
+
 class SmsConfig(_Config):
     to: str = "{{ contact.phone }}"
     from_: str | None = Field(default=None, alias="from")
     body: str
+
+
+@step(
+    category="messaging",
+    label="Send SMS",
+    description="Send a text message.",
+    ports=("sent", "failed"),
+    success_port="sent",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    reaches_contact=True,
+    takes_time=True,
+    local="sandbox",
+    provider="sms",
+    cost="sms",
+)
+class SmsNode(ActionNodeBase):
+    type: Literal["sms"]
+    config: SmsConfig
 
 
 class WhatsappConfig(_Config):
@@ -159,6 +287,26 @@ class WhatsappConfig(_Config):
     template: str
     params: dict[str, str] = Field(default_factory=dict)
     language: str | None = None
+
+
+@step(
+    category="messaging",
+    label="Send WhatsApp",
+    description="Send an approved WhatsApp template.",
+    ports=("sent", "failed"),
+    success_port="sent",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    reaches_contact=True,
+    takes_time=True,
+    local="sandbox",
+    provider="whatsapp",
+    cost="whatsapp",
+)
+class WhatsappNode(ActionNodeBase):
+    type: Literal["whatsapp"]
+    config: WhatsappConfig
 
 
 class SendAndWaitConfig(_Config):
@@ -180,6 +328,25 @@ class SendAndWaitConfig(_Config):
         return self
 
 
+@step(
+    category="messaging",
+    label="Ask and wait for a reply",
+    description="Send an SMS or WhatsApp and wait for the contact's answer.",
+    ports=("reply", "timeout", "failed"),
+    success_port="reply",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    reaches_contact=True,
+    pauses=True,
+    takes_time=True,
+    cost="message",
+)
+class SendAndWaitNode(ActionNodeBase):
+    type: Literal["send_and_wait"]
+    config: SendAndWaitConfig
+
+
 class EmailConfig(_Config):
     to: str
     subject: str | None = None
@@ -196,6 +363,29 @@ class EmailConfig(_Config):
         if not self.template and not self.subject:
             raise ValueError("email needs a `subject` unless it uses a stored `template`")
         return self
+
+
+@step(
+    category="messaging",
+    label="Send email",
+    description="Send an email, written here or from a stored template.",
+    ports=("sent", "failed"),
+    success_port="sent",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    reaches_contact=True,
+    takes_time=True,
+    local="sandbox",
+    provider="email",
+    cost="email",
+)
+class EmailNode(ActionNodeBase):
+    type: Literal["email"]
+    config: EmailConfig
+
+
+# --- data steps --------------------------------------------------------------------------
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -231,6 +421,24 @@ class HttpConfig(_Config):
     idempotency_header: IdempotencyHeader = IDEMPOTENCY_HEADER
 
 
+@step(
+    category="data",
+    label="HTTP request",
+    description="Call a web service; its answer is in the step's result.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"body"}),
+    local="short",
+)
+class HttpNode(ActionNodeBase):
+    type: Literal["http"]
+    config: HttpConfig
+
+
 class CrmUpdateConfig(_Config):
     webhook_url: str = Field(min_length=1)
     entity: Literal["lead", "deal", "contact", "company"] = "lead"
@@ -239,28 +447,38 @@ class CrmUpdateConfig(_Config):
     idempotency_header: IdempotencyHeader = IDEMPOTENCY_HEADER
 
 
-class SubflowConfig(_Config):
-    flow_id: str
-    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    """A version number, as the database stores it (a 32-bit integer)."""
-    input: dict[str, Any] = Field(default_factory=dict)
+@step(
+    category="data",
+    label="Update CRM",
+    description="Set fields on a Bitrix24 lead, deal, contact or company.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"fields"}),
+    local="short",
+)
+class CrmUpdateNode(ActionNodeBase):
+    type: Literal["crm_update"]
+    config: CrmUpdateConfig
 
 
-class FormField(_Config):
-    name: str = Field(min_length=1)
-    type: Literal["text", "number", "choice", "boolean", "datetime", "date"] = "text"
-    label: str | None = None
-    options: list[str] = Field(default_factory=list)
-    required: bool = False
+class SetConfig(_Config):
+    assign: dict[str, Any] = Field(min_length=1)
 
 
-class HumanTaskConfig(_Config):
-    assignee: str
-    title: str
-    description: str | None = None
-    fields: list[FormField] = Field(default_factory=list)
-    timeout_s: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_S)
-    """How long the task waits for an agent; at most a year."""
+@step(
+    category="data",
+    label="Set variables",
+    description="Give variables a value, for the steps that follow.",
+    ports=("next",),
+    awaits=False,
+)
+class SetNode(_NodeBase):
+    type: Literal["set"]
+    config: SetConfig
 
 
 class TagConfig(_Config):
@@ -268,7 +486,38 @@ class TagConfig(_Config):
     remove: list[str] = Field(default_factory=list)
 
 
-# --- control steps -----------------------------------------------------------------------
+@step(
+    category="data",
+    label="Tag contact",
+    description="Add or remove tags on the contact (DNC stops what reaches them).",
+    ports=("next",),
+    success_port="next",
+    action=True,
+    activity=True,
+    local="always",
+)
+class TagNode(ActionNodeBase):
+    type: Literal["tag"]
+    config: TagConfig
+
+
+# --- logic steps -------------------------------------------------------------------------
+
+
+class ConditionConfig(_Config):
+    when: Condition
+
+
+@step(
+    category="logic",
+    label="Condition",
+    description="Go one way if a condition holds, the other if not.",
+    ports=("true", "false"),
+    awaits=False,
+)
+class ConditionNode(_NodeBase):
+    type: Literal["condition"]
+    config: ConditionConfig
 
 
 class SplitCase(_Config):
@@ -280,8 +529,41 @@ class SplitConfig(_Config):
     cases: list[SplitCase] = Field(min_length=1)
 
 
-class ConditionConfig(_Config):
-    when: Condition
+@step(
+    category="logic",
+    label="Split",
+    description="Go the way of the first case that holds, else `else`.",
+    awaits=False,
+)
+class SplitNode(_NodeBase):
+    type: Literal["split"]
+    config: SplitConfig
+
+    def outcome_ports(self) -> tuple[str, ...]:
+        return (*(case.port for case in self.config.cases), "else")
+
+
+class AbVariant(_Config):
+    port: str = Field(min_length=1)
+    weight: float = Field(gt=0, le=1_000_000)
+
+
+class AbSplitConfig(_Config):
+    variants: list[AbVariant] = Field(min_length=2)
+
+
+@step(
+    category="logic",
+    label="A/B split",
+    description="Send each execution down one variant, by weight.",
+    awaits=False,
+)
+class AbSplitNode(_NodeBase):
+    type: Literal["ab_split"]
+    config: AbSplitConfig
+
+    def outcome_ports(self) -> tuple[str, ...]:
+        return tuple(variant.port for variant in self.config.variants)
 
 
 class WaitConfig(_Config):
@@ -320,23 +602,37 @@ class WaitConfig(_Config):
         )
 
 
+@step(
+    category="logic",
+    label="Wait",
+    description="Wait for a time, until a date, or until business hours open.",
+    ports=("next",),
+    pauses=True,
+    takes_time=True,
+    awaits=False,  # only while its time is ahead, which it tells the walk itself
+)
+class WaitNode(_NodeBase):
+    type: Literal["wait"]
+    config: WaitConfig
+
+
 class WaitForConfig(_Config):
     event: str = Field(min_length=1)
     timeout_s: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_S)
     """How long to wait for the event; at most a year."""
 
 
-class SetConfig(_Config):
-    assign: dict[str, Any] = Field(min_length=1)
-
-
-class AbVariant(_Config):
-    port: str = Field(min_length=1)
-    weight: float = Field(gt=0, le=1_000_000)
-
-
-class AbSplitConfig(_Config):
-    variants: list[AbVariant] = Field(min_length=2)
+@step(
+    category="logic",
+    label="Wait for event",
+    description="Wait until an event is sent to the execution.",
+    ports=("received", "timeout"),
+    pauses=True,
+    takes_time=True,
+)
+class WaitForNode(_NodeBase):
+    type: Literal["wait_for"]
+    config: WaitForConfig
 
 
 class LoopConfig(_Config):
@@ -372,9 +668,56 @@ class LoopConfig(_Config):
         return self
 
 
+@step(
+    category="logic",
+    label="Loop",
+    description="Run the `body` branch for each item, a number of times, or while.",
+    ports=("body", "done"),
+    awaits=False,
+)
+class LoopNode(_NodeBase):
+    type: Literal["loop"]
+    config: LoopConfig
+
+
 class ParallelConfig(_Config):
     branches: list[str] = Field(min_length=1)
     join: Literal["all", "any"] = "all"
+
+
+@step(
+    category="logic",
+    label="Parallel",
+    description="Run branches at the same time; go on when all (or any) end.",
+    ports=("next", "error"),
+    failure_port="error",
+    awaits=False,
+)
+class ParallelNode(_NodeBase):
+    type: Literal["parallel"]
+    config: ParallelConfig
+
+
+class SubflowConfig(_Config):
+    flow_id: str
+    version: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    """A version number, as the database stores it (a 32-bit integer)."""
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+@step(
+    category="logic",
+    label="Subflow",
+    description="Run another published flow and wait for it to end.",
+    ports=("success", "failed"),
+    success_port="success",
+    failure_port="failed",
+    action=True,
+    takes_time=True,
+)
+class SubflowNode(_NodeBase):
+    type: Literal["subflow"]
+    config: SubflowConfig
 
 
 class EndConfig(_Config):
@@ -382,146 +725,47 @@ class EndConfig(_Config):
     reason: str | None = None
 
 
-# --- nodes -------------------------------------------------------------------------------
-
-
-class _NodeBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    name: str | None = None
-    transitions: dict[str, str] = Field(default_factory=dict)
-    retry: RetryPolicy | None = None
-    timeout_s: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
-    """How long one attempt of an action step may take; at most a year."""
-    continue_on_error: bool = False
-    position: dict[str, float] | None = None
-
-
-class ActionNodeBase(_NodeBase):
-    """A node of an action step the worker's `perform_action` activity does (declared with
-    `action` and `activity` in `schemas.steps`): the walker runs every one of them the same
-    way, so a new one needs no change there."""
-
-
-class SayNode(_NodeBase):
-    type: Literal["say"]
-    config: SayConfig
-
-
-class GatherNode(_NodeBase):
-    type: Literal["gather"]
-    config: GatherConfig = Field(default_factory=GatherConfig)
-
-
-class SplitNode(_NodeBase):
-    type: Literal["split"]
-    config: SplitConfig
-
-
-class ConditionNode(_NodeBase):
-    type: Literal["condition"]
-    config: ConditionConfig
-
-
-class TransferNode(_NodeBase):
-    type: Literal["transfer"]
-    config: TransferConfig
-
-
-class RecordNode(_NodeBase):
-    type: Literal["record"]
-    config: RecordConfig = Field(default_factory=RecordConfig)
-
-
-class HangupNode(_NodeBase):
-    type: Literal["hangup"]
-    config: EmptyConfig = Field(default_factory=EmptyConfig)
-
-
-class AiCallNode(ActionNodeBase):
-    type: Literal["ai_call"]
-    config: AiCallConfig = Field(default_factory=AiCallConfig)
-
-
-class SmsNode(ActionNodeBase):
-    type: Literal["sms"]
-    config: SmsConfig
-
-
-class WhatsappNode(ActionNodeBase):
-    type: Literal["whatsapp"]
-    config: WhatsappConfig
-
-
-class SendAndWaitNode(ActionNodeBase):
-    type: Literal["send_and_wait"]
-    config: SendAndWaitConfig
-
-
-class EmailNode(ActionNodeBase):
-    type: Literal["email"]
-    config: EmailConfig
-
-
-class HttpNode(ActionNodeBase):
-    type: Literal["http"]
-    config: HttpConfig
-
-
-class CrmUpdateNode(ActionNodeBase):
-    type: Literal["crm_update"]
-    config: CrmUpdateConfig
-
-
-class WaitNode(_NodeBase):
-    type: Literal["wait"]
-    config: WaitConfig
-
-
-class WaitForNode(_NodeBase):
-    type: Literal["wait_for"]
-    config: WaitForConfig
-
-
-class SetNode(_NodeBase):
-    type: Literal["set"]
-    config: SetConfig
-
-
-class AbSplitNode(_NodeBase):
-    type: Literal["ab_split"]
-    config: AbSplitConfig
-
-
-class LoopNode(_NodeBase):
-    type: Literal["loop"]
-    config: LoopConfig
-
-
-class ParallelNode(_NodeBase):
-    type: Literal["parallel"]
-    config: ParallelConfig
-
-
-class SubflowNode(_NodeBase):
-    type: Literal["subflow"]
-    config: SubflowConfig
-
-
-class HumanTaskNode(_NodeBase):
-    type: Literal["human_task"]
-    config: HumanTaskConfig
-
-
-class TagNode(ActionNodeBase):
-    type: Literal["tag"]
-    config: TagConfig
-
-
+@step(
+    category="logic",
+    label="End",
+    description="End the execution, completed or failed.",
+)
 class EndNode(_NodeBase):
     type: Literal["end"]
     config: EndConfig = Field(default_factory=EndConfig)
+
+
+# --- people steps ------------------------------------------------------------------------
+
+
+class FormField(_Config):
+    name: str = Field(min_length=1)
+    type: Literal["text", "number", "choice", "boolean", "datetime", "date"] = "text"
+    label: str | None = None
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+
+
+class HumanTaskConfig(_Config):
+    assignee: str
+    title: str
+    description: str | None = None
+    fields: list[FormField] = Field(default_factory=list)
+    timeout_s: int | None = Field(default=None, ge=1, le=MAX_TIMEOUT_S)
+    """How long the task waits for an agent; at most a year."""
+
+
+@step(
+    category="people",
+    label="Human task",
+    description="Wait for an agent to complete a form.",
+    ports=("completed", "timeout"),
+    pauses=True,
+    takes_time=True,
+)
+class HumanTaskNode(_NodeBase):
+    type: Literal["human_task"]
+    config: HumanTaskConfig
 
 
 Node = Annotated[

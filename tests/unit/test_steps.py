@@ -3,6 +3,7 @@ derived from it, so a forgotten table is a failing test."""
 
 from __future__ import annotations
 
+import inspect
 from typing import get_args
 
 import pytest
@@ -12,6 +13,7 @@ from activities.step import StepContext, handles
 from schemas.execution import ActionOutput
 from schemas.flow import ActionNodeBase, Node
 from schemas.settings import Settings
+from schemas.step import CATEGORIES
 from schemas.steps import ACTIVITY_TYPES, STEP, STEPS, Step
 
 NODE_MODELS = get_args(get_args(Node)[0])
@@ -23,6 +25,25 @@ def test_every_node_model_has_one_declaration_and_no_more() -> None:
     assert len(STEP) == len(STEPS)  # no type declared twice
     for step in STEPS:
         assert get_args(step.node.model_fields["type"].annotation) == (step.type,)
+
+
+def test_a_step_type_is_declared_in_one_place_beside_its_config() -> None:
+    """Its config model, then its `@step` node model, in `schemas.flow`: the one file a new
+    step type's declaration touches (with its line in the `Node` union)."""
+    for step in STEPS:
+        assert step.node.__module__ == step.config.__module__ == "schemas.flow", step.type
+        config_line = inspect.getsourcelines(step.config)[1]
+        node_line = inspect.getsourcelines(step.node)[1]
+        assert config_line < node_line, step.type
+
+
+def test_the_catalogue_is_in_the_palette_order_then_as_declared() -> None:
+    """`GET /api/steps` lists the steps by category, then as `schemas.flow` writes them."""
+    keys = [
+        (CATEGORIES.index(step.category), inspect.getsourcelines(step.node)[1]) for step in STEPS
+    ]
+    assert keys == sorted(keys)
+    assert [step.type for step in STEPS][:3] == ["say", "gather", "transfer"]
 
 
 def test_every_activity_step_has_a_handler_and_every_handler_a_step() -> None:
