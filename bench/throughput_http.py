@@ -24,6 +24,7 @@ before issue 15), `--worker-option NAME=VALUE` (repeatable) overrides a `tempora
 argument of the product's worker (`worker.build_worker`), e.g. `max_concurrent_activities=20`;
 `--product-env NAME=VALUE` (repeatable) gives `flowdeck dev` a setting (the bench's own
 FLOWDECK_* variables are not passed on); `--step-timeout-s` sets each step's `timeout_s`.
+`--extra-workers N` starts N `flowdeck worker` processes beside `flowdeck dev`.
 
     python -m bench.throughput --scenario http --runs 500 --concurrency 100 --rounds 3
 """
@@ -344,11 +345,24 @@ async def run(args: argparse.Namespace) -> None:
         env,
         directory / "bare.log",
     )
+    # `flowdeck worker` processes beside `flowdeck dev` (whose API keeps its embedded worker)
+    workers = [
+        Child(
+            f"flowdeck worker {n}",
+            [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(['worker']))"],
+            directory,
+            {**env, "TEMPORAL_ADDRESS": temporal_address, "DATABASE_URL": database_url},
+            directory / f"worker-{n}.log",
+        )
+        for n in range(1, args.extra_workers + 1)
+    ]
     sink = Sink()
     product.start()
     try:
         await until_serving(base_url, product)
         bare_worker.start()
+        for extra in workers:
+            extra.start()
         flow = http_flow(sink.url, args.step_timeout_s)
         flow_id = await publish_flow(base_url, admin_key, "throughput", flow)
         client = await Client.connect(temporal_address)
@@ -397,6 +411,8 @@ async def run(args: argparse.Namespace) -> None:
                 rounds.append(row)
         rows = await asyncio.to_thread(all_rows, database_url, flow_id)
     finally:
+        for extra in workers:
+            extra.stop()
         bare_worker.stop()
         product.stop(signal.SIGINT)
     say()
@@ -407,6 +423,8 @@ async def run(args: argparse.Namespace) -> None:
     )
     if settings:
         say(f"product settings: {', '.join(args.product_env)}")
+    if workers:
+        say(f"beside it: {len(workers)} `flowdeck worker` process(es) on its task queue")
     say(
         f"{args.rounds} rounds of {args.runs} runs each, {args.concurrency} in flight; "
         f"logs in {directory}"
@@ -470,6 +488,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="http: each step's attempt timeout (config.timeout_s; default: the product's)",
+    )
+    parser.add_argument(
+        "--extra-workers",
+        type=int,
+        default=0,
+        help="http: `flowdeck worker` processes to start beside `flowdeck dev`",
     )
     parser.add_argument("--workdir", default=None, help="http: where the scratch folder goes")
 
