@@ -113,11 +113,12 @@ def stack(
         FLOWDECK_LOG_LEVEL="WARNING",
         **stack_env,
     )
+    running = Stack(api=api, admin_key=admin_key)
     try:
         api.wait_until_serving()
-        yield Stack(api=api, admin_key=admin_key)
+        yield running
     finally:
-        api.kill()
+        running.api.kill()  # the one serving now: a test may have restarted it
 
 
 @dataclass
