@@ -9,12 +9,19 @@ ops `eq ne contains any`; every one must hold) on either a path into the run's t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.event_triggers import TRIGGER_FIELD, value_at
-from schemas.triggers import FIELD_PATTERN, LeadCondition, field_value, value_holds
+from schemas.event_triggers import TRIGGER_FIELD, TRIGGER_FIELD_TEXT, value_at
+from schemas.triggers import (
+    CONTACT_FIELDS_TEXT,
+    FIELD_PATTERN,
+    LeadCondition,
+    field_matching,
+    field_value,
+    value_holds,
+)
 
 CAMPAIGN = "campaign"
 CampaignTrigger = Literal["outbound_start", "inbound_start", "manual"]
@@ -37,7 +44,11 @@ class CampaignCondition(LeadCondition):
     """`{"field": "trigger.context.language", "op": "eq", "value": "hi"}`; all must hold. A
     lead condition whose field may also be a path into the trigger data."""
 
-    field: str = Field(pattern=CAMPAIGN_FIELD)
+    field: Annotated[
+        str,
+        field_matching(CAMPAIGN_FIELD, f"{TRIGGER_FIELD_TEXT}, or {CONTACT_FIELDS_TEXT}"),
+        Field(json_schema_extra={"pattern": CAMPAIGN_FIELD}),
+    ]
 
 
 def trigger_data(

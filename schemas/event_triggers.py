@@ -7,17 +7,23 @@ every condition on the event's trigger data holds. Pure functions, like `schemas
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.triggers import Op, value_holds
+from schemas.triggers import Op, field_matching, value_holds
 
 EVENT = "event"
 EVENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 """`order.created`, `cart:abandoned`: letters, digits, `_ . : -`, at most 100."""
 TRIGGER_FIELD = r"^trigger(\.[A-Za-z0-9_\-]{1,64}){1,8}$"
 """`trigger.intent`, `trigger.order.status`: a path into the run's trigger data."""
+TRIGGER_FIELD_TEXT = "trigger.<key> or a path into it (trigger.order.status), up to 8 keys"
+TriggerField = Annotated[
+    str,
+    field_matching(TRIGGER_FIELD, TRIGGER_FIELD_TEXT),
+    Field(json_schema_extra={"pattern": TRIGGER_FIELD}),
+]
 RESERVED = ("type", "event", "contact_id", "payload")
 """Keys of the trigger data a payload's own keys cannot replace."""
 
@@ -27,7 +33,7 @@ class EventCondition(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(pattern=TRIGGER_FIELD)
+    field: TriggerField
     op: Op
     value: Any
 

@@ -10,15 +10,45 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 LEAD_CREATED = "lead_created"
 DNC_TAG = "dnc"
 DNC_REASON = "contact is tagged DNC"
 CONTACT_FIELDS = ("lead_source", "entry_type", "tags", "name", "email", "phone")
 FIELD_PATTERN = r"^(lead_source|entry_type|tags|name|email|phone|custom\.[A-Za-z0-9_\-]{1,64})$"
+CONTACT_FIELDS_TEXT = "one of lead_source, entry_type, tags, name, email, phone, or custom.<name>"
+
+
+def field_matching(pattern: str, what: str) -> AfterValidator:
+    """A condition's `field` that must match `pattern` (kept in the JSON Schema), refused in
+    words a user reads (`what` it must be), not with the pattern."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            shown = value if len(value) <= 80 else value[:80] + "…"
+            raise ValueError(f"field must be {what}; got {shown!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+LeadField = Annotated[
+    str,
+    field_matching(FIELD_PATTERN, CONTACT_FIELDS_TEXT),
+    Field(json_schema_extra={"pattern": FIELD_PATTERN}),
+]
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 """A phone number in E.164: `+` and 7 to 15 digits."""
@@ -31,7 +61,7 @@ class LeadCondition(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(pattern=FIELD_PATTERN)
+    field: LeadField
     op: Op
     value: Any
     """Required (`null` included); a list of choices for `any`."""

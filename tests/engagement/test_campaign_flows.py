@@ -314,3 +314,25 @@ async def test_a_campaign_call_with_its_agent_runs_the_script_only_that_agent_co
     assert agent_call["result"]["completed_by"] == "Asha"
     [mail] = [m for m in await outbox(api, tenant, run_id) if m["channel"] == "email"]
     assert mail["to"] == "kiran@example.com"
+
+
+async def test_a_condition_on_a_field_that_does_not_exist_says_which_fields_do(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    campaign_id = await campaign(api, tenant)
+    body = {
+        "flow_id": "x",
+        "trigger": "manual",
+        "conditions": [{"field": "language", "op": "eq", "value": "hi"}],
+    }
+    response = await api.post(
+        f"/api/campaigns/{campaign_id}/flows", json=body, headers=tenant.auth("manager")
+    )
+    assert response.status_code == 422, response.text
+    [detail] = [
+        d for d in response.json()["error"]["details"] if d["path"] == "$.conditions[0].field"
+    ]
+    message = detail["message"]
+    assert "trigger.<key>" in message and "custom.<name>" in message, message
+    assert "'language'" in message, message  # what was sent
+    assert "^" not in message and "{1,64}" not in message, message  # not the pattern
