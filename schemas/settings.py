@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     refuses payloads over 2 MB and gRPC messages over 4 MB: a flow over it would be saved,
     then fail every run."""
     admin_key: SecretStr | None = Field(default=None, alias="FLOWDECK_ADMIN_KEY")
+    secret_keys: SecretStr | None = Field(default=None, alias="FLOWDECK_SECRET_KEYS")
+    """Comma-separated Fernet keys that encrypt connections' secrets (`store.vault`): the
+    first encrypts, every one decrypts (rotation). Required in production; `flowdeck dev`
+    generates one into `.data/secret_keys` when unset."""
     key_cache_s: float = Field(default=5.0, ge=0, le=60, alias="FLOWDECK_KEY_CACHE_S")
     """How long the API remembers a live key (no database read to authenticate meanwhile):
     a key revoked through another API process stops working within this long; 0: never."""
@@ -176,6 +180,11 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.admin_key is None:
                 raise ValueError("FLOWDECK_ADMIN_KEY must be set in production")
+            if self.secret_keys is None:
+                raise ValueError(
+                    "FLOWDECK_SECRET_KEYS must be set in production (it encrypts connections' "
+                    "secrets): generate one with `flowdeck connections new-key`"
+                )
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs a PostgreSQL DATABASE_URL")
         return self

@@ -51,3 +51,7 @@ def check_known(
     ]
     if details:
         raise InvalidInputError(message, details=details)
+
+
+class ConnectionNotFound(NotFoundError):
+    """No connection of that name and integration in the tenant (`store.connections.resolve`)."""

@@ -525,3 +525,23 @@ class CampaignFlow(SQLModel, table=True):
     active: bool = True
     created_at: datetime = _time()
     updated_at: datetime = _time()
+
+
+class Connection(SQLModel, table=True):
+    """A tenant's named credentials for an integration (`schemas.connections`): the secret
+    encrypted (`store.vault`), a masked hint of it, and non-secret settings."""
+
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name", name="uq_connection_name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=32)
+    name: str = Field(max_length=100)
+    integration: str = Field(max_length=32)
+    auth: str = Field(max_length=32)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    secret_ciphertext: str = Field(sa_type=sa.Text, nullable=False)
+    """The secret's JSON, Fernet-encrypted: never the plaintext."""
+    secret_hint: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    """Each secret field masked (`schemas.connections.mask`), what the API shows."""
+    created_at: datetime = _time()
+    updated_at: datetime = _time()

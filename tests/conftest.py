@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -31,6 +32,9 @@ from store.migrate import upgrade
 # Every worker the tests build runs the interpreter inside Temporal's sandbox, so a clock,
 # randomness or I/O slipping into workflow code fails the build (production may run unsandboxed).
 os.environ["FLOWDECK_WORKFLOW_SANDBOX"] = "true"
+# Connections' secrets are encrypted with it (store.vault); every process a test starts
+# inherits it, as a deployment sets it once for its API and workers.
+os.environ.setdefault("FLOWDECK_SECRET_KEYS", Fernet.generate_key().decode())
 
 BACKENDS = [
     b for b in os.environ.get("FLOWDECK_TEST_DATABASES", "sqlite,postgresql").split(",") if b
