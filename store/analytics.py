@@ -218,3 +218,51 @@ def ab_results(session: Session, window: Window) -> list[dict[str, Any]]:
         {"node_id": n, "variants": sorted(nodes[n], key=lambda v: str(v["variant"]))}
         for n in sorted(nodes)
     ]
+
+
+AI_STEP_TYPES = ("ai_generate", "ai_classify")
+
+
+def ai_usage(session: Session, window: Window, *, per: str = "node") -> list[dict[str, Any]]:
+    """Tokens and cost of the AI steps that succeeded, per node (`per="node"`) or per flow
+    (`per="flow"`). A cost is the sum of the steps whose connection has prices; `priced_steps`
+    says how many those were."""
+    result = col(ExecutionStep.result)
+    prompt, completion, total = (
+        func.coalesce(func.sum(result[("usage", key)].as_integer()), 0)
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+    )
+    cost = result["cost"].as_float()
+    key = col(ExecutionStep.node_id) if per == "node" else col(Execution.flow_id)
+    # More columns than sqlmodel's `select` types: SQLAlchemy's own.
+    query = (
+        sa.select(
+            key,
+            func.count(),
+            prompt,
+            completion,
+            total,
+            func.count(cost),
+            func.coalesce(func.sum(cost), 0.0),
+        )
+        .where(
+            _steps(window),
+            col(ExecutionStep.node_type).in_(AI_STEP_TYPES),
+            col(ExecutionStep.status) == "success",
+        )
+        .group_by(key)
+        .order_by(key)
+    )
+    rows = session.execute(query).all()
+    return [
+        {
+            f"{per}_id": row[0],
+            "steps": int(row[1]),
+            "prompt_tokens": int(row[2]),
+            "completion_tokens": int(row[3]),
+            "total_tokens": int(row[4]),
+            "priced_steps": int(row[5]),
+            "cost": round(float(row[6]), 8),
+        }
+        for row in rows
+    ]

@@ -37,9 +37,31 @@ class Window(BaseModel):
     include_test: bool
 
 
+class AiUsage(BaseModel):
+    """What the AI steps (`ai_generate`, `ai_classify`) that succeeded used."""
+
+    steps: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    priced_steps: int = Field(description="steps whose connection has prices (in `cost`)")
+    cost: float = Field(description="at the connections' prices, in FLOWDECK_PRICE_CURRENCY")
+
+
+class FlowAiUsage(AiUsage):
+    flow_id: str
+
+
+class NodeAiUsage(AiUsage):
+    node_id: str
+
+
 class Overview(Window, StatusTotals):
     per_day: list[Day]
     flows: list[FlowTotals] = Field(description="flows with runs in the window, most runs first")
+    ai_usage: list[FlowAiUsage] = Field(
+        default_factory=list, description="AI tokens and cost per flow with AI steps"
+    )
 
 
 class NodeReached(BaseModel):
@@ -96,3 +118,6 @@ class FlowReport(Window, StatusTotals):
     ab_results: list[AbResult]
     call_outcomes: list[CallOutcome]
     step_times: list[StepTime]
+    ai_usage: list[NodeAiUsage] = Field(
+        default_factory=list, description="AI tokens and cost per AI step of the flow"
+    )

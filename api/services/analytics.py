@@ -65,6 +65,7 @@ def overview(session: Session, scope: Window) -> dict[str, Any]:
         **analytics.totals(session, scope),
         "per_day": analytics.runs_per_day(session, scope),
         "flows": analytics.per_flow(session, scope),
+        "ai_usage": analytics.ai_usage(session, scope, per="flow"),
     }
 
 
@@ -84,4 +85,5 @@ def flow_report(session: Session, scope: Window) -> dict[str, Any]:
         "ab_results": analytics.ab_results(session, scope),
         "call_outcomes": analytics.call_outcomes(session, scope),
         "step_times": analytics.step_times(session, scope),
+        "ai_usage": analytics.ai_usage(session, scope, per="node"),
     }
