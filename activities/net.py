@@ -104,6 +104,12 @@ async def allowed_addresses(url: httpx.URL, settings: Settings) -> list[IPAddres
     if not host:
         raise step_error("the URL has no host", type=INVALID_CONFIG, retryable=False)
     port = url.port or (443 if url.scheme == "https" else 80)
+    return await allowed_host_addresses(host, port, settings)
+
+
+async def allowed_host_addresses(host: str, port: int, settings: Settings) -> list[IPAddress]:
+    """The checked addresses of `host` (any protocol's), in resolver order; refuses private
+    ones unless allow-listed."""
     addresses = await _resolve(host, port)
     refused = refused_addresses(host, addresses, settings)
     if refused:

@@ -433,6 +433,7 @@ class HttpConfig(_Config):
     takes_time=True,
     native_fields=frozenset({"body"}),
     local="short",
+    saves="body",
 )
 class HttpNode(ActionNodeBase):
     type: Literal["http"]
@@ -499,6 +500,179 @@ class TagConfig(_Config):
 class TagNode(ActionNodeBase):
     type: Literal["tag"]
     config: TagConfig
+
+
+# --- connector steps (issue 16): a vendor's API through a named connection ---------------
+
+
+ConnectionName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="The name of the tenant's connection (`/api/connections`) holding the "
+        "credentials; a secret never goes in a step's config.",
+    ),
+]
+
+
+class SlackConfig(_Config):
+    connection: ConnectionName
+    action: Literal["post_message"] = "post_message"
+    channel: str = Field(min_length=1)
+    """A channel id (`C…`), a `#name`, or a user id for a direct message."""
+    text: str | None = None
+    """The message, and the notification's text when `blocks` are given."""
+    blocks: list[dict[str, Any]] | str | None = None
+    """Block Kit blocks (or a template giving a list of them)."""
+    thread_ts: str | None = None
+    """Reply in the thread of this message."""
+
+    @model_validator(mode="after")
+    def _text_or_blocks(self) -> SlackConfig:
+        if not self.text and not self.blocks:
+            raise ValueError("a Slack message needs `text` or `blocks`")
+        return self
+
+
+@step(
+    category="messaging",
+    label="Slack message",
+    description="Post a message (text or Block Kit) to a Slack channel.",
+    ports=("sent", "failed"),
+    success_port="sent",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"blocks"}),
+    integration="slack",
+)
+class SlackNode(ActionNodeBase):
+    type: Literal["slack"]
+    config: SlackConfig
+
+
+class CardFact(_Config):
+    name: str
+    value: str
+
+
+class TeamsConfig(_Config):
+    connection: ConnectionName
+    action: Literal["post_card"] = "post_card"
+    title: str = Field(min_length=1)
+    text: str | None = None
+    facts: list[CardFact] = Field(default_factory=list)
+    card: Literal["adaptive", "message_card"] = "adaptive"
+    """An Adaptive Card (Teams workflows' webhooks) or a legacy MessageCard (Office 365
+    connectors' incoming webhooks)."""
+
+
+@step(
+    category="messaging",
+    label="Teams card",
+    description="Post a card with a title, text and facts to a Microsoft Teams channel.",
+    ports=("sent", "failed"),
+    success_port="sent",
+    failure_port="failed",
+    action=True,
+    activity=True,
+    takes_time=True,
+    integration="teams",
+)
+class TeamsNode(ActionNodeBase):
+    type: Literal["teams"]
+    config: TeamsConfig
+
+
+MAX_QUERY_ROWS = 1000
+
+
+class PostgresqlConfig(_Config):
+    connection: ConnectionName
+    action: Literal["query"] = "query"
+    sql: str = Field(min_length=1, max_length=20_000)
+    """One statement; values go in as `:name` parameters from `params`, never into the text."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Each `:name`'s value; templates here keep their type (`{{ contact.id }}`)."""
+    max_rows: int = Field(default=100, ge=1, le=MAX_QUERY_ROWS)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """The statement's timeout (PostgreSQL's `statement_timeout`)."""
+    save_as: str | None = None
+    """Put the rows in `vars.<save_as>`."""
+
+    @field_validator("sql")
+    @classmethod
+    def _no_template(cls, value: str) -> str:
+        # A template would put run data into the SQL text: an injection waiting to happen.
+        if "{{" in value or "{%" in value:
+            raise ValueError("sql may not hold templates: pass values as `:name` in `params`")
+        return value
+
+
+@step(
+    category="data",
+    label="PostgreSQL query",
+    description="Run a parameterised SQL query; its rows are in the step's result.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"params"}),
+    integration="postgresql",
+    saves="rows",
+)
+class PostgresqlNode(ActionNodeBase):
+    type: Literal["postgresql"]
+    config: PostgresqlConfig
+
+
+STRIPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "find_customer": ("email",),
+    "get_payment_intent": ("payment_intent",),
+    "create_refund": ("payment_intent",),
+}
+"""What each Stripe action needs."""
+
+
+class StripeConfig(_Config):
+    connection: ConnectionName
+    action: Literal["find_customer", "get_payment_intent", "create_refund"]
+    email: str | None = None
+    """find_customer: the customer's email."""
+    payment_intent: str | None = None
+    """get_payment_intent, create_refund: the PaymentIntent's id (`pi_…`)."""
+    amount: int | str | None = None
+    """create_refund: in the currency's smallest unit (cents); the whole payment if unset."""
+    reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None
+    """create_refund: why, as Stripe records it."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> StripeConfig:
+        missing = [name for name in STRIPE_FIELDS[self.action] if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"Stripe's {self.action} needs `{'`, `'.join(missing)}`")
+        return self
+
+
+@step(
+    category="data",
+    label="Stripe",
+    description="Find a customer, read a payment or refund it on Stripe.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    integration="stripe",
+)
+class StripeNode(ActionNodeBase):
+    type: Literal["stripe"]
+    config: StripeConfig
 
 
 # --- logic steps -------------------------------------------------------------------------
@@ -783,6 +957,10 @@ Node = Annotated[
     | EmailNode
     | HttpNode
     | CrmUpdateNode
+    | SlackNode
+    | TeamsNode
+    | PostgresqlNode
+    | StripeNode
     | WaitNode
     | WaitForNode
     | SetNode

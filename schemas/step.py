@@ -83,6 +83,11 @@ class StepTraits:
     native_fields: frozenset[str] = frozenset()
     """Config keys whose `{{ expr }}` keeps its native type (a JSON body); others are text."""
     cost: Cost | None = None
+    integration: str | None = None
+    """The integration (`schemas.connections.Integration`) whose connection, named by its
+    config's `connection`, it calls; the dry run shows the call instead of making it."""
+    saves: str | None = None
+    """The key of its result that its config's `save_as` stores in `vars`."""
 
     def __call__(self, node: builtins.type[NodeModel]) -> builtins.type[NodeModel]:
         """Declare `node` (a model whose `type` is one `Literal`) as this step type."""

@@ -28,11 +28,11 @@ with workflow.unsafe.imports_passed_through():
         SubflowStart,
         SubflowStartInput,
     )
-    from schemas.flow import AiCallNode, EmailNode, HttpNode, Node, SubflowNode, TagNode
+    from schemas.flow import AiCallNode, EmailNode, Node, SubflowNode, TagNode
     from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size
     from workflows.contact_rules import DNC_REASON
     from workflows.routing import retry_policy_of, timeout_of
-    from workflows.state import Finish, Scope, cause, dnc_stops, render_config
+    from workflows.state import Finish, Scope, cause, dnc_stops, render_config, saved_var
 from workflows.call import Call, held_within
 from workflows.timeline import RECORD_TIMEOUT, Timeline
 
@@ -69,8 +69,8 @@ class ActionSteps:
             self._timeline.hold(record)
             return await self._await_outcome(node, record, output, config)
         self._walker.keep_step(node.id, output.result)
-        if isinstance(node, HttpNode) and node.config.save_as:
-            self._walker.keep_var(node.config.save_as, output.result.get("body"))
+        if saved := saved_var(node, output.result):
+            self._walker.keep_var(*saved)
         if oversized := self._walker.over_budget():
             # Its activity recorded it done; what it brought back cannot be carried on.
             raise self._walker.fail(node, record, oversized)

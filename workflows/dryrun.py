@@ -48,6 +48,7 @@ from workflows.state import (
     dnc_stops,
     loop_items,
     render_config,
+    saved_var,
     task_fields,
     wait_target,
 )
@@ -183,6 +184,8 @@ class _Walker:
                 entry["missing_variable"] = exc.variable
             return self.failed(entry, node, str(exc))
         entry["rendered"] = rendered
+        if calls := would_call(node, rendered):
+            entry["calls"] = calls
         if dnc_stops(node, rendered, self.contact):
             entry["skipped"] = DNC_REASON
             self.run.skips.append({"node_id": node.id, "reason": DNC_REASON})
@@ -195,8 +198,8 @@ class _Walker:
             result = {"error": "simulated failure"} if failing else result
         self.count(node, port)
         self.steps[node.id] = result
-        if isinstance(node, HttpNode) and node.config.save_as:
-            self.run.vars[node.config.save_as] = result.get("body")
+        if saved := saved_var(node, result):
+            self.run.vars[saved[0]] = saved[1]
         entry.update(port=port, result=result)
         return port
 
@@ -344,6 +347,18 @@ class _Walker:
             self.walk(start, loop)
         entry.update(port="next", result={"branches": len(branches), "join": node.config.join})
         return "next"
+
+
+def would_call(node: Node, rendered: dict[str, Any]) -> dict[str, Any] | None:
+    """What a connector step would call, and with which connection (it calls nothing here)."""
+    integration = step_of(node).integration
+    if integration is None:
+        return None
+    return {
+        "integration": integration,
+        "action": rendered.get("action"),
+        "connection": rendered.get("connection"),
+    }
 
 
 def dry_run(

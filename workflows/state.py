@@ -25,7 +25,7 @@ from schemas.flow import (
     WaitConfig,
 )
 from schemas.limits import json_size
-from schemas.steps import CONTACT_STEPS, NATIVE_FIELDS
+from schemas.steps import CONTACT_STEPS, NATIVE_FIELDS, step_of
 from workflows.contact_rules import is_dnc, reaches_contact
 from workflows.routing import choose_variant
 
@@ -131,6 +131,16 @@ def render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:
         key: templating.render_value(value, context, native=key in native)
         for key, value in raw.items()
     }
+
+
+def saved_var(node: Node, result: dict[str, Any]) -> tuple[str, Any] | None:
+    """The variable an action step's `save_as` sets, and its value: the result's key that
+    the step's declaration names (`saves`), or None when the step saves nothing."""
+    key = step_of(node).saves
+    name = getattr(node.config, "save_as", None)
+    if key is None or not name:
+        return None
+    return str(name), result.get(key)
 
 
 def cause(error: BaseException) -> str:

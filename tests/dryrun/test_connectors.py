@@ -1,0 +1,87 @@
+"""The dry run of connector steps: what each would call, with which connection, rendered,
+and nothing called."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.flow import FlowDocument
+from workflows.dryrun import dry_run
+
+NODES: list[dict[str, Any]] = [
+    {
+        "id": "notify",
+        "type": "slack",
+        "config": {"connection": "team-slack", "channel": "C1", "text": "Order {{ vars.order }}"},
+        "transitions": {"sent": "lookup"},
+    },
+    {
+        "id": "lookup",
+        "type": "postgresql",
+        "config": {
+            "connection": "shop-db",
+            "sql": "SELECT * FROM orders WHERE id = :id",
+            "params": {"id": "{{ vars.order }}"},
+            "save_as": "orders",
+        },
+        "transitions": {"success": "refund"},
+    },
+    {
+        "id": "refund",
+        "type": "stripe",
+        "config": {
+            "connection": "stripe-live",
+            "action": "create_refund",
+            "payment_intent": "pi_123",
+            "amount": "500",
+        },
+        "transitions": {"success": "tell"},
+    },
+    {
+        "id": "tell",
+        "type": "teams",
+        "config": {"connection": "ops-teams", "title": "Refunded"},
+        "transitions": {"sent": "done"},
+    },
+    {"id": "done", "type": "end"},
+]
+
+
+def test_each_connector_step_shows_its_call_without_making_it() -> None:
+    run = dry_run(
+        FlowDocument.model_validate({"start": "notify", "nodes": NODES}),
+        contact={"name": "Asha"},
+        variables={"order": "A-77"},
+        trigger={},
+        outcomes={},
+        start_at=datetime(2030, 5, 6, 5, 0, tzinfo=UTC),
+    )
+
+    assert run.ends == "completed"
+    assert [(s["node_id"], s["port"], s.get("calls")) for s in run.steps] == [
+        (
+            "notify",
+            "sent",
+            {"integration": "slack", "action": "post_message", "connection": "team-slack"},
+        ),
+        (
+            "lookup",
+            "success",
+            {"integration": "postgresql", "action": "query", "connection": "shop-db"},
+        ),
+        (
+            "refund",
+            "success",
+            {"integration": "stripe", "action": "create_refund", "connection": "stripe-live"},
+        ),
+        (
+            "tell",
+            "sent",
+            {"integration": "teams", "action": "post_card", "connection": "ops-teams"},
+        ),
+        ("done", None, None),
+    ]
+    assert run.steps[0]["rendered"]["text"] == "Order A-77"
+    assert run.steps[1]["rendered"]["params"] == {"id": "A-77"}
+    assert all(s.get("simulated") for s in run.steps[:4])
