@@ -198,7 +198,9 @@ class _Walker:
             result = {"error": "simulated failure"} if failing else result
         self.count(node, port)
         self.steps[node.id] = result
-        if saved := saved_var(node, result):
+        if (saved := saved_var(node, result)) and step_of(node).saves in result:
+            # A connector's simulated result has nothing to save: the variable the dry run
+            # was given stands in for what the vendor would answer.
             self.run.vars[saved[0]] = saved[1]
         entry.update(port=port, result=result)
         return port

@@ -85,3 +85,31 @@ def test_each_connector_step_shows_its_call_without_making_it() -> None:
     assert run.steps[0]["rendered"]["text"] == "Order A-77"
     assert run.steps[1]["rendered"]["params"] == {"id": "A-77"}
     assert all(s.get("simulated") for s in run.steps[:4])
+
+
+def test_a_variable_given_to_the_dry_run_stands_in_for_a_querys_rows() -> None:
+    nodes: list[dict[str, Any]] = [
+        NODES[1],
+        {
+            "id": "refund",
+            "type": "stripe",
+            "config": {
+                "connection": "stripe-live",
+                "action": "create_refund",
+                "payment_intent": "{{ vars.orders[0].payment_intent }}",
+            },
+            "transitions": {"success": "done"},
+        },
+        {"id": "done", "type": "end"},
+    ]
+    run = dry_run(
+        FlowDocument.model_validate({"start": "lookup", "nodes": nodes}),
+        contact={},
+        variables={"order": "A-77", "orders": [{"payment_intent": "pi_given"}]},
+        trigger={},
+        outcomes={},
+        start_at=datetime(2030, 5, 6, 5, 0, tzinfo=UTC),
+    )
+
+    assert run.ends == "completed"
+    assert run.steps[1]["rendered"]["payment_intent"] == "pi_given"
