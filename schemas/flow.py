@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from schemas.conditions import Condition
+from schemas.json_schema import schema_problem
 from schemas.step import step
 
 # Upper bounds of numbers in configs. The interpreter turns them into Python timedeltas and
@@ -675,6 +676,101 @@ class StripeNode(ActionNodeBase):
     config: StripeConfig
 
 
+# --- AI steps (issue 16): an OpenAI-compatible chat-completions API through a connection --
+
+
+class _AiConfig(_Config):
+    connection: ConnectionName
+    """An `openai` connection: the endpoint's base URL, its key, a model and its prices."""
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    """The model to ask; default the connection's."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    """At most this many tokens in the answer; default the endpoint's."""
+
+
+class AiGenerateConfig(_AiConfig):
+    prompt: str = Field(min_length=1)
+    """The user message: a template over the run's variables."""
+    system: str | None = None
+    """The system message (a template too)."""
+    output: Literal["text", "json"] = "text"
+    """`json`: the answer must be JSON (the endpoint is asked for a JSON object), and match
+    `json_schema` when one is given; the parsed value is the step's `output`."""
+    json_schema: dict[str, Any] | None = None
+    """A JSON Schema the answer must satisfy (with `output: json`)."""
+    save_as: str | None = None
+    """Put the answer (`output`) in `vars.<save_as>`."""
+
+    @field_validator("json_schema")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and (problem := schema_problem(value)) is not None:
+            raise ValueError(f"json_schema is not a valid JSON Schema: {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _schema_needs_json(self) -> AiGenerateConfig:
+        if self.json_schema is not None and self.output != "json":
+            raise ValueError("json_schema needs `output: json`")
+        return self
+
+
+@step(
+    category="data",
+    label="AI generate",
+    description="Ask a language model; its answer (text or JSON) is in the step's result.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"json_schema"}),
+    integration="openai",
+    saves="output",
+)
+class AiGenerateNode(ActionNodeBase):
+    type: Literal["ai_generate"]
+    config: AiGenerateConfig
+
+
+class AiClassifyConfig(_AiConfig):
+    text: str = Field(min_length=1)
+    """What to classify: a template over the run's variables."""
+    labels: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        min_length=2, max_length=100
+    )
+    """The answer is exactly one of them (`steps.<id>.label`), for a `split` to route on."""
+    instructions: str | None = None
+    """What the labels mean, or how to choose (added to the model's instructions)."""
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len({label.strip().casefold() for label in value}) != len(value):
+            raise ValueError("labels must differ (ignoring case and surrounding spaces)")
+        return value
+
+
+@step(
+    category="data",
+    label="AI classify",
+    description="Have a language model pick one of the labels for a text, with a confidence.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    integration="openai",
+)
+class AiClassifyNode(ActionNodeBase):
+    type: Literal["ai_classify"]
+    config: AiClassifyConfig
+
+
 # --- logic steps -------------------------------------------------------------------------
 
 
@@ -970,6 +1066,8 @@ Node = Annotated[
     | SubflowNode
     | HumanTaskNode
     | TagNode
+    | AiGenerateNode
+    | AiClassifyNode
     | EndNode,
     Field(discriminator="type"),
 ]

@@ -7,7 +7,9 @@ the message counts into a cost.
 
 Simulated outcomes: `ai_call` follows `outcomes["call"]` (default `answered`);
 `send_and_wait` follows `reply` with `outcomes["reply"]` as the reply text, or `timeout` when
-that is `"timeout"`; `http`, `crm_update` and `subflow` succeed with an empty result;
+that is `"timeout"`; `http`, `crm_update` and `subflow` succeed with an empty result; the AI
+steps call nothing: `ai_generate`'s output is null, `ai_classify` answers the label that
+`outcomes[<node id>]` names (else its first), with confidence 1;
 `wait_for` and `human_task` receive empty data. `outcomes[<node id>] = <port>` overrides any
 step. Loops stop at `max_iterations`, and the whole walk at `STEP_CAP` steps.
 """
@@ -20,9 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas import evaluate, hours, templating
+from schemas.ai_prompts import simulated_result
 from schemas.flow import (
     AbSplitNode,
     AiCallNode,
+    AiClassifyNode,
+    AiGenerateNode,
     ConditionNode,
     EmailNode,
     EndNode,
@@ -253,6 +258,8 @@ class _Walker:
             return "next", {"tags": tags}
         if isinstance(node, HttpNode):
             return "success", {"status": None, "body": None}
+        if isinstance(node, AiGenerateNode | AiClassifyNode):
+            return "success", simulated_result(node.type, rendered, self.outcomes.get(node.id))
         if isinstance(node, SubflowNode):
             return "success", {"status": "completed", "vars": {}}
         success = SUCCESS_PORT.get(node.type)

@@ -13,11 +13,21 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services.templates import load_contact
-from schemas.flow import AiCallNode, EmailNode, FlowDocument
+from schemas.ai_prompts import chat_body
+from schemas.connections import full_settings
+from schemas.flow import (
+    AiCallNode,
+    AiClassifyConfig,
+    AiClassifyNode,
+    AiGenerateConfig,
+    EmailNode,
+    FlowDocument,
+)
 from schemas.hours import BusinessHours
 from schemas.settings import Settings
 from schemas.steps import ports_of
 from schemas.triggers import LEAD_CREATED, choose_flow, judge
+from store.connections import list_connections
 from store.errors import InvalidInputError
 from store.flows import business_hours_of, get_flow, version_to_run
 from store.matching import candidate_of, lead_flows
@@ -36,6 +46,8 @@ def _check_outcomes(document: FlowDocument, outcomes: Mapping[str, str]) -> None
         node = nodes.get(key)
         if node is not None and key not in GENERIC_OUTCOMES:
             allowed = ports_of(node)
+            if isinstance(node, AiClassifyNode):
+                allowed = (*allowed, *node.config.labels)  # the label it would answer
         elif key == "call":
             allowed = ports_of(AiCallNode(id="call", type="ai_call"))
         elif key == "reply":
@@ -73,6 +85,39 @@ def _stored_templates(
                     "html": row.html,
                 }
     return found
+
+
+AI_CONFIGS: dict[str, type[AiGenerateConfig | AiClassifyConfig]] = {
+    "ai_generate": AiGenerateConfig,
+    "ai_classify": AiClassifyConfig,
+}
+
+
+def _show_ai_requests(session: Session, *, tenant_id: str, steps: list[dict[str, Any]]) -> None:
+    """What each AI step would send, and where: its connection's endpoint and model (its own
+    model, else the connection's), the request's body; never the connection's key."""
+    ai_steps = [s for s in steps if s["type"] in AI_CONFIGS and "rendered" in s]
+    if not ai_steps:
+        return
+    connections = {
+        c.name: c
+        for c in list_connections(session, tenant_id=tenant_id)
+        if c.integration == "openai"
+    }
+    for entry in ai_steps:
+        config = AI_CONFIGS[entry["type"]].model_validate(entry["rendered"])
+        connection = connections.get(config.connection)
+        settings = full_settings("openai", connection.settings) if connection else {}
+        model = config.model or settings.get("model")
+        entry["request"] = {
+            "connection": config.connection,
+            "url": f"{settings['base_url']}/chat/completions" if connection else None,
+            "body": chat_body(config, model=model),
+        }
+        if entry.get("result") is not None:
+            entry["result"]["model"] = model
+        if connection is None:
+            entry["warning"] = f"no openai connection named {config.connection!r} in this tenant"
 
 
 def _match(session: Session, *, flow: Flow, contact: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +210,7 @@ def dry_run_flow(
         stored_templates=_stored_templates(session, tenant_id=tenant_id, document=document),
         execution={"flow": flow.id, "flow_name": flow.name, "version": pinned.number},
     )
+    _show_ai_requests(session, tenant_id=tenant_id, steps=run.steps)
     return {
         "flow_id": flow.id,
         "version": pinned.number,
