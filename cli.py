@@ -1,5 +1,6 @@
 """The `flowdeck` command: `dev` (the whole product locally), `api`, `worker`, `db`,
-`flows` (flowsync.py), `dashboard` (dashboard_build.py)."""
+`connections` (the keys of their secrets), `flows` (flowsync.py), `dashboard`
+(dashboard_build.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("flowdeck.cli")
 
 ADMIN_KEY_FILE = DATA_DIR / "admin_key"
+SECRET_KEYS_FILE = DATA_DIR / "secret_keys"
 TEMPORAL_CONNECT_TIMEOUT_S = 30.0
 TEMPORAL_STOP_TIMEOUT_S = 10.0
 DEV_SQLITE_PRAGMAS: tuple[str, ...] = ("journal_mode=wal", "synchronous=normal")
@@ -115,6 +117,14 @@ def prepare_database(settings: Settings) -> Engine:
     return create_db_engine(settings.database_url)
 
 
+def _write_private(path: Path, text: str) -> None:
+    """A new file only its owner can read, created so from the start (never briefly open)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text + "\n")
+
+
 def ensure_admin_key(settings: Settings, engine: Engine, *, key_file: Path | None) -> str:
     """FLOWDECK_ADMIN_KEY, else (given a key file) the key kept there, generated on first run."""
     from store.db import session_scope
@@ -132,14 +142,46 @@ def ensure_admin_key(settings: Settings, engine: Engine, *, key_file: Path | Non
             )
     else:
         secret = new_secret()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        # Created with 0600 from the start: the key is never readable by others, not even briefly.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secret + "\n")
+        _write_private(key_file, secret)
     with session_scope(engine) as session:
         ensure_operator_key(session, secret)
     return secret
+
+
+def with_secret_keys(settings: Settings, *, key_file: Path) -> Settings:
+    """The development run's settings with FLOWDECK_SECRET_KEYS: as set, else the key kept in
+    `key_file`, generated on the first run (like the admin key beside it)."""
+    from pydantic import SecretStr
+
+    from store.vault import new_key
+
+    if settings.secret_keys is not None:
+        return settings
+    if not key_file.exists():
+        _write_private(key_file, new_key())
+    keys = key_file.read_text().strip()
+    return settings.model_copy(update={"secret_keys": SecretStr(keys)})
+
+
+def check_secret_keys(settings: Settings, engine: Engine) -> None:
+    """Refuse to start with keys that are not Fernet keys, or with no key while connections
+    exist (their secrets could not be read). Production's settings require the keys anyway."""
+    from sqlmodel import Session, select
+
+    from store.models import Connection
+    from store.vault import KEYS_VARIABLE, Vault, VaultNotConfigured
+
+    if settings.secret_keys is not None:
+        try:
+            Vault.from_settings(settings)
+        except VaultNotConfigured as error:
+            raise StartupError(str(error)) from None
+        return
+    with Session(engine) as session:
+        if session.exec(select(Connection.id).limit(1)).first() is not None:
+            raise StartupError(
+                f"{KEYS_VARIABLE} is not set, and connections exist whose secrets it decrypts"
+            )
 
 
 # --- Temporal ----------------------------------------------------------------------------------
@@ -388,10 +430,12 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.model_copy(
         update={k: v for k, v in local.items() if k not in settings.model_fields_set}
     )
+    settings = with_secret_keys(settings, key_file=SECRET_KEYS_FILE)
     engine = prepare_database(settings)
     temporal: DevTemporal | None = None
     try:
         admin_key = ensure_admin_key(settings, engine, key_file=ADMIN_KEY_FILE)
+        check_secret_keys(settings, engine)
         api_socket = bind(args.host, args.port)
         address = settings.temporal_address
         if address is None:
@@ -442,6 +486,7 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if settings.admin_key is not None:
             ensure_admin_key(settings, engine, key_file=None)
+        check_secret_keys(settings, engine)
         api_socket = bind(args.host, args.port)
 
         async def run() -> int:
@@ -463,6 +508,7 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     address = _require_temporal_address(settings)
     engine = prepare_database(settings)
     try:
+        check_secret_keys(settings, engine)
 
         async def run() -> int:
             client = await connect_temporal(settings, address)
@@ -489,6 +535,38 @@ def _db_revision(args: argparse.Namespace, _settings: Settings) -> int:
         log.info("no migration written", reason=str(nothing))
         return 0
     log.info("migration written: read it before committing", path=str(path))
+    return 0
+
+
+def _new_key(_args: argparse.Namespace, _settings: Settings) -> int:
+    from store.vault import new_key
+
+    sys.stdout.write(new_key() + "\n")
+    return 0
+
+
+def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
+    """Re-encrypt every connection's secret with the first key of FLOWDECK_SECRET_KEYS."""
+    from store.connections import rotate_all
+    from store.vault import Vault, VaultNotConfigured
+
+    try:
+        vault = Vault.from_settings(settings)
+    except VaultNotConfigured as error:
+        raise StartupError(str(error)) from None
+    engine = prepare_database(settings)
+    try:
+        rotation = rotate_all(engine, vault=vault)
+    finally:
+        engine.dispose()
+    if rotation.undecryptable:
+        log.error(
+            "connections no key decrypts: keep the key that encrypted them",
+            rotated=rotation.rotated,
+            connection_ids=rotation.undecryptable,
+        )
+        return 1
+    log.info("connections re-encrypted with the first key", rotated=rotation.rotated)
     return 0
 
 
@@ -520,6 +598,18 @@ def build_parser() -> argparse.ArgumentParser:
     revision = db.add_parser("revision", help="autogenerate a migration from store/models.py")
     revision.add_argument("--message", "-m", required=True)
     revision.set_defaults(handler=_db_revision)
+
+    keys = commands.add_parser(
+        "connections", help="connections' secrets: the keys that encrypt them"
+    ).add_subparsers(dest="connections_command", required=True)
+    keys.add_parser("new-key", help="print a new key for FLOWDECK_SECRET_KEYS").set_defaults(
+        handler=_new_key
+    )
+    keys.add_parser(
+        "rotate-key",
+        help="re-encrypt every connection with the first key of FLOWDECK_SECRET_KEYS "
+        "(then the others may be removed)",
+    ).set_defaults(handler=_rotate_key)
 
     call = commands.add_parser(
         "call",

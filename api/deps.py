@@ -22,6 +22,7 @@ from api.temporal import connect_temporal, index_executions_if_possible
 from schemas.settings import Settings
 from store.keys import find_key, hash_secret
 from store.models import ApiKey, utcnow
+from store.vault import Vault, VaultNotConfigured
 
 log = structlog.get_logger(__name__)
 
@@ -231,3 +232,14 @@ AgentKey = Annotated[ApiKey, Depends(require_role("agent"))]
 ManagerKey = Annotated[ApiKey, Depends(require_role("manager"))]
 AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
 OperatorKey = Annotated[ApiKey, Depends(require_operator)]
+
+
+async def get_vault(settings: SettingsDep) -> Vault:
+    """The vault of connections' secrets; 503 naming FLOWDECK_SECRET_KEYS when it has no key."""
+    try:
+        return Vault.from_settings(settings)
+    except VaultNotConfigured as exc:
+        raise ServiceUnavailableError(str(exc)) from None
+
+
+VaultDep = Annotated[Vault, Depends(get_vault)]

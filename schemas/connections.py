@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -150,10 +151,6 @@ class OpenAISettings(_Settings):
 
     base_url: str = Field(default="https://api.openai.com/v1", min_length=1, max_length=2000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
-    price_per_1k_input: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False)
-    """What 1,000 prompt tokens cost (in FLOWDECK_PRICE_CURRENCY): the AI steps' recorded cost."""
-    price_per_1k_output: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False)
-    """What 1,000 completion tokens cost."""
 
     _url = field_validator("base_url")(_http_url)
 
@@ -318,12 +315,15 @@ def secret_hint(secret: Mapping[str, str]) -> dict[str, str]:
 
 
 def step_integration(step_type: str, config: BaseModel) -> Integration | None:
-    """The integration a step's connection must be of; None when any will do."""
-    declared = getattr(config, "integration", None)
-    if isinstance(declared, str) and declared in INTEGRATIONS:
-        return declared
-    if step_type in INTEGRATIONS:
-        return step_type
+    """The integration a step's connection must be of: its declaration's `integration`
+    (`@step(integration=...)`), else its config's, else its type when that names an
+    integration; None when any will do."""
+    from schemas.step import DECLARED  # here: schemas.step may come to import this module
+
+    declared = [getattr(s, "integration", None) for s in DECLARED if s.type == step_type]
+    for candidate in [*declared, getattr(config, "integration", None), step_type]:
+        if isinstance(candidate, str) and candidate in INTEGRATIONS:
+            return candidate
     return None
 
 
@@ -331,3 +331,27 @@ def step_connection(config: BaseModel) -> str | None:
     """The connection a step's config names, if any."""
     value = getattr(config, CONNECTION_FIELD, None)
     return value if isinstance(value, str) and value else None
+
+
+def secret_values(secret: Mapping[str, str]) -> list[str]:
+    """Every string a secret could show up as in a message: its values, and the password of
+    a URL among them (a database driver quotes the host and user, and may quote it)."""
+    values = []
+    for value in secret.values():
+        values.append(value)
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            password = None
+        if password:
+            values.append(unquote(password))
+            values.append(password)
+    # The longest first, so a value containing another is masked whole.
+    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+def redact(text: str, secret: Mapping[str, str]) -> str:
+    """`text` with every value of the secret masked."""
+    for value in secret_values(secret):
+        text = text.replace(value, MASK)
+    return text

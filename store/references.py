@@ -1,9 +1,10 @@
 """What a flow names in its tenant, and which of it is missing.
 
 A `transfer` names a department or an agent (by id or by name, as routing finds them), a
-`subflow` another flow (and maybe its version), an `email` step a stored template. Run time
-finds a missing one only when a contact reaches the step (a caller sent to voicemail), so the
-API checks them before a version is published or deployed. A templated value (`{{ … }}`) is
+`subflow` another flow (and maybe its version), an `email` step a stored template, a
+connector step a connection (of its integration). Run time finds a missing one only when a
+contact reaches the step (a caller sent to voicemail), so the API checks them before a version
+is published or deployed. A templated value (`{{ … }}`) is
 known only at run time and is left alone.
 """
 
@@ -13,11 +14,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from schemas.connections import step_connection, step_integration
 from schemas.flow import EmailConfig, FlowDocument, SubflowConfig, TransferConfig
 from schemas.templating import has_template
 from schemas.validation import Problem
+from store.connections import existing
 from store.flows import DRAFT
 from store.models import Agent, Department, Flow, FlowVersion, Template
 
@@ -173,6 +177,36 @@ def _subflow_problem(
     return None
 
 
+def _connections(
+    session: Session, tenant_id: str, document: FlowDocument
+) -> list[tuple[int, Problem]]:
+    """Steps naming a connection the tenant does not have, or one of another integration."""
+    wanted = []
+    for index, node in enumerate(document.nodes):
+        config = getattr(node, "config", None)
+        name = literal(step_connection(config)) if isinstance(config, BaseModel) else None
+        if name is not None and isinstance(config, BaseModel):
+            named = _Named(index=index, key="connection", name=name)
+            wanted.append((named, step_integration(node.type, config)))
+    known = existing(session, tenant_id=tenant_id, names={w.name for w, _ in wanted})
+    problems = []
+    for named, integration in wanted:
+        found = known.get(named.name)
+        if found is None:
+            kind = f"{integration} " if integration else ""
+            message = (
+                f"no {kind}connection named {named.name!r} in this tenant (see /api/connections)"
+            )
+            problems.append(named.problem("unknown_connection", message))
+        elif integration is not None and found != integration:
+            message = (
+                f"connection {named.name!r} is a {found} connection: "
+                f"a {document.nodes[named.index].type} step needs a {integration} one"
+            )
+            problems.append(named.problem("wrong_integration", message))
+    return problems
+
+
 def missing_references(
     session: Session,
     *,
@@ -190,5 +224,6 @@ def missing_references(
         *_routing(session, tenant_id, document),
         *_subflows(session, tenant_id, document, own),
         *_templates(session, tenant_id, document),
+        *_connections(session, tenant_id, document),
     ]
     return [problem for _, problem in sorted(found, key=lambda item: item[0])]

@@ -8,6 +8,7 @@ from api.routes import (
     agents,
     analytics,
     campaigns,
+    connections,
     contacts,
     departments,
     deploy,
@@ -62,5 +63,6 @@ ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     (API, recordings.router),
     (API, webhooks.router),
     (API, event_hooks.router),
+    (API, connections.router),
 )
 """A new resource is a module in this package and one line here."""

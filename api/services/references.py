@@ -1,6 +1,7 @@
-"""What a flow names, checked before it can fail a caller: departments, agents, subflows and
-email templates against the tenant (`store.references`), WhatsApp templates against Twilio's
-Content SIDs (`providers.twilio_rest`).
+"""What a flow names, checked before it can fail a caller: departments, agents, subflows,
+email templates and connections against the tenant (`store.references`), WhatsApp templates
+against Twilio's Content SIDs (`providers.twilio_rest`); and what it must not hold, values
+that look like raw secrets (`schemas.raw_secrets`).
 
 Publishing, rolling back and deploying refuse a flow that names what does not exist (422 at
 each node's path); validating a draft only warns, for a draft is work in progress.
@@ -15,6 +16,8 @@ from sqlmodel import Session
 
 from providers.twilio_rest import templates_without_sid
 from schemas.flow import FlowDocument
+from schemas.raw_secrets import CODE as RAW_SECRET
+from schemas.raw_secrets import raw_secret_problems
 from schemas.settings import Settings
 from schemas.validation import Problem
 from store.errors import InvalidInputError
@@ -37,6 +40,7 @@ def reference_problems(
     return [
         *missing_references(session, tenant_id=tenant_id, document=document, own=own),
         *templates_without_sid(document, settings),
+        *raw_secret_problems(document),
     ]
 
 
@@ -48,7 +52,15 @@ def problem_details(problems: list[Problem], *, at: str) -> list[dict[str, Any]]
 
 
 def references_error(details: list[dict[str, Any]]) -> InvalidInputError:
-    """The 422 for references a run could not resolve, one detail each."""
+    """The 422 for references a run could not resolve, one detail each; raw secrets (which
+    belong in a connection) are said first."""
+    secrets = [d for d in details if d["code"] == RAW_SECRET]
+    if secrets:
+        return InvalidInputError(
+            f"the flow holds what looks like a secret ({len(secrets)}): {secrets[0]['message']}",
+            code=RAW_SECRET,
+            details=details,
+        )
     count = len(details)
     noun = "reference" if count == 1 else "references"
     return InvalidInputError(

@@ -118,6 +118,12 @@ MATRIX: list[tuple[str, str, str]] = [
     ("DELETE", "/api/webhooks/{webhook_id}", "manager"),
     ("GET", "/api/webhooks/{webhook_id}/deliveries", "viewer"),
     ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "manager"),
+    ("GET", "/api/connections", "viewer"),
+    ("POST", "/api/connections", "manager"),
+    ("GET", "/api/connections/{connection_id}", "viewer"),
+    ("PATCH", "/api/connections/{connection_id}", "manager"),
+    ("DELETE", "/api/connections/{connection_id}", "manager"),
+    ("POST", "/api/connections/{connection_id}/test", "manager"),
     ("GET", "/api/keys", "admin"),
     ("POST", "/api/keys", "admin"),
     ("DELETE", "/api/keys/{key_id}", "admin"),
@@ -169,6 +175,7 @@ def _concrete(path: str) -> str:
         recording_id="nope",
         webhook_id="nope",
         delivery_id="nope",
+        connection_id="nope",
         environment="staging",
     )
 
