@@ -30,10 +30,9 @@ from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, 
 from activities.vendor import Vendor, open_vendor
 from schemas.addresses import refused_addresses
 from schemas.execution import ActionOutput
-from schemas.flow import PostgresqlConfig
+from schemas.flow import QUERY_CONNECT_S, PostgresqlConfig
 
 OPERATION = "query"
-CONNECT_TIMEOUT_S = 10
 RETRYABLE_CLASSES = ("08", "40", "53", "57P")
 """SQLSTATE classes a later try may not meet: connection exceptions, serialization failures
 and deadlocks, insufficient resources, a server shutting down."""
@@ -104,7 +103,7 @@ def _json_value(value: Any) -> Any:
 
 def run_statement(target: Target, config: PostgresqlConfig) -> dict[str, Any]:
     """Run the step's statement in one transaction (in a worker thread: it blocks)."""
-    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    connect_args: dict[str, Any] = {"connect_timeout": QUERY_CONNECT_S}
     if target.hostaddr:
         connect_args["hostaddr"] = target.hostaddr
     engine = sa.create_engine(target.url, poolclass=NullPool, connect_args=connect_args)

@@ -188,7 +188,8 @@ class Vendor:
     connection: ResolvedConnection
     label: str
     """The vendor's name as a user knows it, in errors: `Slack`, `Stripe`."""
-    fragments: tuple[str, ...]
+    fragments: tuple[str, ...] = field(repr=False)
+    """What `scrub` masks: the secret's parts (never shown, like the secret itself)."""
 
     @property
     def settings(self) -> dict[str, Any]:

@@ -588,6 +588,8 @@ class TeamsNode(ActionNodeBase):
 
 
 MAX_QUERY_ROWS = 1000
+QUERY_CONNECT_S = 10
+"""How long a `postgresql` step waits to connect to the database."""
 
 
 class PostgresqlConfig(_Config):

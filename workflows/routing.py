@@ -10,7 +10,15 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy as TemporalRetryPolicy
 
-from schemas.flow import AbSplitConfig, HttpNode, Node, RecordNode, RetryPolicy
+from schemas.flow import (
+    QUERY_CONNECT_S,
+    AbSplitConfig,
+    HttpNode,
+    Node,
+    PostgresqlNode,
+    RecordNode,
+    RetryPolicy,
+)
 from schemas.steps import FAILURE_PORT, SUCCESS_PORT
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, delay_s=1.0, backoff=2.0)
@@ -65,4 +73,7 @@ def timeout_of(node: Node) -> timedelta:
     seconds = node.timeout_s
     if seconds is None and isinstance(node, HttpNode) and node.config.timeout_s:
         seconds = node.config.timeout_s + 5  # the request's own timeout fires first
+    if seconds is None and isinstance(node, PostgresqlNode):
+        # connecting, then the statement's own timeout, which fires first
+        seconds = max(DEFAULT_TIMEOUT_S, node.config.timeout_s + QUERY_CONNECT_S + 5)
     return timedelta(seconds=seconds or DEFAULT_TIMEOUT_S)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +15,13 @@ import sqlalchemy as sa
 
 from activities.vendor import LIMITER
 from schemas.execution import ExecutionResult
+from schemas.flow import FlowDocument
 from schemas.settings import Settings
 from store.connections import create
 from store.vault import Vault
 from tests.vendors import Answer, VendorServer, vendor_server
 from tests.workflows.conftest import Runner
+from workflows.routing import timeout_of
 
 SLACK_TOKEN = "xoxb-2222222222-workflowtesttoken"
 STRIPE_KEY = "sk_test_51Hworkflowtestkey0000000"
@@ -334,3 +337,22 @@ async def test_a_postgresql_serialization_failure_is_retried(
     assert result.status == "completed", result.reason
     step = runner.steps(handle)[0]
     assert (step.status, step.attempt) == ("success", 2)
+
+
+def test_a_long_query_gets_an_attempt_long_enough_for_it() -> None:
+    """The activity's attempt outlasts connecting plus the statement's own timeout."""
+    node = FlowDocument.model_validate(
+        {
+            "start": "q",
+            "nodes": [
+                {
+                    "id": "q",
+                    "type": "postgresql",
+                    "config": {"connection": "db", "sql": "SELECT 1", "timeout_s": 120},
+                },
+            ],
+        }
+    ).node("q")
+    short = node.model_copy(update={"config": node.config.model_copy(update={"timeout_s": 2})})
+    assert timeout_of(node) == timedelta(seconds=135)
+    assert timeout_of(short) == timedelta(seconds=30)  # never under the default
