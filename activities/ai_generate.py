@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from activities.ai_chat import complete, invalid_answer, load_endpoint, parse_json_answer
-from activities.step import StepContext, handles, parse_config
+from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from schemas.ai_prompts import chat_body
 from schemas.execution import ActionOutput
 from schemas.flow import AiGenerateConfig
-from schemas.json_schema import instance_problems
+from schemas.json_schema import UnusableSchema, instance_problems
 
 
 @handles("ai_generate")
@@ -28,7 +28,10 @@ async def perform_ai_generate(ctx: StepContext) -> ActionOutput:
     if config.output == "json":
         output = parse_json_answer(answer, endpoint)
         if config.json_schema is not None:
-            problems = instance_problems(config.json_schema, output)
+            try:
+                problems = instance_problems(config.json_schema, output)
+            except UnusableSchema as exc:
+                raise step_error(str(exc), type=INVALID_CONFIG, retryable=False) from None
             if problems:
                 message = "the model's answer does not match json_schema: " + "; ".join(problems)
                 raise invalid_answer(endpoint, message)

@@ -372,6 +372,54 @@ def test_a_json_schema_that_is_not_one_is_refused_when_the_flow_is_saved() -> No
     assert "not a valid JSON Schema" in message and "objekt" in message
 
 
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ({"$ref": "https://example.com/schema.json"}, "only references within the schema"),
+        ({"$ref": "#/$defs/missing"}, "points to nothing in the schema"),
+        ({"patternProperties": {"^x": {}}}, "patternProperties: not supported"),
+        ({"type": "string", "pattern": "(?=a)b"}, "not a regular expression RE2 accepts"),
+        ({"$schema": "https://example.com/my-draft"}, "not a draft this checker knows"),
+        ({"$schema": ["a list"]}, "not a draft this checker knows"),
+    ],
+)
+def test_a_json_schema_the_worker_could_not_check_safely_is_refused(
+    schema: dict[str, Any], problem: str
+) -> None:
+    [(path, message)] = _problems(json_config(json_schema=schema), "ai_generate")
+    assert path.endswith("config.json_schema") and problem in message
+
+
+async def test_a_pattern_runs_on_re2_so_a_crafted_answer_cannot_stall_the_worker(
+    runner: Runner, seed: Seed, chat: FakeChatServer
+) -> None:
+    connect(seed, chat)
+    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}
+    chat.then(json_reply({"code": "a" * 64 + "!"}))  # exponential on a backtracking engine
+
+    with pytest.raises(ApplicationError) as caught:
+        await runner.perform(
+            seed.action("ai_generate", json_config(json_schema=schema)), **ALLOW_LOOPBACK
+        )
+
+    assert caught.value.type == "AiAnswerInvalid"
+    assert "$.code: " in caught.value.message and "does not match '^(a+)+$'" in caught.value.message
+
+
+async def test_a_reference_to_an_anchor_that_is_not_there_fails_without_retrying(
+    runner: Runner, seed: Seed, chat: FakeChatServer
+) -> None:
+    connect(seed, chat)
+    chat.then(json_reply({"intent": "buy"}))
+    config = json_config(json_schema={"$ref": "#no-such-anchor"})
+
+    with pytest.raises(ApplicationError) as caught:
+        await runner.perform(seed.action("ai_generate", config), **ALLOW_LOOPBACK)
+
+    assert caught.value.type == "InvalidConfig" and caught.value.non_retryable
+    assert "does not resolve" in caught.value.message
+
+
 def test_a_json_schema_needs_json_output_and_classify_needs_two_distinct_labels() -> None:
     [(_, message)] = _problems(json_config(output="text"), "ai_generate")
     assert "json_schema needs `output: json`" in message
