@@ -92,6 +92,33 @@ async def test_generate_sends_the_prompt_and_records_the_answer_tokens_and_cost(
     assert step.result is not None and step.result["usage"]["total_tokens"] == 25
 
 
+async def test_a_bearer_connection_sends_its_token_and_the_steps_model_when_it_has_none(
+    runner: Runner, seed: Seed, chat: FakeChatServer
+) -> None:
+    create(
+        seed.engine,
+        tenant_id=seed.tenant_id,
+        name="local-llm",
+        integration="openai",
+        auth="bearer",
+        settings={"base_url": chat.base_url},  # no default model
+        secret={"token": API_KEY},
+        vault=Vault.from_settings(make_settings()),
+    )
+    config = {"connection": "local-llm", "prompt": "Hi"}
+
+    with pytest.raises(ApplicationError) as caught:
+        await runner.perform(seed.action("ai_generate", config), **ALLOW_LOOPBACK)
+    assert caught.value.non_retryable and "has no model" in caught.value.message
+    assert chat.requests == []
+
+    output = await runner.perform(
+        seed.action("ai_generate", {**config, "model": "qwen2.5"}, seq=2), **ALLOW_LOOPBACK
+    )
+    assert chat.requests[0].headers["Authorization"] == f"Bearer {API_KEY}"
+    assert (chat.requests[0].body["model"], output.result["output"]) == ("qwen2.5", "Hi")
+
+
 async def test_a_step_may_ask_another_model_and_a_connection_without_prices_costs_null(
     runner: Runner, seed: Seed, chat: FakeChatServer
 ) -> None:
