@@ -37,6 +37,19 @@ async def checked_addresses(host: str, port: int, settings: Settings) -> list[IP
     return addresses
 
 
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+
+
+def check_local_socket(settings: Settings) -> None:
+    """A Unix socket is this machine: reached only where loopback may be (`localhost`, or
+    a network holding 127.0.0.1, in the allow-list), as the connectors judge it."""
+    if refused_addresses("localhost", [LOOPBACK], settings):
+        raise AddressRefused(
+            "the database is reached by a Unix socket on this machine; add localhost to "
+            "FLOWDECK_HTTP_ALLOWLIST to allow it"
+        )
+
+
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_S):

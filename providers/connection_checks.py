@@ -16,13 +16,11 @@ from typing import Any, Literal
 import httpx
 import psycopg
 
-from providers.addresses import AddressRefused, checked_addresses
+from providers.addresses import AddressRefused, check_local_socket, checked_addresses
 from schemas.connections import INTEGRATION_SPECS, Integration, ResolvedConnection, redact
 from schemas.settings import Settings
 
 TIMEOUT_S = 10.0
-UNIX_SOCKET_ADDRESS = "127.0.0.1"
-"""A database reached over a Unix socket is on this machine: the guard judges it as loopback."""
 
 Outcome = Literal["ok", "failed", "not_available"]
 
@@ -76,7 +74,7 @@ async def _postgresql(connection: ResolvedConnection, settings: Settings) -> str
         raise CheckFailed("a database URL with several hosts cannot be tested")
     port = int(params.get("port") or 5432)
     if host.startswith("/"):
-        await checked_addresses(UNIX_SOCKET_ADDRESS, port, settings)
+        check_local_socket(settings)
         target: dict[str, Any] = {}
     else:
         # Connect to the checked address (the name still goes to TLS), never to a new lookup.
