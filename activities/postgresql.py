@@ -22,7 +22,14 @@ from typing import Any
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.pool import NullPool
 
 from activities.net import allowed_host_addresses
@@ -153,10 +160,13 @@ def _failure(vendor: Vendor, exc: SQLAlchemyError) -> Exception:
                 retryable=sqlstate.startswith(RETRYABLE_CLASSES),
                 code=sqlstate,
             )
-        # No SQLSTATE: the server was not reached, or the connection broke.
-        return vendor.failure(
-            OPERATION, f"cannot reach the PostgreSQL database: {primary}", retryable=True
-        )
+        if isinstance(exc, OperationalError | InterfaceError):
+            # No SQLSTATE: the server was not reached, or the connection broke.
+            return vendor.failure(
+                OPERATION, f"cannot reach the PostgreSQL database: {primary}", retryable=True
+            )
+        # A value psycopg cannot send, a driver's refusal: a retry sends the same.
+        return vendor.failure(OPERATION, f"PostgreSQL: {primary}", retryable=False)
     if isinstance(exc, StatementError):
         # a `:name` that `params` does not give, or a value that cannot be sent
         message = str(exc.orig) if exc.orig is not None else str(exc).split("\n", 1)[0]

@@ -120,6 +120,19 @@ def _show_ai_requests(session: Session, *, tenant_id: str, steps: list[dict[str,
             entry["warning"] = f"no openai connection named {config.connection!r} in this tenant"
 
 
+def _check_connections(session: Session, *, tenant_id: str, steps: list[dict[str, Any]]) -> None:
+    """A connector step whose connection the tenant lacks gets a warning: the run would fail
+    there (publishing refuses it; a draft may still name one)."""
+    calls = [s for s in steps if "calls" in s]
+    if not calls:
+        return
+    known = {(c.name, c.integration) for c in list_connections(session, tenant_id=tenant_id)}
+    for entry in calls:
+        name, integration = entry["calls"]["connection"], entry["calls"]["integration"]
+        if (name, integration) not in known:
+            entry["warning"] = f"no {integration} connection named {name!r} in this tenant"
+
+
 def _match(session: Session, *, flow: Flow, contact: dict[str, Any]) -> dict[str, Any]:
     """Whether a new lead with this contact would enter this flow, and which flows rank ahead."""
     trigger_type = (flow.trigger or {}).get("type")
@@ -211,6 +224,7 @@ def dry_run_flow(
         execution={"flow": flow.id, "flow_name": flow.name, "version": pinned.number},
     )
     _show_ai_requests(session, tenant_id=tenant_id, steps=run.steps)
+    _check_connections(session, tenant_id=tenant_id, steps=run.steps)
     return {
         "flow_id": flow.id,
         "version": pinned.number,

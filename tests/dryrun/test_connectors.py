@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from schemas.flow import FlowDocument
+from tests.api.helpers import TenantKeys, make_flow
 from workflows.dryrun import dry_run
 
 NODES: list[dict[str, Any]] = [
@@ -113,3 +116,27 @@ def test_a_variable_given_to_the_dry_run_stands_in_for_a_querys_rows() -> None:
 
     assert run.ends == "completed"
     assert run.steps[1]["rendered"]["payment_intent"] == "pi_given"
+
+
+async def test_a_draft_naming_a_missing_connection_is_warned_about(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    """A draft may name a connection the tenant lacks (publishing refuses it): the dry run
+    of the draft warns at that step, and calls nothing."""
+    flow = await make_flow(
+        api,
+        tenant,
+        {"start": "notify", "nodes": [NODES[0], {"id": "lookup", "type": "end"}]},
+        publish=False,
+    )
+
+    response = await api.post(
+        f"/api/flows/{flow['id']}/test",
+        json={"version": 1, "contact": {"name": "Asha"}, "variables": {"order": "A-77"}},
+        headers=tenant.auth("manager"),
+    )
+
+    assert response.status_code == 200, response.text
+    notify = response.json()["steps"][0]
+    assert notify["calls"]["connection"] == "team-slack"
+    assert notify["warning"] == "no slack connection named 'team-slack' in this tenant"

@@ -237,6 +237,7 @@ async def test_slack_postgresql_and_stripe_run_end_to_end_and_no_secret_leaks(
             {"integration": "stripe", "action": "create_refund", "connection": "stripe-live"},
         ]
         assert vendor.received == []
+        assert [s for s in dry.json()["steps"] if "warning" in s] == []
 
         # the run: every step succeeds against the local servers and the real database
         started = await api.post(

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from schemas.flow import PostgresqlConfig
-from tests.activities.conftest import Runner, Seed
+from tests.activities.conftest import Runner, Seed, free_port
 from tests.activities.connectors.conftest import ALLOW_LOOPBACK, connect
 
 
@@ -180,3 +180,31 @@ def test_sql_may_not_hold_a_template() -> None:
         PostgresqlConfig.model_validate(
             {"connection": "db", "sql": "SELECT * FROM t WHERE id = {{ contact.id }}"}
         )
+
+
+async def test_an_unreachable_database_is_retried_and_an_unsendable_value_is_not(
+    runner: Runner, seed: Seed, postgres_url: str
+) -> None:
+    closed = free_port()  # nothing listens there
+    connect(
+        seed,
+        name="gone-db",
+        integration="postgresql",
+        auth="database_url",
+        secret={"url": f"postgresql://shop:Secr3tPassw0rd@127.0.0.1:{closed}/shop"},
+    )
+    _connect(seed, postgres_url)
+
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(
+            seed.action("postgresql", {"connection": "gone-db", "sql": "SELECT 1"}),
+            **ALLOW_LOOPBACK,
+        )
+    assert not raised.value.non_retryable
+    assert raised.value.message.startswith("cannot reach the PostgreSQL database")
+    assert "Secr3tPassw0rd" not in raised.value.message
+
+    unsendable = {"connection": "shop-db", "sql": "SELECT :v AS v", "params": {"v": [{"a": 1}]}}
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(seed.action("postgresql", unsendable, seq=2), **ALLOW_LOOPBACK)
+    assert raised.value.non_retryable
