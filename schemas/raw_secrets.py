@@ -148,24 +148,27 @@ def looks_secret(text: str, keys: tuple[str, ...]) -> str | None:
 
 
 def raw_secret_problems(document: FlowDocument) -> list[Problem]:
-    """Each config value of the document that looks like a raw secret, at its path."""
-    problems = []
+    """Each value of the document's steps' configs, and of its `variables` (which a step
+    could read instead), that looks like a raw secret, at its path."""
+    places: list[tuple[Any, str]] = [(document.variables, "$.variables")]
     for index, node in enumerate(document.nodes):
         config = getattr(node, "config", None)
-        if config is None:
-            continue
-        dumped = config.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        dumped.pop("connection", None)
-        for text, path, keys in _strings(dumped, f"$.nodes[{index}].config", ()):
+        if config is not None:
+            dumped = config.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            dumped.pop("connection", None)
+            places.append((dumped, f"$.nodes[{index}].config"))
+    problems = []
+    for value, at in places:
+        for text, path, keys in _strings(value, at, ()):
             kind = looks_secret(text, keys)
             if kind is not None:
-                problems.append(
-                    Problem(
-                        path=path,
-                        code=CODE,
-                        message=f"this looks like {kind}: a secret written in a flow can be "
-                        "read by every key of the tenant. Keep it in a connection "
-                        "(/api/connections) and name the connection in the step instead",
-                    )
-                )
+                problems.append(Problem(path=path, code=CODE, message=_message(kind)))
     return problems
+
+
+def _message(kind: str) -> str:
+    return (
+        f"this looks like {kind}: a secret written in a flow can be read by every key of the "
+        "tenant. Keep it in a connection (/api/connections) and name the connection in the "
+        "step instead"
+    )

@@ -192,6 +192,15 @@ class Seeds:
                 case "agent_id":
                     body = {"name": uuid.uuid4().hex, "phone": self._number()}
                     made[name] = self._post("/api/agents", body)["id"]
+                case "connection_id":
+                    body = {
+                        "name": uuid.uuid4().hex,
+                        "integration": "jira",  # no test call: nothing leaves the machine
+                        "auth": "bearer",
+                        "settings": {"base_url": "https://jira.example.com"},
+                        "secret": {"token": "schemathesis-token"},
+                    }
+                    made[name] = self._post("/api/connections", body)["id"]
                 case "key_id":
                     body = {"name": uuid.uuid4().hex, "role": "viewer"}
                     made[name] = self._post("/api/keys", body)["id"]
