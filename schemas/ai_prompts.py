@@ -61,7 +61,8 @@ def chat_body(config: AiGenerateConfig | AiClassifyConfig, *, model: str | None)
 def simulated_result(
     step_type: str, rendered: dict[str, Any], outcome: str | None
 ) -> dict[str, Any]:
-    """The dry run's result of an AI step, which calls nothing: an `ai_classify` answers the
+    """The dry run's result of an AI step, which calls nothing: an `ai_generate` has no
+    `output` (the dry run's own variable of its `save_as` stands in), an `ai_classify` answers the
     label the dry run's `outcomes[<node id>]` names, else its first label, with confidence 1."""
     result: dict[str, Any] = {
         "connection": rendered.get("connection"),
@@ -69,7 +70,7 @@ def simulated_result(
         "simulated": True,
     }
     if step_type != "ai_classify":
-        return {**result, "output": None}
+        return result  # no `output`: a variable the dry run is given stands in for `save_as`
     labels = list(rendered.get("labels") or [])
     label = outcome if outcome in labels else next(iter(labels), None)
     return {**result, "label": label, "confidence": 1.0}

@@ -8,7 +8,7 @@ the message counts into a cost.
 Simulated outcomes: `ai_call` follows `outcomes["call"]` (default `answered`);
 `send_and_wait` follows `reply` with `outcomes["reply"]` as the reply text, or `timeout` when
 that is `"timeout"`; `http`, `crm_update` and `subflow` succeed with an empty result; the AI
-steps call nothing: `ai_generate`'s output is null, `ai_classify` answers the label that
+steps call nothing: `ai_generate` gives no output, `ai_classify` answers the label that
 `outcomes[<node id>]` names (else its first), with confidence 1;
 `wait_for` and `human_task` receive empty data. `outcomes[<node id>] = <port>` overrides any
 step. Loops stop at `max_iterations`, and the whole walk at `STEP_CAP` steps.
