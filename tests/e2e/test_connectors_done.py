@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.vendor import LIMITER
 from api.main import create_app
 from api.temporal import index_executions_if_possible
 from schemas.settings import Settings
@@ -32,13 +31,6 @@ SLACK_TOKEN = "xoxb-5555555555-e2eslacktokenvalue"
 STRIPE_KEY = "sk_test_51He2eStripeSecretKey0000000"
 DB_PASSWORD = "pg-e2e-Passw0rd-7731"
 INTENT = "pi_3Ne2eIntent0000000000"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    LIMITER.buckets.clear()
-    yield
-    LIMITER.buckets.clear()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from activities.vendor import LIMITER
 from schemas.execution import ExecutionResult
 from schemas.flow import FlowDocument
 from schemas.settings import Settings
@@ -30,13 +29,6 @@ INTENT = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
 PATIENT = {"max_attempts": 2, "delay_s": 3600}
 """A retry an hour away: a step that still finishes at once was retried as the vendor's
 `Retry-After` asked, not as this policy would have."""
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    LIMITER.buckets.clear()
-    yield
-    LIMITER.buckets.clear()
 
 
 @pytest.fixture

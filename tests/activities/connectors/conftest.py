@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from activities.vendor import LIMITER
 from schemas.connections import ResolvedConnection
 from schemas.settings import Settings
 from store.connections import create
@@ -22,14 +21,6 @@ ALLOW_LOOPBACK: dict[str, Any] = {"FLOWDECK_HTTP_ALLOWLIST": "127.0.0.1,localhos
 async def vendor() -> AsyncIterator[VendorServer]:
     async with vendor_server() as server:
         yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    """Each test starts with full buckets: the limiter lives as long as the process."""
-    LIMITER.buckets.clear()
-    yield
-    LIMITER.buckets.clear()
 
 
 def connect(
