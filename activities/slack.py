@@ -39,12 +39,8 @@ def _message(config: SlackConfig) -> dict[str, Any]:
 def _refused(vendor: Vendor, response: FetchedResponse, body: Any) -> Exception:
     if isinstance(body, dict) and body.get("error"):
         code = str(body["error"])
-        error = vendor.refused(OPERATION, response, code, None)
-        if code in RETRYABLE_ERRORS and error.non_retryable:
-            return vendor.failure(
-                OPERATION, error.message, retryable=True, status=response.status, code=code
-            )
-        return error
+        retryable = True if code in RETRYABLE_ERRORS else None
+        return vendor.refused(OPERATION, response, code, None, retryable=retryable)
     return vendor.refused(OPERATION, response, None, None)
 
 
