@@ -95,7 +95,8 @@ AI_CONFIGS: dict[str, type[AiGenerateConfig | AiClassifyConfig]] = {
 
 def _show_ai_requests(session: Session, *, tenant_id: str, steps: list[dict[str, Any]]) -> None:
     """What each AI step would send, and where: its connection's endpoint and model (its own
-    model, else the connection's), the request's body; never the connection's key."""
+    model, else the connection's), the request's body; never the connection's key. (A
+    connection the tenant lacks is warned of with every connector's, `_check_connections`.)"""
     ai_steps = [s for s in steps if s["type"] in AI_CONFIGS and "rendered" in s]
     if not ai_steps:
         return
@@ -116,8 +117,6 @@ def _show_ai_requests(session: Session, *, tenant_id: str, steps: list[dict[str,
         }
         if entry.get("result") is not None:
             entry["result"]["model"] = model
-        if connection is None:
-            entry["warning"] = f"no openai connection named {config.connection!r} in this tenant"
 
 
 def _check_connections(session: Session, *, tenant_id: str, steps: list[dict[str, Any]]) -> None:
