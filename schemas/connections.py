@@ -1,19 +1,21 @@
 """Connections: a tenant's named credentials for an integration, which steps name by `connection`.
 
-A connection has an integration (`slack`, `stripe`, …), an auth kind (how it proves who it
-is), non-secret `settings` (a base URL, a model) and a `secret` whose fields the auth kind
-fixes. The secret is encrypted at rest (`store.vault`) and never shown again after it is
-given: answers carry only `secret_hint`, each field masked.
+A connection has an integration (`slack`, `stripe`, …, or `http`: any API an `http` step
+calls), an auth kind (how it proves who it is), non-secret `settings` (a base URL, a model)
+and a `secret` whose fields the auth kind fixes. The secret is encrypted at rest
+(`store.vault`) and never shown again after it is given: answers carry only `secret_hint`,
+each field masked.
 
 A step that uses a connection has a `connection: str` field in its config (the connection's
-name). Its integration is the config's `integration` (a `ClassVar` or a field) when it has
-one, else the step type's name when that is an integration (a `slack` step uses a `slack`
-connection); `step_integration` says which. Connectors get the decrypted connection from
+name). Its integration is its declaration's `integration` (`@step(integration=...)`), else
+its config's, else the step type's name when that is an integration (an `http` step uses an
+`http` connection); `step_integration` says which. Connectors get the decrypted connection from
 `store.connections.resolve` as a `ResolvedConnection`.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +37,7 @@ Integration = Literal[
     "sendgrid",
     "odoo",
     "openai",
+    "http",
 ]
 INTEGRATIONS: tuple[Integration, ...] = get_args(Integration)
 
@@ -155,6 +158,15 @@ class OpenAISettings(_Settings):
     _url = field_validator("base_url")(_http_url)
 
 
+class HttpApiSettings(_Settings):
+    """Any HTTP API an `http` step calls: where an `api_key` goes (a bearer or basic secret,
+    or an OAuth token, goes in `Authorization`)."""
+
+    api_key_header: str = Field(
+        default="X-Api-Key", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+    )
+
+
 @dataclass(frozen=True)
 class IntegrationSpec:
     """What a connection of an integration accepts."""
@@ -178,6 +190,7 @@ INTEGRATION_SPECS: dict[Integration, IntegrationSpec] = {
     "sendgrid": IntegrationSpec("SendGrid", ("api_key",), SendgridSettings),
     "odoo": IntegrationSpec("Odoo", ("basic",), OdooSettings),
     "openai": IntegrationSpec("OpenAI-compatible", ("api_key", "bearer"), OpenAISettings),
+    "http": IntegrationSpec("HTTP API", ("bearer", "basic", "api_key", "oauth2"), HttpApiSettings),
 }
 
 
@@ -325,6 +338,26 @@ def step_integration(step_type: str, config: BaseModel) -> Integration | None:
         if isinstance(candidate, str) and candidate in INTEGRATIONS:
             return candidate
     return None
+
+
+def auth_headers(connection: ResolvedConnection) -> dict[str, str]:
+    """The request headers that present a connection's credentials to an HTTP API: a bearer
+    token or an OAuth access token as `Authorization: Bearer`, basic auth as `Authorization:
+    Basic`, an API key in its `api_key_header` (`settings`, default `X-Api-Key`)."""
+    secret = connection.secret
+    match connection.auth:
+        case "bearer":
+            return {"Authorization": f"Bearer {secret['token']}"}
+        case "oauth2":
+            return {"Authorization": f"Bearer {secret['access_token']}"}
+        case "basic":
+            pair = f"{secret['username']}:{secret['password']}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        case "api_key":
+            header = str(connection.settings.get("api_key_header") or "X-Api-Key")
+            return {header: secret["api_key"]}
+        case _:
+            return {}
 
 
 def step_connection(config: BaseModel) -> str | None:

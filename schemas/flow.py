@@ -420,6 +420,9 @@ class HttpConfig(_Config):
     retry: RetryPolicy | None = None
     save_as: str | None = None
     idempotency_header: IdempotencyHeader = IDEMPOTENCY_HEADER
+    connection: str | None = Field(default=None, min_length=1, max_length=100)
+    """An `http` connection (`/api/connections`) whose credentials the request presents
+    (`Authorization`, or its API key header), in place of a secret in `headers`."""
 
 
 @step(

@@ -408,3 +408,25 @@ async def test_an_integration_without_a_test_says_so(
     assert result.status_code == 200
     assert result.json()["outcome"] == "not_available"
     assert "Jira" in result.json()["message"]
+
+
+async def test_an_http_step_names_an_http_connection(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    flow = _http_flow({"Content-Type": "application/json"})
+    flow["nodes"][0]["config"]["connection"] = "crm"
+    made = await make_flow(api, tenant, flow, publish=False)
+    publish = f"/api/flows/{made['id']}/versions/1/publish"
+
+    await _create(api, tenant, {**SLACK, "name": "crm"})
+    refused = await api.post(publish, headers=tenant.auth("manager"))
+    assert refused.json()["error"]["details"][0]["code"] == "wrong_integration"
+
+    crm = {"integration": "http", "auth": "bearer", "secret": {"token": "crm-token-1234567890"}}
+    await _create(api, tenant, {**crm, "name": "crm-api"})
+    flow["nodes"][0]["config"]["connection"] = "crm-api"
+    again = await make_flow(api, tenant, flow, publish=False)
+    published = await api.post(
+        f"/api/flows/{again['id']}/versions/1/publish", headers=tenant.auth("manager")
+    )
+    assert published.status_code == 200, published.text
