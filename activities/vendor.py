@@ -310,11 +310,12 @@ class Vendor:
 
     def limited(self, operation: str, response: FetchedResponse) -> ApplicationError:
         delay = retry_after(response.headers)
-        asked = f"; retrying after {delay.total_seconds():g} s as it asks" if delay else ""
+        # Said as the vendor's answer, not as a promise: the step may have no retry left.
+        asked = f", Retry-After {delay.total_seconds():g} s" if delay else ""
         what = "is rate limiting" if response.status == 429 else "is unavailable for"
         return self.failure(
             operation,
-            f"{self.label} {what} {operation} (HTTP {response.status}){asked}",
+            f"{self.label} {what} {operation} (HTTP {response.status}{asked})",
             retryable=True,
             status=response.status,
             code="rate_limited" if response.status == 429 else "unavailable",

@@ -83,7 +83,9 @@ async def test_a_429_asks_temporal_to_retry_after_slacks_retry_after(
     assert not raised.value.non_retryable
     assert raised.value.type == "RateLimited"
     assert raised.value.next_retry_delay == timedelta(seconds=30)
-    assert "retrying after 30 s" in raised.value.message
+    assert raised.value.message == (
+        "Slack is rate limiting chat.postMessage (HTTP 429, Retry-After 30 s)"
+    )
 
 
 async def test_a_retryable_slack_error_is_retried_and_an_unknown_connection_is_not(
