@@ -1,6 +1,7 @@
 """A local server that answers in the shape of OpenAI's chat-completions API, for the AI steps.
 
-`POST /v1/chat/completions` with `Authorization: Bearer <key>` and `{model, messages, ...}`;
+`POST /v1/chat/completions` with `Authorization: Bearer <key>` and `{model, messages, ...}`
+(and `GET /v1/models`, which a connection's test calls);
 it answers `{id, object, created, model, choices: [{index, message, finish_reason}], usage}`
 as OpenAI documents, or OpenAI's error shape `{"error": {message, type, param, code}}`. A
 wrong key gets OpenAI's 401 (quoting the key whole, as a careless proxy might, so the tests
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 API_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
+MODELS = ("gpt-4o-mini", "gpt-4o")
 
 
 @dataclass
@@ -66,17 +68,34 @@ class FakeChatServer:
         self.queued.extend(replies)
         return self
 
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """OpenAI's 401 for a wrong key (quoting it whole, where OpenAI masks it)."""
+        if request.headers.get("Authorization") == f"Bearer {self.api_key}":
+            return None
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return _error(
+            401,
+            f"Incorrect API key provided: {given}.",
+            kind="invalid_request_error",
+            code="invalid_api_key",
+        )
+
+    async def models(self, request: web.Request) -> web.Response:
+        """`GET /v1/models`, what a connection's test asks."""
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in MODELS
+        ]
+        return web.json_response({"object": "list", "data": data})
+
     async def handle(self, request: web.Request) -> web.Response:
         received = Received(headers=dict(request.headers), body=await request.json())
         self.requests.append(received)
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            return _error(
-                401,
-                f"Incorrect API key provided: {given}.",
-                kind="invalid_request_error",
-                code="invalid_api_key",
-            )
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         reply = self.queued.pop(0) if self.queued else self.answer(received)
         if reply.status != 200:
             return web.json_response(
@@ -127,6 +146,7 @@ async def serve_fake_openai() -> AsyncIterator[FakeChatServer]:
     server = FakeChatServer()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", server.handle)
+    app.router.add_get("/v1/models", server.models)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -18,9 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas.settings import Settings
-from store.connections import create
 from store.models import ExecutionStep
-from store.vault import Vault
 from tests.api.conftest import TEMPORAL_UI
 from tests.api.helpers import TenantKeys, make_flow, run, wait_for_status
 from tests.fake_openai import (
@@ -55,27 +53,30 @@ def _by_keyword(request: Received) -> Reply:
 
 
 @pytest.fixture
-async def chat(
-    engine: Engine, tenant: TenantKeys, settings: Settings
-) -> AsyncIterator[FakeChatServer]:
+async def chat(api: httpx.AsyncClient, tenant: TenantKeys) -> AsyncIterator[FakeChatServer]:
+    """The fake endpoint, and two `openai` connections to it made through the API: `gpt`
+    with the key it expects, `stale` with another."""
     async with serve_fake_openai() as server:
         server.answer = _by_keyword
         for name, key in (("gpt", API_KEY), ("stale", WRONG_KEY)):
-            create(
-                engine,
-                tenant_id=tenant.id,
-                name=name,
-                integration="openai",
-                auth="api_key",
-                settings={
-                    "base_url": server.base_url,
-                    "model": "gpt-4o-mini",
-                    "price_per_1k_input": 0.5,
-                    "price_per_1k_output": 1.5,
+            created = await api.post(
+                "/api/connections",
+                json={
+                    "name": name,
+                    "integration": "openai",
+                    "auth": "api_key",
+                    "settings": {
+                        "base_url": server.base_url,
+                        "model": "gpt-4o-mini",
+                        "price_per_1k_input": 0.5,
+                        "price_per_1k_output": 1.5,
+                    },
+                    "secret": {"api_key": key},
                 },
-                secret={"api_key": key},
-                vault=Vault.from_settings(settings),
+                headers=tenant.auth("admin"),
             )
+            assert created.status_code == 201, created.text
+            assert key not in created.text
         yield server
 
 
@@ -129,6 +130,15 @@ async def test_a_classified_message_is_routed_to_its_branch_and_the_key_never_sh
     product_logs: io.StringIO,
 ) -> None:
     answers: list[str] = []
+    listed = await api.get("/api/connections", headers=tenant.auth("viewer"))
+    ids = {c["name"]: c["id"] for c in listed.json()}
+    checks = {
+        name: await api.post(f"/api/connections/{ids[name]}/test", headers=tenant.auth("manager"))
+        for name in ("gpt", "stale")
+    }
+    assert checks["gpt"].json()["outcome"] == "ok"
+    assert checks["stale"].json()["outcome"] == "failed"
+    answers += [listed.text, *(c.text for c in checks.values())]
     flow = await make_flow(api, tenant, routed_flow(), name="Inbox triage")
     answers.append(json.dumps(flow))
     runs = {}
@@ -155,6 +165,7 @@ async def test_a_classified_message_is_routed_to_its_branch_and_the_key_never_sh
         classify["result"]["connection"] == "gpt" and classify["result"]["model"] == "gpt-4o-mini"
     )
     assert [r.headers["Authorization"] for r in chat.requests] == [f"Bearer {API_KEY}"] * 2
+    assert [r.body["model"] for r in chat.requests] == ["gpt-4o-mini"] * 2
 
     # A connection whose key the endpoint refuses: the run takes the step's error port, and
     # the 401's text (which quotes the key whole) reaches the timeline scrubbed.
