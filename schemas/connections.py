@@ -154,6 +154,10 @@ class OpenAISettings(_Settings):
 
     base_url: str = Field(default="https://api.openai.com/v1", min_length=1, max_length=2000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
+    price_per_1k_input: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False)
+    """What 1,000 prompt tokens cost (in FLOWDECK_PRICE_CURRENCY): the AI steps' recorded cost."""
+    price_per_1k_output: float | None = Field(default=None, ge=0, le=1000, allow_inf_nan=False)
+    """What 1,000 completion tokens cost."""
 
     _url = field_validator("base_url")(_http_url)
 
