@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.steps import Provider, local_types, short_local_types
@@ -174,6 +174,11 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=False, alias="FLOWDECK_LOG_JSON")
     dashboard_dir: Path = Field(default=DASHBOARD_DIST, alias="FLOWDECK_DASHBOARD_DIR")
     """The built dashboard the API serves at `/` (`flowdeck dashboard build` writes it)."""
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:

@@ -170,3 +170,31 @@ def test_the_development_run_keeps_a_key_of_its_own(tmp_path: Path) -> None:
     given = Settings(FLOWDECK_ENV="development", FLOWDECK_SECRET_KEYS=chosen)
     kept = with_secret_keys(given, key_file=key_file).secret_keys
     assert kept is not None and kept.get_secret_value() == chosen
+
+
+def test_the_worker_refuses_to_start_without_the_keys_once_connections_exist(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'flowdeck.db'}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    with session_scope(engine) as session:
+        tenant_id = create_tenant(session, name="keyless").id
+    connections.create(
+        engine,
+        tenant_id=tenant_id,
+        name="team",
+        integration="slack",
+        auth="bearer",
+        settings={},
+        secret={"token": TOKEN},
+        vault=Vault([new_key()]),
+    )
+    engine.dispose()
+
+    # Empty counts as unset, as a compose file's `${FLOWDECK_SECRET_KEYS:-}` would give it.
+    worker = {"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": url, "FLOWDECK_SECRET_KEYS": ""}
+    after = _flowdeck("worker", cwd=tmp_path, **worker)
+
+    assert after.returncode == 1
+    assert "FLOWDECK_SECRET_KEYS is not set, and connections exist" in after.stderr
