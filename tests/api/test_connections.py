@@ -3,6 +3,7 @@ tenants, the 422s and 409s that keep flows and connections consistent, and the t
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -397,17 +398,16 @@ async def test_an_integration_without_a_test_says_so(
     api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
     body = {
-        "name": "tickets",
-        "integration": "jira",
-        "auth": "basic",
-        "settings": {"base_url": "https://acme.atlassian.net"},
-        "secret": {"username": "ops@acme.test", "password": "atlassian-api-token-1234"},
+        "name": "channel",
+        "integration": "teams",
+        "auth": "webhook_url",
+        "secret": {"url": "https://acme.webhook.office.com/webhookb2/abc/IncomingWebhook/def"},
     }
     created = await _create(api, tenant, body)
     result = await api.post(f"/api/connections/{created['id']}/test", headers=tenant.auth())
     assert result.status_code == 200
     assert result.json()["outcome"] == "not_available"
-    assert "Jira" in result.json()["message"]
+    assert "Teams" in result.json()["message"]
 
 
 async def test_an_http_step_names_an_http_connection(
@@ -430,3 +430,91 @@ async def test_an_http_step_names_an_http_connection(
         f"/api/flows/{again['id']}/versions/1/publish", headers=tenant.auth("manager")
     )
     assert published.status_code == 200, published.text
+
+
+BASIC_PAIR = "Basic " + base64.b64encode(b"ops@acme.test:atlassian-token-1234").decode()
+PROBES = [
+    ("stripe", "api_key", {}, {"api_key": "sk_test_" + "s" * 24}, "/v1/balance",
+     {"Authorization": "Bearer sk_test_" + "s" * 24}),
+    ("shopify", "api_key", {}, {"api_key": "shpat_" + "0" * 32},
+     "/admin/api/2024-10/shop.json", {"X-Shopify-Access-Token": "shpat_" + "0" * 32}),
+    ("hubspot", "bearer", {}, {"token": "pat-na1-hubspot-token"}, "/account-info/v3/details",
+     {"Authorization": "Bearer pat-na1-hubspot-token"}),
+    ("salesforce", "oauth2", {"api_version": "v61.0"}, {"access_token": "00D-sf-token"},
+     "/services/data/v61.0/limits", {"Authorization": "Bearer 00D-sf-token"}),
+    ("jira", "basic", {}, {"username": "ops@acme.test", "password": "atlassian-token-1234"},
+     "/rest/api/3/myself", {"Authorization": BASIC_PAIR}),
+    ("sendgrid", "api_key", {}, {"api_key": "SG.sendgrid-key"}, "/v3/scopes",
+     {"Authorization": "Bearer SG.sendgrid-key"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("integration", "auth", "given", "secret", "path", "headers"), PROBES)
+async def test_a_vendor_connection_is_tested_with_a_documented_authenticated_get(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    httpserver: HTTPServer,
+    integration: str,
+    auth: str,
+    given: dict[str, str],
+    secret: dict[str, str],
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    httpserver.expect_request(path, method="GET", headers=headers).respond_with_json({"ok": 1})
+    httpserver.expect_request(path).respond_with_json({"error": "unauthorized"}, status=401)
+    url_setting = "instance_url" if integration == "salesforce" else "base_url"
+    base = httpserver.url_for("").rstrip("/")
+    body = {"integration": integration, "auth": auth, "settings": {**given, url_setting: base}}
+    good = await _create(api, tenant, {**body, "name": "good", "secret": secret})
+    wrong = {name: value[:-2] + "xx" for name, value in secret.items()}
+    bad = await _create(api, tenant, {**body, "name": "bad", "secret": wrong})
+
+    passed = await api.post(f"/api/connections/{good['id']}/test", headers=tenant.auth())
+    failed = await api.post(f"/api/connections/{bad['id']}/test", headers=tenant.auth())
+
+    assert passed.json()["outcome"] == "ok", passed.text
+    assert failed.json()["outcome"] == "failed" and "401" in failed.json()["message"]
+    for value in [*secret.values(), *wrong.values()]:
+        assert value not in passed.text + failed.text
+
+
+async def test_zendesk_answering_an_anonymous_user_is_a_failed_test(
+    api: httpx.AsyncClient, tenant: TenantKeys, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/api/v2/users/me.json").respond_with_json(
+        {"user": {"id": None, "name": "Anonymous user"}}
+    )
+    body = {
+        "name": "desk",
+        "integration": "zendesk",
+        "auth": "bearer",
+        "settings": {"base_url": httpserver.url_for("").rstrip("/")},
+        "secret": {"token": "zendesk-oauth-token"},
+    }
+    created = await _create(api, tenant, body)
+    result = await api.post(f"/api/connections/{created['id']}/test", headers=tenant.auth())
+    assert result.json()["outcome"] == "failed"
+
+
+@pytest.mark.parametrize(("uid", "outcome"), [(2, "ok"), (False, "failed")])
+async def test_odoo_is_tested_by_logging_in(
+    api: httpx.AsyncClient, tenant: TenantKeys, httpserver: HTTPServer, uid: Any, outcome: str
+) -> None:
+    login = {"service": "common", "method": "login", "args": ["crm", "admin", "odoo-pass-1"]}
+    httpserver.expect_request(
+        "/jsonrpc",
+        method="POST",
+        json={"jsonrpc": "2.0", "method": "call", "params": login, "id": 1},
+    ).respond_with_json({"jsonrpc": "2.0", "id": 1, "result": uid})
+    body = {
+        "name": "erp",
+        "integration": "odoo",
+        "auth": "basic",
+        "settings": {"base_url": httpserver.url_for("").rstrip("/"), "database": "crm"},
+        "secret": {"username": "admin", "password": "odoo-pass-1"},
+    }
+    created = await _create(api, tenant, body)
+    result = await api.post(f"/api/connections/{created['id']}/test", headers=tenant.auth())
+    assert result.json()["outcome"] == outcome, result.text
+    assert "odoo-pass-1" not in result.text
