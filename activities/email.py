@@ -1,4 +1,5 @@
-"""The `email` step: the sandbox provider records it in the outbox; `smtp` sends it for real.
+"""The `email` step: the sandbox provider records it in the outbox; `smtp` sends it for real,
+or SendGrid when the step names a `sendgrid` connection (`activities.sendgrid`).
 
 Sends are idempotent per step: an SMTP send is looked up in the outbox by the step's key
 before sending and recorded after, and its Message-ID is derived from the same key, so a
@@ -15,7 +16,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, parseaddr
 
 from activities import outbox
+from activities.sendgrid import send_mail
 from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
+from activities.vendor import open_vendor
 from schemas import templating
 from schemas.execution import ActionOutput
 from schemas.flow import EmailConfig
@@ -41,8 +44,11 @@ def _recipients(to: str) -> list[str]:
     return addresses
 
 
-def _sender(settings: Settings, from_name: str | None) -> str:
+def _sender(settings: Settings, from_name: str | None, from_email: str | None = None) -> str:
+    """The From: FLOWDECK_EMAIL_FROM, its address replaced by `from_email` when given (a
+    SendGrid connection's verified sender), its name by the step's `from_name`."""
     name, address = parseaddr(settings.email_from)
+    address = from_email or address
     if "@" not in address:
         raise step_error(
             "FLOWDECK_EMAIL_FROM is not an email address", type=INVALID_CONFIG, retryable=False
@@ -133,7 +139,8 @@ def _smtp_failure(exc: Exception) -> Exception:
 
 
 def _result(message: OutboxMessage) -> ActionOutput:
-    message_id = message.provider_id if message.provider == "smtp" else message.id
+    real = message.provider in ("smtp", "sendgrid") and message.provider_id
+    message_id = message.provider_id if real else message.id
     return ActionOutput(
         port="sent",
         result={"to": message.to, "message_id": message_id, "provider": message.provider},
@@ -141,7 +148,15 @@ def _result(message: OutboxMessage) -> ActionOutput:
 
 
 def _content(config: EmailConfig, sender: str) -> dict[str, str | None]:
-    return {"from": sender, "reply_to": config.reply_to, "text": config.body, "html": config.html}
+    content = {
+        "from": sender,
+        "reply_to": config.reply_to,
+        "text": config.body,
+        "html": config.html,
+    }
+    if config.connection:
+        content["connection"] = config.connection
+    return content
 
 
 async def _with_template(ctx: StepContext, config: EmailConfig) -> EmailConfig:
@@ -197,6 +212,8 @@ async def send_email(ctx: StepContext) -> ActionOutput:
     if already is not None:
         ctx.log.info("email.already_sent", outbox_id=already.id)
         return _result(already)
+    if config.connection:
+        return await _send_with_sendgrid(ctx, config)
     try:
         refused = await asyncio.to_thread(_smtp_send, ctx.settings, message)
     except (smtplib.SMTPException, OSError) as exc:
@@ -211,5 +228,28 @@ async def send_email(ctx: StepContext) -> ActionOutput:
         subject=config.subject,
         content=_content(config, sender),
         provider_id=message_id,
+    )
+    return _result(stored)
+
+
+async def _send_with_sendgrid(ctx: StepContext, config: EmailConfig) -> ActionOutput:
+    """Send through the step's SendGrid connection, from its `from_email` when it has one."""
+    assert config.connection is not None
+    vendor = await open_vendor(
+        ctx, connection=config.connection, integration="sendgrid", label="SendGrid"
+    )
+    sender = _sender(ctx.settings, config.from_name, vendor.settings.get("from_email"))
+    _checked_message(
+        config, sender=sender, message_id=message_id_for(ctx.data.idempotency_key, sender)
+    )
+    provider_id = await send_mail(vendor, config, sender=sender)
+    stored = await outbox.record_message(
+        ctx,
+        channel="email",
+        provider="sendgrid",
+        to=config.to,
+        subject=config.subject,
+        content=_content(config, sender),
+        provider_id=provider_id,
     )
     return _result(stored)

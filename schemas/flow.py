@@ -356,6 +356,14 @@ class EmailConfig(_Config):
     template: str | None = None
     from_name: str | None = None
     reply_to: str | None = None
+    connection: str | None = Field(default=None, min_length=1, max_length=100)
+    """A `sendgrid` connection to send through (SendGrid's v3 API) instead of the
+    deployment's email provider (SMTP); the sandbox still only records it."""
+
+    @property
+    def integration(self) -> str | None:
+        """The integration of the connection it names (`schemas.connections.step_integration`)."""
+        return "sendgrid" if self.connection else None
 
     @model_validator(mode="after")
     def _content(self) -> EmailConfig:
@@ -679,6 +687,115 @@ class StripeConfig(_Config):
 class StripeNode(ActionNodeBase):
     type: Literal["stripe"]
     config: StripeConfig
+
+
+JIRA_FIELDS: dict[str, tuple[str, ...]] = {
+    "create_issue": ("project", "summary"),
+    "add_comment": ("issue", "comment"),
+}
+"""What each Jira action needs."""
+
+
+class JiraConfig(_Config):
+    connection: ConnectionName
+    action: Literal["create_issue", "add_comment"]
+    project: str | None = None
+    """create_issue: the project's key (`SUP`) or id."""
+    issue_type: str = Field(default="Task", min_length=1, max_length=100)
+    """create_issue: the issue type's name in that project (`Task`, `Bug`, `Story`)."""
+    summary: str | None = None
+    """create_issue: the issue's one-line title."""
+    description: str | None = None
+    """create_issue: plain text (blank lines part paragraphs), sent as an ADF document."""
+    labels: list[str] | str = Field(default_factory=list)
+    """create_issue: labels (no spaces, as Jira requires), or a template giving a list."""
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """create_issue: more of Jira's issue fields, as its API takes them
+    (`{"priority": {"name": "High"}}`); templates here keep their type."""
+    issue: str | None = None
+    """add_comment: the issue's key (`SUP-42`) or id."""
+    comment: str | None = None
+    """add_comment: plain text, sent as an ADF document."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> JiraConfig:
+        missing = [name for name in JIRA_FIELDS[self.action] if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"Jira's {self.action} needs `{'`, `'.join(missing)}`")
+        return self
+
+
+@step(
+    category="data",
+    label="Jira",
+    description="Create a Jira issue, or comment on one.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"labels", "fields"}),
+    integration="jira",
+)
+class JiraNode(ActionNodeBase):
+    type: Literal["jira"]
+    config: JiraConfig
+
+
+ODOO_FIELDS: dict[str, tuple[str, ...]] = {
+    "read": ("ids",),
+    "search_read": (),
+    "create": ("values",),
+    "write": ("ids", "values"),
+}
+"""What each Odoo action needs besides `model`."""
+MAX_ODOO_RECORDS = 1000
+
+
+class OdooConfig(_Config):
+    connection: ConnectionName
+    action: Literal["read", "search_read", "create", "write"]
+    model: str = Field(min_length=1, max_length=200, pattern=r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*$")
+    """The record's model, as Odoo names it (`res.partner`, `crm.lead`, `sale.order`)."""
+    ids: list[int] | int | str | None = None
+    """read, write: the record ids (a number, a list, or a template giving either)."""
+    domain: list[Any] | str = Field(default_factory=list)
+    """search_read: Odoo's domain (`[["email", "=", "{{ contact.email }}"]]`); empty: all."""
+    fields: list[str] = Field(default_factory=list)
+    """read, search_read: the fields to return; empty: all of them (Odoo's default)."""
+    values: dict[str, Any] | str | None = None
+    """create, write: the fields to set (templates keep their type)."""
+    limit: int = Field(default=80, ge=1, le=MAX_ODOO_RECORDS)
+    """search_read: at most this many records."""
+    save_as: str | None = None
+    """read, search_read: put the records in `vars.<save_as>`."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> OdooConfig:
+        missing = [n for n in ODOO_FIELDS[self.action] if getattr(self, n) in (None, "", [], {})]
+        if missing:
+            raise ValueError(f"Odoo's {self.action} needs `{'`, `'.join(missing)}`")
+        return self
+
+
+@step(
+    category="data",
+    label="Odoo",
+    description="Read, find, create or update a record in Odoo (JSON-RPC).",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"ids", "domain", "values"}),
+    integration="odoo",
+    saves="records",
+)
+class OdooNode(ActionNodeBase):
+    type: Literal["odoo"]
+    config: OdooConfig
 
 
 # --- AI steps (issue 16): an OpenAI-compatible chat-completions API through a connection --
@@ -1062,6 +1179,8 @@ Node = Annotated[
     | TeamsNode
     | PostgresqlNode
     | StripeNode
+    | JiraNode
+    | OdooNode
     | WaitNode
     | WaitForNode
     | SetNode

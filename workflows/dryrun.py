@@ -359,8 +359,10 @@ class _Walker:
 
 
 def would_call(node: Node, rendered: dict[str, Any]) -> dict[str, Any] | None:
-    """What a connector step would call, and with which connection (it calls nothing here)."""
-    integration = step_of(node).integration
+    """What a connector step would call, and with which connection (it calls nothing here):
+    a connector's, or a step whose config names a connection of an integration (an `email`
+    step naming a `sendgrid` one)."""
+    integration = step_of(node).integration or getattr(node.config, "integration", None)
     if integration is None:
         return None
     return {
