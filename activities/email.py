@@ -1,5 +1,7 @@
 """The `email` step: the sandbox provider records it in the outbox; `smtp` sends it for real,
-or SendGrid when the step names a `sendgrid` connection (`activities.sendgrid`).
+or SendGrid when the step names a `sendgrid` connection (`activities.sendgrid`); provider
+`sendgrid` sends every email through SendGrid, by the tenant's connection named
+FLOWDECK_EMAIL_CONNECTION when the step names none.
 
 Sends are idempotent per step: an SMTP send is looked up in the outbox by the step's key
 before sending and recorded after, and its Message-ID is derived from the same key, so a
@@ -212,7 +214,7 @@ async def send_email(ctx: StepContext) -> ActionOutput:
     if already is not None:
         ctx.log.info("email.already_sent", outbox_id=already.id)
         return _result(already)
-    if config.connection:
+    if config.connection or ctx.settings.provider_email == "sendgrid":
         return await _send_with_sendgrid(ctx, config)
     try:
         refused = await asyncio.to_thread(_smtp_send, ctx.settings, message)
@@ -233,11 +235,10 @@ async def send_email(ctx: StepContext) -> ActionOutput:
 
 
 async def _send_with_sendgrid(ctx: StepContext, config: EmailConfig) -> ActionOutput:
-    """Send through the step's SendGrid connection, from its `from_email` when it has one."""
-    assert config.connection is not None
-    vendor = await open_vendor(
-        ctx, connection=config.connection, integration="sendgrid", label="SendGrid"
-    )
+    """Send through the step's SendGrid connection (else the tenant's default one,
+    FLOWDECK_EMAIL_CONNECTION), from its `from_email` when it has one."""
+    connection = config.connection or ctx.settings.email_connection
+    vendor = await open_vendor(ctx, connection=connection, integration="sendgrid", label="SendGrid")
     sender = _sender(ctx.settings, config.from_name, vendor.settings.get("from_email"))
     _checked_message(
         config, sender=sender, message_id=message_id_for(ctx.data.idempotency_key, sender)
@@ -249,7 +250,7 @@ async def _send_with_sendgrid(ctx: StepContext, config: EmailConfig) -> ActionOu
         provider="sendgrid",
         to=config.to,
         subject=config.subject,
-        content=_content(config, sender),
+        content={**_content(config, sender), "connection": connection},
         provider_id=provider_id,
     )
     return _result(stored)

@@ -105,9 +105,14 @@ class Settings(BaseSettings):
     """For fault-injection tests only: the named point (`api.failpoints`) at which this
     process kills itself with SIGKILL, as a power cut would. Never set it in production."""
 
-    provider_email: Literal["sandbox", "smtp"] = Field(
+    provider_email: Literal["sandbox", "smtp", "sendgrid"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_EMAIL"
     )
+    email_connection: str = Field(
+        default="sendgrid", min_length=1, max_length=100, alias="FLOWDECK_EMAIL_CONNECTION"
+    )
+    """With `FLOWDECK_PROVIDER_EMAIL=sendgrid`: the name of each tenant's `sendgrid`
+    connection that an email step naming no connection sends through."""
     provider_sms: Literal["sandbox", "twilio"] = Field(
         default="sandbox", alias="FLOWDECK_PROVIDER_SMS"
     )

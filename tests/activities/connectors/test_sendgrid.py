@@ -165,3 +165,26 @@ async def test_a_missing_sendgrid_connection_fails_the_step_once(
         "no sendgrid connection named 'no-such-sendgrid' in this tenant "
         "(create it under /api/connections)"
     )
+
+
+async def test_provider_sendgrid_sends_an_email_naming_no_connection_by_the_default_one(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    """FLOWDECK_PROVIDER_EMAIL=sendgrid: every email goes through SendGrid; one that names no
+    connection uses the tenant's connection named FLOWDECK_EMAIL_CONNECTION (`sendgrid`)."""
+    _connect(seed, vendor)
+    vendor.answer("POST", SEND, Answer(status=202, headers={"X-Message-Id": "default-1"}))
+    plain = {key: value for key, value in EMAIL.items() if key != "connection"}
+    provider: dict[str, Any] = {"FLOWDECK_PROVIDER_EMAIL": "sendgrid", **ALLOW_LOOPBACK}
+
+    output = await runner.perform(seed.action("email", plain), **provider)
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(
+            seed.action("email", plain, seq=2), FLOWDECK_EMAIL_CONNECTION="mailer", **provider
+        )
+
+    assert output.result["provider"] == "sendgrid"
+    [request] = vendor.requests("POST", SEND)
+    assert request.headers["authorization"] == f"Bearer {API_KEY}"
+    assert raised.value.type == "ConnectionNotFound"
+    assert "no sendgrid connection named 'mailer'" in raised.value.message
