@@ -83,6 +83,9 @@ class _Settings(BaseModel):
 def _http_url(value: str | None) -> str | None:
     if value is not None and not value.lower().startswith(("http://", "https://")):
         raise ValueError("the URL must begin with http:// or https://")
+    if value is not None and "@" in urlsplit(value).netloc:
+        # Settings are shown to every viewer: credentials belong in the secret.
+        raise ValueError("a URL in settings may not carry credentials: put them in the secret")
     return value.rstrip("/") if value is not None else None
 
 

@@ -189,6 +189,10 @@ async def test_a_name_is_unique_in_its_tenant(api: httpx.AsyncClient, tenant: Te
         ({"integration": "myspace"}, {"$.integration": "invalid_value"}),
         ({"settings": {"base_url": "ftp://slack"}}, {"$.settings.base_url": "invalid_value"}),
         ({"settings": {"colour": "red"}}, {"$.settings.colour": "unknown_key"}),
+        (
+            {"settings": {"base_url": "https://bot:p4ssw0rd!@slack.example.com"}},
+            {"$.settings.base_url": "invalid_value"},
+        ),
         ({"secret": {"token": 12345678}}, {"$.secret.token": "invalid_value"}),
         ({"name": "no spaces please"}, {"$.name": "invalid_value"}),
     ],
