@@ -30,15 +30,16 @@ def adf(text: str) -> dict[str, Any]:
     (ADF refuses an empty text node, so blank lines only part paragraphs.)"""
     paragraphs = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
-        lines = block.split("\n")
+        block = block.strip("\n")
+        if not block.strip():
+            continue
         content: list[dict[str, Any]] = []
-        for index, line in enumerate(lines):
+        for index, line in enumerate(block.split("\n")):
             if index:
                 content.append({"type": "hardBreak"})
             if line:
                 content.append({"type": "text", "text": line})
-        if any(node["type"] == "text" for node in content):
-            paragraphs.append({"type": "paragraph", "content": content})
+        paragraphs.append({"type": "paragraph", "content": content})
     return {"type": "doc", "version": 1, "content": paragraphs}
 
 

@@ -56,6 +56,9 @@ def test_plain_text_becomes_an_adf_document() -> None:
         [{"type": "text", "text": "Thanks"}],
     )
     assert adf("\n\n") == {"type": "doc", "version": 1, "content": []}  # no empty text node
+    assert adf("One\n\n\nTwo") == _doc(
+        [{"type": "text", "text": "One"}], [{"type": "text", "text": "Two"}]
+    )
 
 
 async def test_an_issue_is_created_with_basic_auth_and_an_adf_description(
