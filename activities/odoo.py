@@ -19,7 +19,7 @@ from activities.net import FetchedResponse
 from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from activities.vendor import Vendor, open_vendor
 from schemas.execution import ActionOutput
-from schemas.flow import OdooConfig
+from schemas.flow import MAX_ODOO_RECORDS, OdooConfig
 
 SERVER = ""
 """No default: an Odoo connection's settings always give its server's `base_url`."""
@@ -45,6 +45,8 @@ def _ids(config: OdooConfig) -> list[int]:
         ids.append(int(item))
     if not ids:
         raise _invalid("ids: no record id given")
+    if len(ids) > MAX_ODOO_RECORDS:
+        raise _invalid(f"ids: at most {MAX_ODOO_RECORDS} records at once, not {len(ids)}")
     return ids
 
 

@@ -212,9 +212,18 @@ async def test_ids_that_are_not_record_ids_are_refused_before_any_call(
 ) -> None:
     _connect(seed, vendor)
     config = {"connection": "odoo", "action": "read", "model": "res.partner", "ids": "7, Asha"}
+    too_many = {**config, "ids": list(range(1, 1002))}
 
     with pytest.raises(ApplicationError) as raised:
         await runner.perform(seed.action("odoo", config), **ALLOW_LOOPBACK)
+    with pytest.raises(ApplicationError) as refused:
+        await runner.perform(seed.action("odoo", too_many, seq=2), **ALLOW_LOOPBACK)
 
     assert (raised.value.type, raised.value.non_retryable) == ("InvalidConfig", True)
+    assert raised.value.message == (
+        "invalid odoo config: ids: 'Asha' is not a record id (a whole number)"
+    )
+    assert refused.value.message == (
+        "invalid odoo config: ids: at most 1000 records at once, not 1001"
+    )
     assert vendor.received == []
