@@ -4,10 +4,13 @@ SendGrid's v3 Mail Send API (`POST /v3/mail/send`: 202 and `X-Message-Id`; error
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from temporalio.exceptions import ApplicationError
 
 from tests.activities.conftest import Runner, Seed
@@ -20,6 +23,11 @@ SENDING: dict[str, Any] = {"FLOWDECK_PROVIDER_EMAIL": "smtp", **ALLOW_LOOPBACK}
 """A real email provider: a step naming a connection sends through SendGrid, not SMTP."""
 MAIL_FIELDS = {"personalizations", "from", "reply_to", "subject", "content"}
 """Members of the Mail Send body (a subset of SendGrid's reference) that the step sends."""
+MAIL_SEND = Draft202012Validator(
+    json.loads((Path(__file__).parents[2] / "contracts" / "sendgrid_mail_send.json").read_text()),
+    format_checker=Draft202012Validator.FORMAT_CHECKER,
+)
+"""The request body's schema in SendGrid's OpenAPI description (an excerpt)."""
 
 
 def _connect(seed: Seed, vendor: VendorServer, **settings: str) -> None:
@@ -68,6 +76,7 @@ async def test_an_email_is_sent_with_sendgrid_and_its_message_id_kept(
         ],
     }
     assert set(request.json()) <= MAIL_FIELDS
+    assert [e.message for e in MAIL_SEND.iter_errors(request.json())] == []
     expected = {
         "to": "Asha Rao <asha@example.com>",
         "message_id": "W86EgYT6SQKk0lRflfLRsA",
