@@ -60,6 +60,10 @@ RATES: dict[str, Rate] = {
     "teams": Rate(per_s=4.0, burst=4),  # incoming webhooks: four a second
     "stripe": Rate(per_s=25.0, burst=25),  # test mode's limit; live allows 100
     "postgresql": Rate(per_s=20.0, burst=10),  # the customer's database, not ours
+    "shopify": Rate(per_s=2.0, burst=20),  # REST's leaky bucket: 40 calls, 2 a second
+    "hubspot": Rate(per_s=4.0, burst=4),  # CRM search: 5 a second per account
+    "salesforce": Rate(per_s=10.0, burst=10),  # its limits are per day and per org
+    "zendesk": Rate(per_s=3.0, burst=5),  # Support API: 200 a minute on the Team plan
 }
 DEFAULT_RATE = Rate(per_s=10.0, burst=10)
 

@@ -350,7 +350,8 @@ def step_integration(step_type: str, config: BaseModel) -> Integration | None:
 def auth_headers(connection: ResolvedConnection) -> dict[str, str]:
     """The request headers that present a connection's credentials to an HTTP API: a bearer
     token or an OAuth access token as `Authorization: Bearer`, basic auth as `Authorization:
-    Basic`, an API key in its `api_key_header` (`settings`, default `X-Api-Key`)."""
+    Basic` (a Zendesk username gets its `/token`: the password is an API token), an API key in
+    its `api_key_header` (`settings`, default `X-Api-Key`)."""
     secret = connection.secret
     match connection.auth:
         case "bearer":
@@ -358,7 +359,10 @@ def auth_headers(connection: ResolvedConnection) -> dict[str, str]:
         case "oauth2":
             return {"Authorization": f"Bearer {secret['access_token']}"}
         case "basic":
-            pair = f"{secret['username']}:{secret['password']}".encode()
+            username = secret["username"]
+            if connection.integration == "zendesk" and not username.endswith("/token"):
+                username += "/token"  # Zendesk's API-token login: `{email}/token:{api_token}`
+            pair = f"{username}:{secret['password']}".encode()
             return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
         case "api_key":
             header = str(connection.settings.get("api_key_header") or "X-Api-Key")

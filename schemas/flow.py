@@ -10,6 +10,7 @@ Graph-level rules (missing targets, unreachable nodes, cycles) live in `schemas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -689,6 +690,190 @@ class StripeNode(ActionNodeBase):
     config: StripeConfig
 
 
+def _needs_for_action(config: BaseModel, needs: Mapping[str, tuple[str, ...]], vendor: str) -> None:
+    """Refuse a connector's config that lacks what its `action` needs (`needs[action]`)."""
+    action = str(getattr(config, "action", ""))
+    missing = [name for name in needs.get(action, ()) if getattr(config, name) in (None, "", [])]
+    if missing:
+        raise ValueError(f"{vendor}'s {action} needs `{'`, `'.join(missing)}`")
+
+
+SHOPIFY_FIELDS: dict[str, tuple[str, ...]] = {
+    "get_order": ("order_id",),
+    "add_tags": ("order_id", "tags"),
+    "add_note": ("order_id", "note"),
+}
+
+
+class ShopifyConfig(_Config):
+    connection: ConnectionName
+    action: Literal["get_order", "add_tags", "add_note"]
+    order_id: int | str | None = None
+    """The order's numeric id (the number in its admin URL), or its `gid://shopify/Order/…`."""
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    """add_tags: tags to add (those the order has already are left alone)."""
+    note: str | None = Field(default=None, max_length=5000)
+    """add_note: a line added to the order's note (kept once, however often it is sent)."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> ShopifyConfig:
+        _needs_for_action(self, SHOPIFY_FIELDS, "Shopify")
+        if any("," in tag for tag in self.tags):
+            raise ValueError("a Shopify tag cannot contain a comma")
+        return self
+
+
+@step(
+    category="data",
+    label="Shopify",
+    description="Read an order on Shopify, or add tags or a note to it.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    integration="shopify",
+)
+class ShopifyNode(ActionNodeBase):
+    type: Literal["shopify"]
+    config: ShopifyConfig
+
+
+class HubspotConfig(_Config):
+    connection: ConnectionName
+    action: Literal["upsert_contact", "add_note"]
+    email: str | None = Field(default=None, max_length=320)
+    """upsert_contact: the contact's email, by which it is found; add_note: the contact's, when
+    no `contact_id` is given."""
+    properties: dict[str, Any] = Field(default_factory=dict)
+    """upsert_contact: HubSpot property names (`firstname`, `lifecyclestage`, …) and values."""
+    contact_id: int | str | None = None
+    """add_note: the contact's HubSpot id."""
+    note: str | None = Field(default=None, max_length=65_536)
+    """add_note: the note's body (`hs_note_body`)."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> HubspotConfig:
+        needs = {"upsert_contact": ("email",), "add_note": ("note",)}
+        _needs_for_action(self, needs, "HubSpot")
+        if self.action == "add_note" and self.contact_id in (None, "") and not self.email:
+            raise ValueError("HubSpot's add_note needs `contact_id` or `email`")
+        return self
+
+
+@step(
+    category="data",
+    label="HubSpot",
+    description="Create or update a HubSpot contact by email, or add a note to a contact.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"properties"}),
+    integration="hubspot",
+)
+class HubspotNode(ActionNodeBase):
+    type: Literal["hubspot"]
+    config: HubspotConfig
+
+
+SALESFORCE_FIELDS: dict[str, tuple[str, ...]] = {
+    "create": (),
+    "update": ("record_id",),
+    "upsert": ("external_id_field", "external_id"),
+}
+
+
+class SalesforceConfig(_Config):
+    connection: ConnectionName
+    action: Literal["create", "update", "upsert"]
+    object: Literal["Lead", "Contact"] = "Lead"
+    fields: dict[str, Any] = Field(min_length=1)
+    """The record's field API names (`LastName`, `Company`, `Email`, `My_Field__c`) and values."""
+    record_id: str | None = None
+    """update: the record's Salesforce id (15 or 18 characters)."""
+    external_id_field: str | None = Field(
+        default=None, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_]*$"
+    )
+    """upsert: a field marked External ID on the object (`External_Id__c`)."""
+    external_id: int | str | None = None
+    """upsert: its value: the record that has it is updated, else one is created."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> SalesforceConfig:
+        _needs_for_action(self, SALESFORCE_FIELDS, "Salesforce")
+        return self
+
+
+@step(
+    category="data",
+    label="Salesforce",
+    description="Create or update a Salesforce Lead or Contact.",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    native_fields=frozenset({"fields"}),
+    integration="salesforce",
+)
+class SalesforceNode(ActionNodeBase):
+    type: Literal["salesforce"]
+    config: SalesforceConfig
+
+
+class ZendeskConfig(_Config):
+    connection: ConnectionName
+    action: Literal["create_ticket", "update_ticket"]
+    ticket_id: int | str | None = None
+    """update_ticket: the ticket's number."""
+    subject: str | None = Field(default=None, max_length=500)
+    """create_ticket: the ticket's subject."""
+    comment: str | None = Field(default=None, max_length=65_536)
+    """create_ticket: its description (the first comment); update_ticket: a comment to add."""
+    public: bool = True
+    """Whether the comment is public (seen by the requester) or an internal note."""
+    requester_email: str | None = Field(default=None, max_length=320)
+    """create_ticket: who asks (Zendesk makes the user if it is new); default the agent."""
+    requester_name: str | None = Field(default=None, max_length=255)
+    status: Literal["new", "open", "pending", "hold", "solved", "closed"] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    """create_ticket: its tags; update_ticket: tags added to those it has."""
+
+    @model_validator(mode="after")
+    def _action_fields(self) -> ZendeskConfig:
+        needs = {"create_ticket": ("subject", "comment"), "update_ticket": ("ticket_id",)}
+        _needs_for_action(self, needs, "Zendesk")
+        changes = (self.comment, self.status, self.priority, self.tags)
+        if self.action == "update_ticket" and not any(changes):
+            raise ValueError(
+                "Zendesk's update_ticket needs a `comment`, `status`, `priority` or `tags`"
+            )
+        return self
+
+
+@step(
+    category="data",
+    label="Zendesk",
+    description="Create a Zendesk ticket, or update one (status, priority, tags, a comment).",
+    ports=("success", "error"),
+    success_port="success",
+    failure_port="error",
+    action=True,
+    activity=True,
+    takes_time=True,
+    integration="zendesk",
+)
+class ZendeskNode(ActionNodeBase):
+    type: Literal["zendesk"]
+    config: ZendeskConfig
+
+
 JIRA_FIELDS: dict[str, tuple[str, ...]] = {
     "create_issue": ("project", "summary"),
     "add_comment": ("issue", "comment"),
@@ -1179,6 +1364,10 @@ Node = Annotated[
     | TeamsNode
     | PostgresqlNode
     | StripeNode
+    | ShopifyNode
+    | HubspotNode
+    | SalesforceNode
+    | ZendeskNode
     | JiraNode
     | OdooNode
     | WaitNode

@@ -1,0 +1,165 @@
+"""The `hubspot` step: create or update a contact by email, add a note to a contact (HubSpot's
+CRM v3 objects API).
+
+`{base_url}/crm/v3/objects/…` with `Authorization: Bearer` (a private app's token, `bearer`, or
+an OAuth access token, `oauth2`). A contact is found by email with
+`POST /crm/v3/objects/contacts/search`, then updated (`PATCH …/contacts/{id}`) or created
+(`POST …/contacts`). Search is eventually consistent: a contact created a moment ago (by a
+first attempt whose answer was lost) may not be found yet, and its create answers 409
+"Contact already exists. Existing ID: …", which the step takes as "update that one". A note
+is `POST /crm/v3/objects/notes` with its association to the contact (type 202, note to
+contact). HubSpot's errors are `{"status": "error", "category", "message"}`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from activities.net import FetchedResponse
+from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
+from activities.vendor import Vendor, open_vendor
+from schemas.connections import auth_headers
+from schemas.execution import ActionOutput
+from schemas.flow import HubspotConfig
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+CONTACTS = "/crm/v3/objects/contacts"
+NOTES = "/crm/v3/objects/notes"
+NOTE_TO_CONTACT = 202
+"""HubSpot's association type id of a note to a contact (`HUBSPOT_DEFINED`)."""
+EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+
+
+def _refused(vendor: Vendor, operation: str, response: FetchedResponse) -> Exception:
+    body = response.json_or_text()
+    code = message = None
+    if isinstance(body, dict):
+        code = str(body.get("category") or body.get("errorType") or "") or None
+        message = str(body.get("message") or "") or None
+    return vendor.refused(operation, response, code, message)
+
+
+async def _call(
+    vendor: Vendor, operation: str, *, method: str, path: str, body: Any = None
+) -> dict[str, Any]:
+    response = await _send(vendor, operation, method=method, path=path, body=body)
+    answer = response.json_or_text()
+    if response.status >= 400 or not isinstance(answer, dict):
+        raise _refused(vendor, operation, response)
+    return answer
+
+
+async def _send(
+    vendor: Vendor, operation: str, *, method: str, path: str, body: Any = None
+) -> FetchedResponse:
+    return await vendor.request(
+        operation,
+        method=method,
+        url=f"{vendor.base_url(DEFAULT_BASE_URL)}{path}",
+        headers=auth_headers(vendor.connection),
+        json_body=body,
+    )
+
+
+async def find_contact(vendor: Vendor, email: str) -> str | None:
+    """The id of the contact with this email, if HubSpot's search finds one."""
+    search = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}
+        ],
+        "properties": ["email"],
+        "limit": 1,
+    }
+    found = await _call(
+        vendor, "search_contacts", method="POST", path=f"{CONTACTS}/search", body=search
+    )
+    results = found.get("results") or []
+    return str(results[0]["id"]) if results else None
+
+
+def _property_value(value: Any) -> str:
+    """HubSpot's properties are text: `true`/`false`, numbers as written, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def upsert_contact(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
+    assert config.email is not None
+    properties = {k: _property_value(v) for k, v in config.properties.items()}
+    properties["email"] = config.email
+    contact_id = await find_contact(vendor, config.email)
+    if contact_id is None:
+        body = {"properties": properties}
+        response = await _send(vendor, "create_contact", method="POST", path=CONTACTS, body=body)
+        answer = response.json_or_text()
+        if response.status < 400 and isinstance(answer, dict):
+            return {"contact_id": str(answer.get("id")), "created": True, "email": config.email}
+        message = str(answer.get("message")) if isinstance(answer, dict) else ""
+        existing = EXISTING_ID.search(message) if response.status == 409 else None
+        if existing is None:
+            raise _refused(vendor, "create_contact", response)
+        contact_id = existing.group(1)  # made by an earlier attempt that search does not see yet
+    await _call(
+        vendor,
+        "update_contact",
+        method="PATCH",
+        path=f"{CONTACTS}/{contact_id}",
+        body={"properties": properties},
+    )
+    return {"contact_id": contact_id, "created": False, "email": config.email}
+
+
+async def add_note(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
+    assert config.note is not None
+    contact_id = str(config.contact_id).strip() if config.contact_id not in (None, "") else None
+    if contact_id is not None and not contact_id.isdigit():
+        raise step_error(
+            f"invalid hubspot config: contact_id: {config.contact_id!r} is not a HubSpot id",
+            type=INVALID_CONFIG,
+            retryable=False,
+        )
+    if contact_id is None:
+        assert config.email is not None
+        contact_id = await find_contact(vendor, config.email)
+        if contact_id is None:
+            raise vendor.failure(
+                "add_note",
+                f"HubSpot has no contact with email {config.email!r}",
+                retryable=False,
+                code="contact_not_found",
+            )
+    note = {
+        "properties": {
+            "hs_note_body": config.note,
+            "hs_timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        },
+        "associations": [
+            {
+                "to": {"id": contact_id},
+                "types": [
+                    {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}
+                ],
+            }
+        ],
+    }
+    made = await _call(vendor, "add_note", method="POST", path=NOTES, body=note)
+    return {"note_id": str(made.get("id")), "contact_id": contact_id}
+
+
+@handles("hubspot")
+async def perform_hubspot(ctx: StepContext) -> ActionOutput:
+    config = parse_config(HubspotConfig, ctx)
+    vendor = await open_vendor(
+        ctx, connection=config.connection, integration="hubspot", label="HubSpot"
+    )
+    match config.action:
+        case "upsert_contact":
+            result = await upsert_contact(vendor, config)
+        case "add_note":
+            result = await add_note(vendor, config)
+    return ActionOutput(port="success", result={"action": config.action, **vendor.scrub(result)})
