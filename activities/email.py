@@ -240,6 +240,7 @@ async def _send_with_sendgrid(ctx: StepContext, config: EmailConfig) -> ActionOu
     connection = config.connection or ctx.settings.email_connection
     vendor = await open_vendor(ctx, connection=connection, integration="sendgrid", label="SendGrid")
     sender = _sender(ctx.settings, config.from_name, vendor.settings.get("from_email"))
+    # Checked again with the connection's sender: a malformed `from_email` fails here.
     _checked_message(
         config, sender=sender, message_id=message_id_for(ctx.data.idempotency_key, sender)
     )

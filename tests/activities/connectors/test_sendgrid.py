@@ -197,3 +197,16 @@ async def test_provider_sendgrid_sends_an_email_naming_no_connection_by_the_defa
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert raised.value.type == "ConnectionNotFound"
     assert "no sendgrid connection named 'mailer'" in raised.value.message
+
+
+async def test_a_header_with_a_line_break_is_refused_before_sendgrid_is_called(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    _connect(seed, vendor)
+    injected = {**EMAIL, "subject": "Hello\nBcc: everyone@example.com"}
+
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(seed.action("email", injected), **SENDING)
+
+    assert (raised.value.type, raised.value.non_retryable) == ("InvalidConfig", True)
+    assert vendor.received == []
