@@ -25,9 +25,10 @@ from typing import Any
 from activities.net import FetchedResponse
 from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from activities.vendor import Vendor, open_vendor, secret_fragments
+from schemas.connections import ResolvedConnection
 from schemas.execution import ActionOutput
 from schemas.flow import SalesforceConfig
-from store.connections import update_secret
+from store.connections import resolve, update_secret
 from store.vault import Vault
 
 RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
@@ -56,7 +57,11 @@ def can_refresh(vendor: Vendor) -> bool:
 
 
 async def refreshed(vendor: Vendor) -> Vendor:
-    """The vendor with a new access token from the connection's `token_url`, stored."""
+    """The vendor with a new access token: the one another step stored since this one read
+    the connection, else a new one from the connection's `token_url`, stored."""
+    stored = await _stored(vendor)
+    if stored.secret.get("access_token") != vendor.secret.get("access_token"):
+        return _using(vendor, stored)
     secret = vendor.secret
     form = {
         "grant_type": "refresh_token",
@@ -71,8 +76,12 @@ async def refreshed(vendor: Vendor) -> Vendor:
     body = response.json_or_text()
     token = body.get("access_token") if isinstance(body, dict) else None
     if response.status >= 400 or not isinstance(token, str) or not token:
+        stored = await _stored(vendor)  # a step that refreshed meanwhile may have rotated it
+        if stored.secret.get("access_token") != vendor.secret.get("access_token"):
+            return _using(vendor, stored)
         code, message = _error(body)
-        raise vendor.refused("the token refresh", response, code, message, retryable=False)
+        # `invalid_grant` (revoked) is a 400, not retried; the endpoint's 5xx is.
+        raise vendor.refused("the token refresh", response, code, message)
     changes = {"access_token": token}
     if isinstance(body.get("refresh_token"), str) and body["refresh_token"]:
         changes["refresh_token"] = body["refresh_token"]  # when the app rotates them
@@ -87,6 +96,23 @@ async def refreshed(vendor: Vendor) -> Vendor:
         changes=changes,
         vault=Vault.from_settings(vendor.ctx.settings),
     )
+    return _using(vendor, connection)
+
+
+async def _stored(vendor: Vendor) -> ResolvedConnection:
+    """The connection as it is stored now."""
+    return await asyncio.to_thread(
+        resolve,
+        vendor.ctx.engine,
+        tenant_id=vendor.connection.tenant_id,
+        name=vendor.connection.name,
+        integration="salesforce",
+        vault=Vault.from_settings(vendor.ctx.settings),
+    )
+
+
+def _using(vendor: Vendor, connection: ResolvedConnection) -> Vendor:
+    """The vendor with the connection's new secret, masking the old one's values as well."""
     fragments = {*vendor.fragments, *secret_fragments(connection.secret)}
     return dataclasses.replace(
         vendor, connection=connection, fragments=tuple(sorted(fragments, key=len, reverse=True))
@@ -118,8 +144,16 @@ async def _call(
     raise AssertionError("unreachable: the second try returns or raises")
 
 
-def _segment(value: Any) -> str:
-    return urllib.parse.quote(str(value), safe="")
+def _external_id(config: SalesforceConfig) -> str:
+    """The external id as one path segment (quoted; `.` and `..` would climb the path)."""
+    value = str(config.external_id).strip()
+    if value in ("", ".", ".."):
+        raise step_error(
+            f"invalid salesforce config: external_id: {config.external_id!r} is not an id",
+            type=INVALID_CONFIG,
+            retryable=False,
+        )
+    return urllib.parse.quote(value, safe="")
 
 
 def _record_id(config: SalesforceConfig) -> str:
@@ -141,8 +175,7 @@ async def save_record(vendor: Vendor, config: SalesforceConfig) -> dict[str, Any
         case "update":
             method, path = "PATCH", f"{obj}/{_record_id(config)}"
         case "upsert":
-            key = f"{config.external_id_field}/{_segment(config.external_id)}"
-            method, path = "PATCH", f"{obj}/{key}"
+            method, path = "PATCH", f"{obj}/{config.external_id_field}/{_external_id(config)}"
     vendor, response = await _call(
         vendor, config.action, method=method, path=path, body=config.fields
     )

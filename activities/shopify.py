@@ -80,7 +80,8 @@ def split_tags(tags: Any) -> list[str]:
 
 
 def _summary(order: dict[str, Any]) -> dict[str, Any]:
-    customer = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    customer = order.get("customer")
+    customer = customer if isinstance(customer, dict) else {}
     return {
         "order_id": order.get("id"),
         "name": order.get("name"),
@@ -91,14 +92,18 @@ def _summary(order: dict[str, Any]) -> dict[str, Any]:
         "currency": order.get("currency"),
         "tags": split_tags(order.get("tags")),
         "note": order.get("note"),
-        "customer_id": (customer or {}).get("id"),
+        "customer_id": customer.get("id"),
     }
 
 
 async def add_tags(vendor: Vendor, config: ShopifyConfig, order: str) -> dict[str, Any]:
-    current = split_tags((await _call(vendor, "get_order", method="GET", order=order))["tags"])
+    current = split_tags((await _call(vendor, "get_order", method="GET", order=order)).get("tags"))
     known = {t.lower() for t in current}  # Shopify's tags are case-insensitive
-    missing = [t.strip() for t in config.tags if t.strip() and t.strip().lower() not in known]
+    missing: list[str] = []
+    for tag in (t.strip() for t in config.tags):
+        if tag and tag.lower() not in known:
+            known.add(tag.lower())
+            missing.append(tag)
     if not missing:
         return {"order_id": int(order), "tags": current, "added": []}
     tags = ", ".join([*current, *missing])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +36,12 @@ class Answer:
     json: Any = None
     text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    effect: Callable[[], object] | None = None
+    """Called as the answer is given: what else happens meanwhile (another step's write)."""
 
     def response(self) -> web.Response:
+        if self.effect is not None:
+            self.effect()
         if self.json is not None:
             return web.json_response(self.json, status=self.status, headers=self.headers)
         return web.Response(

@@ -11,7 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from schemas.settings import Settings
-from store.connections import resolve
+from store.connections import resolve, update_secret
 from store.vault import Vault
 from tests.activities.conftest import Runner, Seed
 from tests.activities.connectors.conftest import ALLOW_LOOPBACK, connect
@@ -268,3 +268,79 @@ async def test_a_bad_record_id_is_refused_before_any_call(
         await runner.perform(seed.action("salesforce", config), **ALLOW_LOOPBACK)
     assert (raised.value.type, raised.value.non_retryable) == ("InvalidConfig", True)
     assert vendor.received == []
+
+
+async def test_a_token_endpoint_that_fails_on_its_side_is_retried(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    _connect(seed, vendor)
+    vendor.answer("POST", f"{SOBJECTS}/Lead/", Answer(status=401, json=EXPIRED))
+    vendor.answer("POST", TOKEN_PATH, Answer(status=500, text="Internal Server Error"))
+    config = {"connection": "sfdc", "action": "create", "object": "Lead", "fields": FIELDS}
+
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(seed.action("salesforce", config), **ALLOW_LOOPBACK)
+
+    assert not raised.value.non_retryable
+    assert raised.value.message.startswith("Salesforce refused the token refresh (HTTP 500)")
+    assert _stored_token(seed) == OLD_TOKEN
+
+
+async def test_an_external_id_that_would_climb_the_path_is_refused(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    _connect(seed, vendor)
+    config = {
+        "connection": "sfdc",
+        "action": "upsert",
+        "object": "Lead",
+        "external_id_field": "External_Id__c",
+        "external_id": "..",
+        "fields": {"LastName": "Rao"},
+    }
+    with pytest.raises(ApplicationError) as raised:
+        await runner.perform(seed.action("salesforce", config), **ALLOW_LOOPBACK)
+    assert (raised.value.type, raised.value.non_retryable) == ("InvalidConfig", True)
+    assert vendor.received == []
+
+
+async def test_a_token_another_step_refreshed_meanwhile_is_used_without_refreshing_again(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    """With refresh-token rotation, a second refresh with the old refresh token would be
+    refused: the step first looks whether the stored token changed since it began."""
+    _connect(seed, vendor)
+    vault = Vault.from_settings(Settings.model_validate({}))
+
+    def another_step_refreshes() -> None:
+        connection = resolve(
+            seed.engine,
+            tenant_id=seed.tenant_id,
+            name="sfdc",
+            integration="salesforce",
+            vault=vault,
+        )
+        update_secret(
+            seed.engine,
+            tenant_id=seed.tenant_id,
+            connection_id=connection.id,
+            changes={"access_token": NEW_TOKEN, "refresh_token": "5Aep861rotatedrefreshtoken"},
+            vault=vault,
+        )
+
+    path = f"{SOBJECTS}/Lead/"
+    vendor.answer(
+        "POST",
+        path,
+        Answer(status=401, json=EXPIRED, effect=another_step_refreshes),
+        Answer(status=201, json={"id": LEAD_ID, "success": True, "errors": []}),
+    )
+    revoked = {"error": "invalid_grant", "error_description": "expired access/refresh token"}
+    vendor.answer("POST", TOKEN_PATH, Answer(status=400, json=revoked))
+    config = {"connection": "sfdc", "action": "create", "object": "Lead", "fields": FIELDS}
+
+    output = await runner.perform(seed.action("salesforce", config), **ALLOW_LOOPBACK)
+
+    assert output.result["id"] == LEAD_ID
+    assert vendor.requests("POST", TOKEN_PATH) == []
+    assert vendor.requests("POST", path)[1].headers["authorization"] == f"Bearer {NEW_TOKEN}"

@@ -85,7 +85,7 @@ async def test_add_tags_writes_the_missing_ones_once(
         "connection": "shop",
         "action": "add_tags",
         "order_id": str(ORDER_ID),
-        "tags": ["VIP", "refund-requested"],
+        "tags": ["VIP", "refund-requested", "Refund-Requested"],
     }
 
     first = await runner.perform(seed.action("shopify", config), **ALLOW_LOOPBACK)
