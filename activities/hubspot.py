@@ -2,13 +2,14 @@
 CRM v3 objects API).
 
 `{base_url}/crm/v3/objects/…` with `Authorization: Bearer` (a private app's token, `bearer`, or
-an OAuth access token, `oauth2`). A contact is found by email with
-`POST /crm/v3/objects/contacts/search`, then updated (`PATCH …/contacts/{id}`) or created
-(`POST …/contacts`). Search is eventually consistent: a contact created a moment ago (by a
-first attempt whose answer was lost) may not be found yet, and its create answers 409
-"Contact already exists. Existing ID: …", which the step takes as "update that one". A note
-is `POST /crm/v3/objects/notes` with its association to the contact (type 202, note to
-contact). HubSpot's errors are `{"status": "error", "category", "message"}`.
+an OAuth access token, `oauth2`, which HubSpot expires after 30 minutes: its 401
+`EXPIRED_AUTHENTICATION` has the step refresh it once, `activities.oauth`). A contact is
+found by email with `POST /crm/v3/objects/contacts/search`, then updated
+(`PATCH …/contacts/{id}`) or created (`POST …/contacts`). Search is eventually consistent: a
+contact created a moment ago (by a first attempt whose answer was lost) may not be found yet,
+and its create answers 409 "Contact already exists. Existing ID: …", which the step takes as
+"update that one". A note is `POST /crm/v3/objects/notes` with its association to the contact
+(type 202, note to contact). HubSpot's errors are `{"status": "error", "category", "message"}`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from activities.net import FetchedResponse
+from activities.oauth import TokenKeeper
 from activities.step import INVALID_CONFIG, StepContext, handles, parse_config, step_error
 from activities.vendor import Vendor, open_vendor
 from schemas.connections import auth_headers
@@ -30,6 +32,8 @@ NOTES = "/crm/v3/objects/notes"
 NOTE_TO_CONTACT = 202
 """HubSpot's association type id of a note to a contact (`HUBSPOT_DEFINED`)."""
 EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+EXPIRED = "EXPIRED_AUTHENTICATION"
+"""The `category` of HubSpot's 401 to an expired OAuth token."""
 
 
 def _refused(vendor: Vendor, operation: str, response: FetchedResponse) -> Exception:
@@ -42,28 +46,34 @@ def _refused(vendor: Vendor, operation: str, response: FetchedResponse) -> Excep
 
 
 async def _call(
-    vendor: Vendor, operation: str, *, method: str, path: str, body: Any = None
+    hubspot: TokenKeeper, operation: str, *, method: str, path: str, body: Any = None
 ) -> dict[str, Any]:
-    response = await _send(vendor, operation, method=method, path=path, body=body)
+    response = await _send(hubspot, operation, method=method, path=path, body=body)
     answer = response.json_or_text()
     if response.status >= 400 or not isinstance(answer, dict):
-        raise _refused(vendor, operation, response)
+        raise _refused(hubspot.vendor, operation, response)
     return answer
 
 
 async def _send(
-    vendor: Vendor, operation: str, *, method: str, path: str, body: Any = None
+    hubspot: TokenKeeper, operation: str, *, method: str, path: str, body: Any = None
 ) -> FetchedResponse:
-    return await vendor.request(
+    return await hubspot.request(
         operation,
         method=method,
-        url=f"{vendor.base_url(DEFAULT_BASE_URL)}{path}",
-        headers=auth_headers(vendor.connection),
+        url=f"{hubspot.vendor.base_url(DEFAULT_BASE_URL)}{path}",
+        headers=lambda vendor: auth_headers(vendor.connection),
         json_body=body,
     )
 
 
-async def find_contact(vendor: Vendor, email: str) -> str | None:
+def _expired(response: FetchedResponse) -> bool:
+    body = response.json_or_text()
+    category = body.get("category") if isinstance(body, dict) else None
+    return response.status == 401 and category == EXPIRED
+
+
+async def find_contact(hubspot: TokenKeeper, email: str) -> str | None:
     """The id of the contact with this email, if HubSpot's search finds one."""
     search = {
         "filterGroups": [
@@ -73,7 +83,7 @@ async def find_contact(vendor: Vendor, email: str) -> str | None:
         "limit": 1,
     }
     found = await _call(
-        vendor, "search_contacts", method="POST", path=f"{CONTACTS}/search", body=search
+        hubspot, "search_contacts", method="POST", path=f"{CONTACTS}/search", body=search
     )
     results = found.get("results") or []
     return str(results[0]["id"]) if results else None
@@ -88,24 +98,24 @@ def _property_value(value: Any) -> str:
     return str(value)
 
 
-async def upsert_contact(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
+async def upsert_contact(hubspot: TokenKeeper, config: HubspotConfig) -> dict[str, Any]:
     assert config.email is not None
     properties = {k: _property_value(v) for k, v in config.properties.items()}
     properties["email"] = config.email
-    contact_id = await find_contact(vendor, config.email)
+    contact_id = await find_contact(hubspot, config.email)
     if contact_id is None:
         body = {"properties": properties}
-        response = await _send(vendor, "create_contact", method="POST", path=CONTACTS, body=body)
+        response = await _send(hubspot, "create_contact", method="POST", path=CONTACTS, body=body)
         answer = response.json_or_text()
         if response.status < 400 and isinstance(answer, dict):
             return {"contact_id": str(answer.get("id")), "created": True, "email": config.email}
         message = str(answer.get("message")) if isinstance(answer, dict) else ""
         existing = EXISTING_ID.search(message) if response.status == 409 else None
         if existing is None:
-            raise _refused(vendor, "create_contact", response)
+            raise _refused(hubspot.vendor, "create_contact", response)
         contact_id = existing.group(1)  # made by an earlier attempt that search does not see yet
     await _call(
-        vendor,
+        hubspot,
         "update_contact",
         method="PATCH",
         path=f"{CONTACTS}/{contact_id}",
@@ -114,7 +124,7 @@ async def upsert_contact(vendor: Vendor, config: HubspotConfig) -> dict[str, Any
     return {"contact_id": contact_id, "created": False, "email": config.email}
 
 
-async def add_note(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
+async def add_note(hubspot: TokenKeeper, config: HubspotConfig) -> dict[str, Any]:
     assert config.note is not None
     contact_id = str(config.contact_id).strip() if config.contact_id not in (None, "") else None
     if contact_id is not None and not contact_id.isdigit():
@@ -125,9 +135,9 @@ async def add_note(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
         )
     if contact_id is None:
         assert config.email is not None
-        contact_id = await find_contact(vendor, config.email)
+        contact_id = await find_contact(hubspot, config.email)
         if contact_id is None:
-            raise vendor.failure(
+            raise hubspot.vendor.failure(
                 "add_note",
                 f"HubSpot has no contact with email {config.email!r}",
                 retryable=False,
@@ -147,7 +157,7 @@ async def add_note(vendor: Vendor, config: HubspotConfig) -> dict[str, Any]:
             }
         ],
     }
-    made = await _call(vendor, "add_note", method="POST", path=NOTES, body=note)
+    made = await _call(hubspot, "add_note", method="POST", path=NOTES, body=note)
     return {"note_id": str(made.get("id")), "contact_id": contact_id}
 
 
@@ -157,9 +167,11 @@ async def perform_hubspot(ctx: StepContext) -> ActionOutput:
     vendor = await open_vendor(
         ctx, connection=config.connection, integration="hubspot", label="HubSpot"
     )
+    hubspot = TokenKeeper(vendor, expired=_expired)
     match config.action:
         case "upsert_contact":
-            result = await upsert_contact(vendor, config)
+            result = await upsert_contact(hubspot, config)
         case "add_note":
-            result = await add_note(vendor, config)
-    return ActionOutput(port="success", result={"action": config.action, **vendor.scrub(result)})
+            result = await add_note(hubspot, config)
+    scrubbed = hubspot.vendor.scrub(result)
+    return ActionOutput(port="success", result={"action": config.action, **scrubbed})

@@ -4,12 +4,15 @@ association to a contact, and HubSpot's error answers, as its reference shows th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from schemas.settings import Settings
+from store.connections import resolve
+from store.vault import Vault
 from tests.activities.conftest import Runner, Seed
 from tests.activities.connectors.conftest import ALLOW_LOOPBACK, connect
 from tests.vendors import Answer, VendorServer
@@ -216,3 +219,65 @@ async def test_a_429_is_retried_after_its_retry_after_and_a_5xx_is_retried(
         await runner.perform(seed.action("hubspot", note, seq=2), **ALLOW_LOOPBACK)
     assert not raised.value.non_retryable
     assert TOKEN not in raised.value.message
+
+
+async def test_an_expired_oauth_token_is_refreshed_once_and_kept_for_the_steps_next_calls(
+    runner: Runner, seed: Seed, vendor: VendorServer
+) -> None:
+    """HubSpot's OAuth access tokens last 30 minutes: its 401 `EXPIRED_AUTHENTICATION` has the
+    step refresh at the connection's token URL (HubSpot's `/oauth/v1/token`)."""
+    old, new = "CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQAf3xBKexpiredtoken", "CKqR7freshaccesstoken0001"
+    connect(
+        seed,
+        name="crm",
+        integration="hubspot",
+        auth="oauth2",
+        secret={
+            "access_token": old,
+            "refresh_token": "6f18f21e-a743-4509-b7fd-1a5e632fffa1",
+            "client_id": "5fc6e6b5-1a9e-4f0c-b8f4-hubspotclient",
+            "client_secret": "7c3ce02c-0f0c-4c9f-9700-hubspotsecret",
+            "token_url": f"{vendor.url}/oauth/v1/token",
+        },
+        settings={"base_url": vendor.url},
+    )
+    expired = {
+        "status": "error",
+        "message": "The OAuth token used to make this call expired 2 minute(s) ago.",
+        "correlationId": "2a1e3a76-7d9e-4bb5-8a7c-3c7c1a7d7b10",
+        "category": "EXPIRED_AUTHENTICATION",
+    }
+    vendor.answer("POST", SEARCH, Answer(status=401, json=expired), Answer(json=NOTHING))
+    vendor.answer("POST", CONTACTS, Answer(status=201, json={"id": "151", "properties": {}}))
+    token = {
+        "token_type": "bearer",
+        "refresh_token": "6f18f21e-a743-4509-b7fd-1a5e632fffa1",
+        "access_token": new,
+        "expires_in": 1800,
+    }
+    vendor.answer("POST", "/oauth/v1/token", Answer(json=token))
+
+    output = await runner.perform(seed.action("hubspot", UPSERT), **ALLOW_LOOPBACK)
+
+    first, second = vendor.requests("POST", SEARCH)
+    [create] = vendor.requests("POST", CONTACTS)
+    assert first.headers["authorization"] == f"Bearer {old}"
+    assert second.headers["authorization"] == create.headers["authorization"] == f"Bearer {new}"
+    [refresh] = vendor.requests("POST", "/oauth/v1/token")
+    assert refresh.form() == {
+        "grant_type": "refresh_token",
+        "refresh_token": "6f18f21e-a743-4509-b7fd-1a5e632fffa1",
+        "client_id": "5fc6e6b5-1a9e-4f0c-b8f4-hubspotclient",
+        "client_secret": "7c3ce02c-0f0c-4c9f-9700-hubspotsecret",
+    }
+    assert output.result["contact_id"] == "151"
+    stored = resolve(
+        seed.engine,
+        tenant_id=seed.tenant_id,
+        name="crm",
+        integration="hubspot",
+        vault=Vault.from_settings(Settings.model_validate({})),
+    )
+    assert stored.secret["access_token"] == new
+    lasts = datetime.fromisoformat(stored.secret["expires_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=25) < lasts <= timedelta(minutes=30)
