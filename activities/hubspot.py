@@ -86,7 +86,8 @@ async def find_contact(hubspot: TokenKeeper, email: str) -> str | None:
         hubspot, "search_contacts", method="POST", path=f"{CONTACTS}/search", body=search
     )
     results = found.get("results") or []
-    return str(results[0]["id"]) if results else None
+    found_id = results[0].get("id") if results and isinstance(results[0], dict) else None
+    return str(found_id) if found_id is not None else None
 
 
 def _property_value(value: Any) -> str:
