@@ -15,20 +15,15 @@ import sqlalchemy as sa
 
 from schemas.execution import ExecutionResult
 from schemas.flow import FlowDocument
-from schemas.settings import Settings
-from store.connections import create
-from store.vault import Vault
 from tests.vendors import Answer, VendorServer, vendor_server
 from tests.workflows.conftest import Runner
+from tests.workflows.connectors import assert_a_429_is_waited_out, connect
 from workflows.routing import timeout_of
 
 SLACK_TOKEN = "xoxb-2222222222-workflowtesttoken"
 STRIPE_KEY = "sk_test_51Hworkflowtestkey0000000"
 HOOK = "/teams/hook/0f9e8d7c6b5a4f3e2d1c"
 INTENT = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
-PATIENT = {"max_attempts": 2, "delay_s": 3600}
-"""A retry an hour away: a step that still finishes at once was retried as the vendor's
-`Retry-After` asked, not as this policy would have."""
 
 
 @pytest.fixture
@@ -44,28 +39,8 @@ def orders(postgres_url: str) -> Iterator[str]:
     engine.dispose()
 
 
-def _connect(
-    runner: Runner,
-    name: str,
-    integration: str,
-    auth: str,
-    secret: dict[str, str],
-    settings: dict[str, Any] | None = None,
-) -> None:
-    create(
-        runner.engine,
-        tenant_id=runner.tenant_id,
-        name=name,
-        integration=integration,
-        auth=auth,
-        settings=settings or {},
-        secret=secret,
-        vault=Vault.from_settings(Settings.model_validate({})),
-    )
-
-
 def _connect_all(runner: Runner, vendor: VendorServer, postgres_url: str) -> None:
-    _connect(
+    connect(
         runner,
         "slack",
         "slack",
@@ -73,12 +48,12 @@ def _connect_all(runner: Runner, vendor: VendorServer, postgres_url: str) -> Non
         {"token": SLACK_TOKEN},
         {"base_url": f"{vendor.url}/api"},
     )
-    _connect(
+    connect(
         runner, "stripe", "stripe", "api_key", {"api_key": STRIPE_KEY}, {"base_url": vendor.url}
     )
-    _connect(runner, "teams", "teams", "webhook_url", {"url": f"{vendor.url}{HOOK}"})
+    connect(runner, "teams", "teams", "webhook_url", {"url": f"{vendor.url}{HOOK}"})
     db_url = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    _connect(runner, "shop", "postgresql", "database_url", {"url": db_url})
+    connect(runner, "shop", "postgresql", "database_url", {"url": db_url})
 
 
 def _answer_all(vendor: VendorServer) -> None:
@@ -206,27 +181,16 @@ async def test_a_429_is_retried_after_the_vendors_retry_after(
     config, port, path, success = RATE_LIMITED_STEPS[step_type]
     async with vendor_server() as vendor:
         _connect_all(runner, vendor, postgres_url)
-        vendor.answer("POST", path, Answer(status=429, headers={"Retry-After": "1"}), success)
-        flow = {
-            "start": "call",
-            "nodes": [
-                {
-                    "id": "call",
-                    "type": step_type,
-                    "config": config,
-                    "retry": PATIENT,
-                    "transitions": {port: "done"},
-                },
-                {"id": "done", "type": "end"},
-            ],
-        }
-        handle = await runner.start(flow)
-        result: ExecutionResult = await handle.result()
-
-        assert result.status == "completed", result.reason
-        assert len(vendor.requests("POST", path)) == 2
-        call = runner.steps(handle)[0]
-        assert (call.status, call.port, call.attempt) == ("success", port, 2)
+        await assert_a_429_is_waited_out(
+            runner,
+            vendor,
+            step_type=step_type,
+            config=config,
+            port=port,
+            method="POST",
+            path=path,
+            then=[success],
+        )
 
 
 async def test_a_vendor_error_after_its_retries_leaves_by_the_error_port(

@@ -15,18 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from schemas.execution import ExecutionResult
 from schemas.settings import Settings
-from store.connections import create
-from store.vault import Vault
 from tests.vendors import Answer, VendorServer, vendor_server
 from tests.workflows.conftest import Runner
+from tests.workflows.connectors import assert_a_429_is_waited_out, connect
 from worker import build_worker
 
 JIRA_TOKEN = "ATATT3xFfGF0workflowtesttoken0000"
 ODOO_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9workflow"
 SENDGRID_KEY = "SG.workflowtestkey000000.abcdefghijklmnopqrstuvwxyz012345"
-PATIENT = {"max_attempts": 2, "delay_s": 3600}
-"""A retry an hour away: a step that still finishes at once was retried as the vendor's
-`Retry-After` asked, not as this policy would have."""
 
 
 @pytest.fixture
@@ -51,7 +47,6 @@ async def sending_runner(
 
 
 def _connect_all(runner: Runner, vendor: VendorServer) -> None:
-    vault = Vault.from_settings(Settings.model_validate({}))
     for name, integration, auth, secret, settings in [
         (
             "jira",
@@ -75,16 +70,7 @@ def _connect_all(runner: Runner, vendor: VendorServer) -> None:
             {"base_url": vendor.url, "from_email": "support@acme.example"},
         ),
     ]:
-        create(
-            runner.engine,
-            tenant_id=runner.tenant_id,
-            name=name,
-            integration=integration,
-            auth=auth,
-            settings=settings,
-            secret=secret,
-            vault=vault,
-        )
+        connect(runner, name, integration, auth, secret, settings)
 
 
 def _rpc(value: Any) -> Answer:
@@ -240,30 +226,18 @@ async def test_a_429_is_retried_after_the_vendors_retry_after(
     sending_runner: Runner, vendor_name: str
 ) -> None:
     step_type, config, port, path, success = RATE_LIMITED_STEPS[vendor_name]
-    runner = sending_runner
     async with vendor_server() as vendor:
-        _connect_all(runner, vendor)
-        vendor.answer("POST", path, Answer(status=429, headers={"Retry-After": "1"}), *success)
-        flow = {
-            "start": "call",
-            "nodes": [
-                {
-                    "id": "call",
-                    "type": step_type,
-                    "config": config,
-                    "retry": PATIENT,
-                    "transitions": {port: "done"},
-                },
-                {"id": "done", "type": "end"},
-            ],
-        }
-        handle = await runner.start(flow)
-        result: ExecutionResult = await handle.result()
-
-        assert result.status == "completed", result.reason
-        assert len(vendor.requests("POST", path)) == 1 + len(success)
-        call = runner.steps(handle)[0]
-        assert (call.status, call.port, call.attempt) == ("success", port, 2)
+        _connect_all(sending_runner, vendor)
+        await assert_a_429_is_waited_out(
+            sending_runner,
+            vendor,
+            step_type=step_type,
+            config=config,
+            port=port,
+            method="POST",
+            path=path,
+            then=success,
+        )
 
 
 async def test_a_vendor_error_is_retried_then_leaves_by_the_error_port(

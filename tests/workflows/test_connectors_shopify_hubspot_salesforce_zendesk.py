@@ -12,10 +12,11 @@ import pytest
 
 from schemas.execution import ExecutionResult
 from schemas.settings import Settings
-from store.connections import create, resolve
+from store.connections import resolve
 from store.vault import Vault
 from tests.vendors import Answer, VendorServer, vendor_server
 from tests.workflows.conftest import Runner
+from tests.workflows.connectors import assert_a_429_is_waited_out, connect
 
 SHOPIFY_TOKEN = "shpat_workflowtest0123456789abcdef"
 HUBSPOT_TOKEN = "pat-na1-workflow-test-0000-111122223333"
@@ -25,14 +26,10 @@ ZENDESK_TOKEN = "wOrKfLoWtEsTzEnDeSkApItOkEn0123456789"
 ORDER_PATH = "/admin/api/2024-10/orders/450789469.json"
 LEAD_PATH = "/services/data/v61.0/sobjects/Lead/"
 TOKEN_PATH = "/services/oauth2/token"
-PATIENT = {"max_attempts": 2, "delay_s": 3600}
-"""A retry an hour away: a step that still finishes at once was retried as the vendor's
-`Retry-After` asked, not as this policy would have."""
 SECRETS = (SHOPIFY_TOKEN, HUBSPOT_TOKEN, SALESFORCE_TOKEN, SALESFORCE_FRESH, ZENDESK_TOKEN)
 
 
 def _connect_all(runner: Runner, vendor: VendorServer) -> None:
-    vault = Vault.from_settings(Settings.model_validate({}))
     connections: list[tuple[str, str, dict[str, str], dict[str, Any]]] = [
         ("shopify", "api_key", {"api_key": SHOPIFY_TOKEN}, {"base_url": vendor.url}),
         ("hubspot", "bearer", {"token": HUBSPOT_TOKEN}, {"base_url": vendor.url}),
@@ -55,16 +52,7 @@ def _connect_all(runner: Runner, vendor: VendorServer) -> None:
         ),
     ]
     for integration, auth, secret, settings in connections:
-        create(
-            runner.engine,
-            tenant_id=runner.tenant_id,
-            name=integration,
-            integration=integration,
-            auth=auth,
-            settings=settings,
-            secret=secret,
-            vault=vault,
-        )
+        connect(runner, integration, integration, auth, secret, settings)
 
 
 def _answer_all(vendor: VendorServer) -> None:
@@ -224,27 +212,16 @@ async def test_a_429_is_retried_after_the_vendors_retry_after(
     config, method, path, success = RATE_LIMITED_STEPS[step_type]
     async with vendor_server() as vendor:
         _connect_all(runner, vendor)
-        vendor.answer(method, path, Answer(status=429, headers={"Retry-After": "1"}), success)
-        flow = {
-            "start": "call",
-            "nodes": [
-                {
-                    "id": "call",
-                    "type": step_type,
-                    "config": config,
-                    "retry": PATIENT,
-                    "transitions": {"success": "done"},
-                },
-                {"id": "done", "type": "end"},
-            ],
-        }
-        handle = await runner.start(flow)
-        result: ExecutionResult = await handle.result()
-
-        assert result.status == "completed", result.reason
-        assert len(vendor.requests(method, path)) == 2
-        call = runner.steps(handle)[0]
-        assert (call.status, call.port, call.attempt) == ("success", "success", 2)
+        await assert_a_429_is_waited_out(
+            runner,
+            vendor,
+            step_type=step_type,
+            config=config,
+            port="success",
+            method=method,
+            path=path,
+            then=[success],
+        )
 
 
 async def test_a_vendor_error_after_its_retries_leaves_by_the_error_port(runner: Runner) -> None:
