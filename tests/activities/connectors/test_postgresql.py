@@ -208,3 +208,40 @@ async def test_an_unreachable_database_is_retried_and_an_unsendable_value_is_not
     with pytest.raises(ApplicationError) as raised:
         await runner.perform(seed.action("postgresql", unsendable, seq=2), **ALLOW_LOOPBACK)
     assert raised.value.non_retryable
+
+
+async def test_the_databases_connection_limit_is_retried_later(
+    runner: Runner, seed: Seed, postgres_url: str
+) -> None:
+    """A database's own rate limit: a role allowed no more connections (SQLSTATE 53300, too
+    many connections) fails the step with a retryable error, its password masked."""
+    role = f"capped_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as db:
+        db.execute(
+            sa.text(f"CREATE ROLE {role} LOGIN PASSWORD 'Capp3dPassw0rd' CONNECTION LIMIT 0")
+        )
+    try:
+        url = sa.engine.make_url(postgres_url).set(
+            drivername="postgresql", username=role, password="Capp3dPassw0rd"
+        )
+        connect(
+            seed,
+            name="capped-db",
+            integration="postgresql",
+            auth="database_url",
+            secret={"url": url.render_as_string(hide_password=False)},
+        )
+        with pytest.raises(ApplicationError) as raised:
+            await runner.perform(
+                seed.action("postgresql", {"connection": "capped-db", "sql": "SELECT 1"}),
+                **ALLOW_LOOPBACK,
+            )
+    finally:
+        with admin.begin() as db:
+            db.execute(sa.text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+    assert not raised.value.non_retryable
+    assert "too many connections" in raised.value.message, raised.value.message
+    assert "Capp3dPassw0rd" not in raised.value.message
