@@ -76,3 +76,29 @@ class ConnectionTestResult(BaseModel):
     reached (`message` says which); `not_available`: no test for this integration yet."""
     message: str
     latency_ms: int | None = None
+
+
+class AuthKindOut(BaseModel):
+    """An auth kind an integration accepts, and the fields of its secret."""
+
+    kind: AuthKind
+    required: list[str] = Field(description="secret fields it needs")
+    optional: list[str] = Field(description="secret fields it may have")
+
+
+class SettingOut(BaseModel):
+    """A non-secret setting of an integration's connections."""
+
+    name: str
+    type: Literal["string", "number"]
+    required: bool
+    default: str | float | None = Field(description="filled in when not given; null: none")
+
+
+class IntegrationOut(BaseModel):
+    """What a connection of an integration takes: a form can be drawn from it."""
+
+    integration: Integration
+    label: str
+    auth: list[AuthKindOut] = Field(description="the auth kinds it accepts, the usual first")
+    settings: list[SettingOut]

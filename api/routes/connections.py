@@ -3,17 +3,23 @@ config's `connection`. Viewers see them masked; managers create, change, test an
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Response
 
 from api.bodies.connections import (
+    AuthKindOut,
     ConnectionCreate,
     ConnectionOut,
     ConnectionTestResult,
     ConnectionUpdate,
+    IntegrationOut,
+    SettingOut,
 )
 from api.deps import ManagerKey, SessionDep, SettingsDep, VaultDep, ViewerKey
 from api.errors import CONFLICT, KEYED, NOT_FOUND
 from api.services import connections as service
+from schemas.connections import AUTH_FIELDS, INTEGRATION_SPECS
 from store import connections as store
 from store.models import Connection
 
@@ -37,6 +43,42 @@ def _out(connection: Connection) -> ConnectionOut:
 def list_connections(session: SessionDep, key: ViewerKey) -> list[ConnectionOut]:
     """The tenant's connections by name, each secret masked."""
     return [_out(c) for c in store.list_connections(session, tenant_id=key.tenant_id)]
+
+
+@functools.cache
+def _integrations() -> tuple[IntegrationOut, ...]:
+    """Built once per process from `schemas.connections`' one table."""
+    return tuple(
+        IntegrationOut(
+            integration=integration,
+            label=spec.label,
+            auth=[
+                AuthKindOut(
+                    kind=kind,
+                    required=list(AUTH_FIELDS[kind].required),
+                    optional=list(AUTH_FIELDS[kind].optional),
+                )
+                for kind in spec.auth
+            ],
+            settings=[
+                SettingOut(
+                    name=name,
+                    type="number" if field.annotation in (float, float | None) else "string",
+                    required=field.is_required(),
+                    default=None if field.is_required() else field.default,
+                )
+                for name, field in spec.settings.model_fields.items()
+            ],
+        )
+        for integration, spec in INTEGRATION_SPECS.items()
+    )
+
+
+@router.get("/integrations")
+def list_integrations(key: ViewerKey) -> list[IntegrationOut]:
+    """Every integration a connection may be of: the auth kinds it accepts with their secret
+    fields, and its settings with their defaults."""
+    return list(_integrations())
 
 
 @router.post("", status_code=201, responses=CONFLICT)

@@ -119,6 +119,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET", "/api/webhooks/{webhook_id}/deliveries", "viewer"),
     ("POST", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "manager"),
     ("GET", "/api/connections", "viewer"),
+    ("GET", "/api/connections/integrations", "viewer"),
     ("POST", "/api/connections", "manager"),
     ("GET", "/api/connections/{connection_id}", "viewer"),
     ("PATCH", "/api/connections/{connection_id}", "manager"),
