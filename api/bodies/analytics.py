@@ -62,6 +62,7 @@ class Overview(Window, StatusTotals):
     ai_usage: list[FlowAiUsage] = Field(
         default_factory=list, description="AI tokens and cost per flow with AI steps"
     )
+    currency: str = Field(description="the currency of `ai_usage` costs (FLOWDECK_PRICE_CURRENCY)")
 
 
 class NodeReached(BaseModel):
@@ -121,3 +122,4 @@ class FlowReport(Window, StatusTotals):
     ai_usage: list[NodeAiUsage] = Field(
         default_factory=list, description="AI tokens and cost per AI step of the flow"
     )
+    currency: str = Field(description="the currency of `ai_usage` costs (FLOWDECK_PRICE_CURRENCY)")

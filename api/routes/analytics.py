@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.bodies.analytics import FlowReport, Overview
 from api.bodies.common import VersionNumber
-from api.deps import SessionDep, ViewerKey
+from api.deps import SessionDep, SettingsDep, ViewerKey
 from api.errors import KEYED, NOT_FOUND
 from api.services import analytics
 
@@ -25,6 +25,7 @@ PinnedVersion = Annotated[
 @router.get("/overview")
 def overview(
     session: SessionDep,
+    settings: SettingsDep,
     key: ViewerKey,
     since: Since = None,
     until: Until = None,
@@ -34,13 +35,15 @@ def overview(
     scope = analytics.window(
         tenant_id=key.tenant_id, since=since, until=until, include_test=include_test
     )
-    return Overview.model_validate(analytics.overview(session, scope))
+    figures = analytics.overview(session, scope)
+    return Overview.model_validate({**figures, "currency": settings.price_currency})
 
 
 @router.get("/flows/{flow_id}", responses=NOT_FOUND)
 def flow_analytics(
     flow_id: str,
     session: SessionDep,
+    settings: SettingsDep,
     key: ViewerKey,
     since: Since = None,
     until: Until = None,
@@ -57,4 +60,5 @@ def flow_analytics(
         flow_id=flow_id,
         version=version,
     )
-    return FlowReport.model_validate(analytics.flow_report(session, scope))
+    figures = analytics.flow_report(session, scope)
+    return FlowReport.model_validate({**figures, "currency": settings.price_currency})

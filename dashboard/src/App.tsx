@@ -29,6 +29,7 @@ const TemplatesPage = lazy(() => import("./templates/TemplatesPage").then((modul
 const OutboxPage = lazy(() => import("./outbox/OutboxPage").then((module) => ({ default: module.OutboxPage })));
 const KeysPage = lazy(() => import("./keys/KeysPage").then((module) => ({ default: module.KeysPage })));
 const CampaignsPage = lazy(() => import("./campaigns/CampaignsPage").then((module) => ({ default: module.CampaignsPage })));
+const ConnectionsPage = lazy(() => import("./connections/ConnectionsPage").then((module) => ({ default: module.ConnectionsPage })));
 /** The pages whose code loads with them: where, what they are called while loading, and
  * what says so should their code fail to load. */
 const LAZY_PAGES = [
@@ -49,6 +50,7 @@ const LAZY_PAGES = [
   { path: "/outbox", what: "The outbox", loading: "Loading the outbox…", Page: OutboxPage },
   { path: "/keys", what: "The keys page", loading: "Loading keys…", Page: KeysPage },
   { path: "/campaigns", what: "The campaigns page", loading: "Loading campaigns…", Page: CampaignsPage },
+  { path: "/connections", what: "The connections page", loading: "Loading connections…", Page: ConnectionsPage },
 ];
 
 /** The dashboard: signed in first, then the pages inside the shell. */

@@ -36,6 +36,12 @@ export const PAGES: PageEntry[] = [
   { path: "/contacts", label: "Contacts", purpose: "Search contacts, tags and do-not-contact.", api: "/api/contacts" },
   { path: "/templates", label: "Templates", purpose: "Message templates with a live preview.", api: "/api/templates" },
   {
+    path: "/connections",
+    label: "Connections",
+    purpose: "Credentials that steps name, so no secret is written into a flow; test and re-key them.",
+    api: "/api/connections",
+  },
+  {
     path: "/outbox",
     label: "Outbox",
    

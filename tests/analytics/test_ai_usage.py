@@ -98,6 +98,8 @@ async def test_ai_usage_sums_tokens_and_cost_per_ai_step_and_per_flow(
         },
     ]
 
+    assert report.json()["currency"] == "USD"  # FLOWDECK_PRICE_CURRENCY's default
+
     overview = await api.get(
         "/api/analytics/overview", params=WINDOW, headers=tenant.auth("viewer")
     )

@@ -44,6 +44,7 @@ NAV_PAGES = (
     ("Calls & people", "/calls", "Calls & people"),
     ("Contacts", "/contacts", "Contacts"),
     ("Templates", "/templates", "Templates"),
+    ("Connections", "/connections", "Connections"),
     ("Outbox", "/outbox", "Outbox"),
     ("Keys", "/keys", "Keys"),
     ("Campaigns", "/campaigns", "Campaigns"),

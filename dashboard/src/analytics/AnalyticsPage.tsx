@@ -5,6 +5,7 @@ import { useResource } from "../api/useResource";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { LoadingState } from "../components/LoadingState";
+import { AiUsage } from "./AiUsage";
 import { AnalyticsFilters } from "./AnalyticsFilters";
 import "./analytics.css";
 import { RatesChart } from "./charts/RatesChart";
@@ -100,6 +101,15 @@ function OverviewFigures({ overview, range, hrefFor }: { overview: Schemas["Over
           </tbody>
         </table>
       </div>
+      <AiUsage
+        currency={overview.currency}
+        what="Flow"
+        rows={(overview.ai_usage ?? []).map((usage) => ({
+          ...usage,
+          key: usage.flow_id,
+          label: <Link to={hrefFor(usage.flow_id)}>{overview.flows.find((flow) => flow.flow_id === usage.flow_id)?.name ?? usage.flow_id}</Link>,
+        }))}
+      />
     </>
   );
 }

@@ -8,6 +8,7 @@ import { ErrorState } from "../components/ErrorState";
 import { LoadingState } from "../components/LoadingState";
 import { asDefinition, type StepInfo, useSteps } from "../canvas";
 import { AbResults } from "./AbResults";
+import { AiUsage } from "./AiUsage";
 import { AnalyticsFilters } from "./AnalyticsFilters";
 import "./analytics.css";
 import { CallOutcomes } from "./CallOutcomes";
@@ -161,6 +162,19 @@ function ReportFigures({ report, range, flow, onRetryFlow, steps, stepsError, on
         <CallOutcomes outcomes={report.call_outcomes} />
       </div>
       <StepTimes times={report.step_times} stepLabel={stepLabel} />
+      <AiUsage
+        currency={report.currency}
+        what="Step"
+        rows={(report.ai_usage ?? []).map((usage) => ({
+          ...usage,
+          key: usage.node_id,
+          label: (
+            <>
+              <code>{usage.node_id}</code> <span className="step-type">{stepLabel(usage.node_id)}</span>
+            </>
+          ),
+        }))}
+      />
     </>
   );
 }
