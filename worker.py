@@ -31,7 +31,7 @@ def build_worker(
     `shutdown_grace_s`: how long a stopping worker lets its running activities finish before
     it cancels them (the CLI passes FLOWDECK_WORKER_SHUTDOWN_GRACE_S)."""
     activities = FlowActivities(engine=engine, settings=settings, http_client=http_client)
-    webhooks = WebhookActivities(engine=engine, settings=settings, http=http_client)
+    webhooks = WebhookActivities(engine=engine, settings=settings)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

@@ -23,6 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import routing
+from activities.fetch import SHARED, Fetcher
 from activities.scheduled import prepare_scheduled_run as prepare_scheduled_row
 from activities.step import EXECUTION_NOT_FOUND, HANDLERS, StepContext, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
@@ -92,9 +93,15 @@ class FlowActivities:
     """Every side effect of a flow step; the worker registers the bound methods of `all()`."""
 
     def __init__(
-        self, *, engine: Engine, settings: Settings, http_client: httpx.AsyncClient | None = None
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        http_client: httpx.AsyncClient | None = None,
+        fetcher: Fetcher | None = None,
     ) -> None:
         self._engine = engine
+        self._fetcher = fetcher or SHARED
         self._recorder = Recorder(engine)
         self._settings = settings
         # Our own client never reads proxy settings from the environment: a proxy would
@@ -141,7 +148,12 @@ class FlowActivities:
             )
         )
         context = StepContext(
-            data=data, engine=self._engine, settings=self._settings, http=self._http, log=log
+            data=data,
+            engine=self._engine,
+            settings=self._settings,
+            http=self._http,
+            log=log,
+            fetcher=self._fetcher,
         )
         try:
             output = await self._dispatch(context)

@@ -4,9 +4,10 @@ A step's URL comes from a flow author, so it could point at the worker's own net
 database, the cloud metadata service). Every address the host resolves to must be public,
 unless the host or the address is in `FLOWDECK_HTTP_ALLOWLIST`. The request then connects to
 an address that was checked, not to a fresh lookup of the name, so a DNS answer that changes
-between the check and the connection (DNS rebinding) cannot slip through: the URL carries the
-checked IP, the `Host` header and the TLS server name (SNI, also used to verify the
-certificate) carry the original name.
+between the check and the connection (DNS rebinding) cannot slip through: the session's
+resolver answers with the checked addresses only (`activities.fetch`), while the URL, the
+`Host` header and the TLS server name (SNI, also used to verify the certificate) keep the
+original name.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
 import httpx
+import yarl
 
+from activities.fetch import Fetcher, pinned
 from activities.step import INVALID_CONFIG, step_error
 from schemas.addresses import IPAddress, refused_addresses
 from schemas.execution import ActionInput
@@ -122,15 +126,24 @@ async def allowed_host_addresses(host: str, port: int, settings: Settings) -> li
     return addresses
 
 
-async def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_chunked(64 * 1024):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
             return b"".join(chunks)[:limit], True
     return b"".join(chunks), False
+
+
+def _headers_of(response: aiohttp.ClientResponse) -> dict[str, str]:
+    """Lower-case names; a header sent more than once has its values joined by commas."""
+    merged: dict[str, str] = {}
+    for name, value in response.headers.items():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
 
 
 def with_idempotency_key(headers: dict[str, str], header: str, data: ActionInput) -> dict[str, str]:
@@ -148,7 +161,7 @@ class HttpContext(Protocol):
     def settings(self) -> Settings: ...
 
     @property
-    def http(self) -> httpx.AsyncClient: ...
+    def fetcher(self) -> Fetcher: ...
 
 
 async def guarded_request(
@@ -167,56 +180,59 @@ async def guarded_request(
     Raises retryable errors for timeouts and connection failures; the status is the caller's.
     """
     try:
-        target = httpx.URL(url)
+        target = httpx.URL(url)  # parsed, checked and encoded as before (`allowed_addresses`)
+        if params:
+            target = target.copy_merge_params(params)
     except httpx.InvalidURL as exc:
         raise step_error(f"invalid URL: {exc}", type=INVALID_CONFIG, retryable=False) from None
     addresses = await allowed_addresses(target, ctx.settings)
     host = target.raw_host.decode("ascii")
+    request_url = yarl.URL(str(target), encoded=True)
+    if (request_url.raw_host or "").lower() != host.lower():
+        # The two parsers must agree on the host that was checked, or nothing is sent.
+        raise step_error(f"invalid URL: {url!r}", type=INVALID_CONFIG, retryable=False)
     request_headers = dict(headers or {})
-    # The caller's own Host header wins (virtual hosts behind an allow-listed address).
-    if not any(name.lower() == "host" for name in request_headers):
-        request_headers["Host"] = target.netloc.decode("ascii")
-    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
-    last_error: httpx.TransportError | None = None
+    given = {name.lower() for name in request_headers}
+    body: bytes | None = None
+    if json_body is not None:
+        text = json.dumps(json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = text.encode("utf-8")
+        if "content-type" not in given:
+            request_headers["Content-Type"] = "application/json"
+    elif content is not None:
+        body = content.encode("utf-8")
+    # No Content-Type the step did not ask for (aiohttp would add one to a text body).
+    skip = ("Content-Type",) if "content-type" not in given and body is not None else ()
     try:
         async with asyncio.timeout(timeout_s):
-            for address in addresses:
-                request = ctx.http.build_request(
+            with pinned(host, addresses):
+                async with ctx.fetcher.session().request(
                     method,
-                    target.copy_with(host=str(address)),
+                    request_url,
                     headers=request_headers,
-                    params=params or None,
-                    json=json_body,
-                    content=content,
-                    timeout=timeout_s,
-                    extensions=extensions,
-                )
-                try:
-                    response = await ctx.http.send(request, stream=True, follow_redirects=False)
-                except httpx.ConnectError as exc:
-                    last_error = exc  # try the host's next address, as a browser would
-                    continue
-                try:
-                    body, truncated = await _read_limited(response, MAX_BODY_BYTES)
-                finally:
-                    await response.aclose()
-                return FetchedResponse(
-                    host=host,
-                    status=response.status_code,
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                    content=body,
-                    truncated=truncated,
-                    charset=response.charset_encoding,
-                    content_type=response.headers.get("content-type", ""),
-                )
-    except (TimeoutError, httpx.TimeoutException):
+                    data=body,
+                    allow_redirects=False,
+                    skip_auto_headers=skip,
+                ) as response:
+                    data, truncated = await _read_limited(response, MAX_BODY_BYTES)
+                    return FetchedResponse(
+                        host=host,
+                        status=response.status,
+                        headers=_headers_of(response),
+                        content=data,
+                        truncated=truncated,
+                        charset=response.charset,
+                        content_type=response.headers.get("content-type", ""),
+                    )
+    except TimeoutError:
         raise step_error(
             f"request to {host} timed out after {timeout_s:g} s", type=HTTP_TIMEOUT, retryable=True
         ) from None
-    except httpx.TransportError as exc:
-        last_error = exc
-    raise step_error(
-        f"cannot connect to {host}: {type(last_error).__name__}: {last_error}",
-        type=HTTP_CONNECTION_ERROR,
-        retryable=True,
-    )
+    except aiohttp.InvalidURL as exc:
+        raise step_error(f"invalid URL: {exc}", type=INVALID_CONFIG, retryable=False) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise step_error(
+            f"cannot connect to {host}: {type(exc).__name__}: {exc}",
+            type=HTTP_CONNECTION_ERROR,
+            retryable=True,
+        ) from None

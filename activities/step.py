@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from structlog.typing import FilteringBoundLogger
 from temporalio.exceptions import ApplicationError
 
+from activities.fetch import SHARED, Fetcher
 from schemas.execution import ActionInput, ActionOutput
 from schemas.settings import Settings
 from schemas.steps import ACTIVITY_TYPES
@@ -40,6 +41,8 @@ class StepContext:
     log: FilteringBoundLogger
     deferred: list[OutboxMessage] = field(default_factory=list)
     """Sandbox messages, written with the step's own record in one transaction."""
+    fetcher: Fetcher = SHARED
+    """The client of guarded requests (`activities.net.guarded_request`)."""
 
 
 StepHandler = Callable[[StepContext], Awaitable[ActionOutput]]

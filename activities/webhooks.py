@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.fetch import SHARED, Fetcher
 from activities.net import guarded_request
 from schemas.settings import Settings
 from schemas.webhooks import (
@@ -55,19 +55,17 @@ def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
 @dataclass(frozen=True)
 class _Http:
     settings: Settings
-    http: httpx.AsyncClient
+    fetcher: Fetcher
 
 
 class WebhookActivities:
     """The delivery workflow's activities, bound to a database and an HTTP client."""
 
     def __init__(
-        self, *, engine: Engine, settings: Settings, http: httpx.AsyncClient | None = None
+        self, *, engine: Engine, settings: Settings, fetcher: Fetcher | None = None
     ) -> None:
         self._engine = engine
-        # As for HTTP steps: no proxy from the environment, which would undo the address check.
-        client = http or httpx.AsyncClient(trust_env=False, follow_redirects=False)
-        self._http = _Http(settings=settings, http=client)
+        self._http = _Http(settings=settings, fetcher=fetcher or SHARED)
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.pending, self.send, self.give_up]

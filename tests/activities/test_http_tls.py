@@ -8,12 +8,12 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from temporalio.testing import ActivityEnvironment
 
 from activities import FlowActivities
+from activities.fetch import Fetcher
 from tests.activities.conftest import Seed, make_settings
 
 
@@ -67,15 +67,17 @@ async def test_https_to_an_allowlisted_name_verifies_the_certificate_for_that_na
 ) -> None:
     https_server.expect_request("/secure").respond_with_json({"tls": True})
     trust = ssl.create_default_context(cafile=str(certificate[1]))
-    async with httpx.AsyncClient(verify=trust, trust_env=False) as client:
-        activities = FlowActivities(
-            engine=seed.engine,
-            settings=make_settings(FLOWDECK_HTTP_ALLOWLIST="localhost"),
-            http_client=client,
-        )
-        data = seed.action("http", {"url": f"https://localhost:{https_server.port}/secure"})
-
+    fetcher = Fetcher(ssl_context=trust)
+    activities = FlowActivities(
+        engine=seed.engine,
+        settings=make_settings(FLOWDECK_HTTP_ALLOWLIST="localhost"),
+        fetcher=fetcher,
+    )
+    data = seed.action("http", {"url": f"https://localhost:{https_server.port}/secure"})
+    try:
         output = await ActivityEnvironment().run(activities.perform_action, data)
+    finally:
+        await fetcher.aclose()
 
     assert output.result == {
         "status": 200,
