@@ -63,12 +63,20 @@ export function ConnectionsPage() {
         flow (which every key can read); secrets are stored encrypted and only ever shown masked.
       </p>
       <ActionMessage outcome={outcome} onDismiss={() => setOutcome(null)} />
-      {integrations.resource.status === "error" && (
+      {/* The form needs the integrations; the list only their labels. One box when both failed. */}
+      {editable && integrations.resource.status === "error" && connections.resource.status !== "error" && (
         <ErrorState title="The integrations could not be loaded" error={integrations.resource.error} onRetry={integrations.retry} />
       )}
       {connections.resource.status === "loading" && <LoadingState label="Loading connections…" />}
       {connections.resource.status === "error" && (
-        <ErrorState title="The connections could not be loaded" error={connections.resource.error} onRetry={connections.retry} />
+        <ErrorState
+          title="The connections could not be loaded"
+          error={connections.resource.error}
+          onRetry={() => {
+            connections.retry();
+            if (integrations.resource.status === "error") integrations.retry();
+          }}
+        />
       )}
       {connections.resource.status === "ready" &&
         (list.length === 0 ? (
