@@ -99,9 +99,9 @@ def _slack_flow(name: str, connection: str) -> dict[str, Any]:
     }
 
 
-def _triage_flow(connection: str) -> dict[str, Any]:
+def _triage_flow(connection: str, name: str = "Ticket triage") -> dict[str, Any]:
     return {
-        "name": "Ticket triage",
+        "name": name,
         "trigger": {"type": "manual"},
         "definition": {
             "start": "classify",
@@ -317,7 +317,11 @@ async def test_analytics_show_the_tokens_and_cost_of_ai_steps(
     page, stack = browsing.page, browsing.stack
     async with _client(stack) as http:
         await _created(await http.post("/api/connections", json=_openai_body(chat.base_url)))
+        unpriced = _openai_body(chat.base_url, "llm-unpriced")
+        unpriced["settings"] = {"base_url": chat.base_url, "model": "gpt-4o-mini"}
+        await _created(await http.post("/api/connections", json=unpriced))
         triage = await _published(http, _triage_flow("llm"))
+        drafts = await _published(http, _triage_flow("llm-unpriced", "Reply drafts"))
         plain = await _published(
             http,
             {
@@ -337,11 +341,13 @@ async def test_analytics_show_the_tokens_and_cost_of_ai_steps(
 
     async with _client(stack) as http:
         await _completed_runs(http, triage, ["Where is my invoice?", "The app crashes", "Refund?"])
+        await _completed_runs(http, drafts, ["Thanks!"])
     runs = 3
     cost = runs * (PROMPT_TOKENS * 0.5 + COMPLETION_TOKENS * 1.5) / 1000
     await page.reload()
-    row = usage.locator("tbody tr")
-    await expect(row).to_have_count(1)
+    rows = usage.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    row = rows.first  # the most tokens first
     cells = [
         "Ticket triage",
         str(runs),
@@ -351,6 +357,18 @@ async def test_analytics_show_the_tokens_and_cost_of_ai_steps(
         f"US${cost:.3f}",
     ]
     await expect(row.locator("th, td")).to_have_text(cells)
+    tokens = PROMPT_TOKENS + COMPLETION_TOKENS
+    unpriced_cells = ["Reply drafts", "1", str(PROMPT_TOKENS), str(COMPLETION_TOKENS), str(tokens)]
+    await expect(rows.nth(1).locator("th, td")).to_have_text([*unpriced_cells, "no prices"])
+    total = [
+        "Total",
+        str(runs + 1),
+        str((runs + 1) * PROMPT_TOKENS),
+        str((runs + 1) * COMPLETION_TOKENS),
+        str((runs + 1) * tokens),
+        f"US${cost:.3f} ({runs} of {runs + 1} priced)",
+    ]
+    await expect(usage.locator("tfoot tr").locator("th, td")).to_have_text(total)
     await usage.scroll_into_view_if_needed()
     await browsing.shoot("02-ai-usage-overview")
 
