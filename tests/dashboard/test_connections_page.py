@@ -168,8 +168,18 @@ async def test_an_admin_creates_tests_rekeys_and_deletes_connections(
     await expect(empty).to_contain_text("A step names a connection, so no secret is written")
     await browsing.shoot("01-empty")
 
+    # By keyboard: Enter opens the form, Escape closes it and gives the focus back.
+    opener = page.get_by_role("button", name="New connection")
+    await opener.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("dialog", name="New connection")).to_be_visible()
+    await expect(page.get_by_label("Name")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await expect(opener).to_be_focused()
+
     # A Slack connection with a bearer token; a base URL the API refuses is shown under it.
-    await page.get_by_role("button", name="New connection").click()
+    await opener.click()
     dialog = page.get_by_role("dialog", name="New connection")
     await dialog.get_by_label("Name").fill("sales-slack")
     await dialog.get_by_label("Integration").select_option(label="Slack")
