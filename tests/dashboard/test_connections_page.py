@@ -233,6 +233,10 @@ async def test_an_admin_creates_tests_rekeys_and_deletes_connections(
     await expect(answer).to_contain_text("Test passed")
     await expect(answer).to_contain_text("the API lists 2 model(s)")
     await browsing.shoot("04-tested")
+    # At 1280 px the whole table shows, its Delete buttons included, without scrolling it.
+    frame = page.locator(".table-frame").filter(has=page.locator(".connections-table"))
+    widths = await frame.evaluate("f => [f.scrollWidth, f.clientWidth]")
+    assert widths[0] <= widths[1], widths
 
     # A wrong key, then the right one again: the test says so each time, the mask follows.
     for key, verdict in ((WRONG_KEY, "Test failed"), (API_KEY, "Test passed")):
