@@ -118,9 +118,9 @@ async def _terminate_workflows(engine: Engine, tenant_id: str, client: Client) -
 
 @pytest.fixture
 def api_schema(served: str, settings: Settings, no_workflow_left: None) -> OpenApiSchema:
-    return schemathesis.openapi.from_url(
-        f"{served}/openapi.json",
-    )
+    # As long as the calls' own timeout below: a busy CI box once took over schemathesis's
+    # default 10 s to answer this first request (the same document comes in 0.5 s here).
+    return schemathesis.openapi.from_url(f"{served}/openapi.json", timeout=30)
 
 
 @pytest.fixture
