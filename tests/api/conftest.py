@@ -19,6 +19,7 @@ from schemas.settings import Settings
 from store.db import session_scope
 from store.keys import ROLES, create_tenant, issue_key
 from tests.api.helpers import TenantKeys
+from tests.running import running as run_worker
 from worker import build_worker
 
 TEMPORAL_UI = "http://temporal-ui.test"
@@ -77,5 +78,5 @@ async def worker(
     running = build_worker(
         temporal_env.client, engine=engine, settings=settings, task_queue=settings.task_queue
     )
-    async with running:
+    async with run_worker(running):
         yield running

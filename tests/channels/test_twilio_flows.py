@@ -33,6 +33,7 @@ from tests.channels.test_webhooks import (
     twilio_post,
     waiting_step,
 )
+from tests.running import running as run_worker
 from worker import build_worker
 
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -76,7 +77,7 @@ async def twilio_worker(
             task_queue=settings.task_queue,
             http_client=http,
         )
-        async with running:
+        async with run_worker(running):
             yield running
 
 

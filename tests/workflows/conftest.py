@@ -22,6 +22,7 @@ from schemas.hours import BusinessHours
 from schemas.settings import Settings
 from store.db import session_scope
 from store.models import Event, Execution, ExecutionStep, Flow, FlowVersion, OutboxMessage, Tenant
+from tests.running import running as run_worker
 from worker import build_worker
 
 HISTORIES = Path(__file__).parents[1] / "histories"
@@ -174,7 +175,7 @@ async def _runner(
     env: WorkflowEnvironment, engine: Engine, task_queue: str, tenant_id: str
 ) -> AsyncIterator[Runner]:
     worker = build_worker(env.client, engine=engine, settings=_settings(), task_queue=task_queue)
-    async with worker:
+    async with run_worker(worker):
         yield Runner(client=env.client, engine=engine, task_queue=task_queue, tenant_id=tenant_id)
 
 
