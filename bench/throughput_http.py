@@ -41,6 +41,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,17 @@ def _serve(argv: list[str]) -> int:
     return cli.main(["dev", *dev_args])
 
 
-def worker_options(pairs: list[str]) -> dict[str, int | float]:
-    options: dict[str, int | float] = {}
+def worker_options(pairs: list[str]) -> dict[str, Any]:
+    """`NAME=VALUE` as the Worker's argument; `workflow_threads=N` gives its workflow tasks a
+    pool of N threads (`workflow_task_executor`; by default one per workflow-task slot)."""
+    options: dict[str, Any] = {}
     for pair in pairs:
         name, _, value = pair.partition("=")
+        if name == "workflow_threads":
+            options["workflow_task_executor"] = ThreadPoolExecutor(
+                int(value), thread_name_prefix="workflow_task"
+            )
+            continue
         options[name] = float(value) if "." in value else int(value)
     return options
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     twilio_timeout_s: float = Field(default=10.0, gt=0, le=60, alias="FLOWDECK_TWILIO_TIMEOUT_S")
     """One request to Twilio's API; shorter than a step attempt, so attempts never overlap."""
     call_time_limit_s: float = Field(default=15000.0, gt=0, alias="FLOWDECK_CALL_TIME_LIMIT_S")
+    """A live call that sent no final status this long after it began is taken as over, as if
+    the caller hung up: Twilio ends calls after 4 hours unless told otherwise, and a lost or
+    unconfigured status callback would leave its execution waiting for ever."""
     worker_shutdown_grace_s: float = Field(
         default=30.0, ge=0, le=3600, alias="FLOWDECK_WORKER_SHUTDOWN_GRACE_S"
     )
@@ -76,9 +79,6 @@ class Settings(BaseSettings):
     )
     """HTTP and CRM steps, and sends on a real provider, whose attempt may take at most this
     long run as local activities (no round trip through the Temporal server); 0: never."""
-    """A live call that sent no final status this long after it began is taken as over, as if
-    the caller hung up: Twilio ends calls after 4 hours unless told otherwise, and a lost or
-    unconfigured status callback would leave its execution waiting for ever."""
     offer_sweep_s: float = Field(default=30.0, ge=0, alias="FLOWDECK_OFFER_SWEEP_S")
     """How often the API looks for queue offers whose call to the agent was never placed
     (their dispatch died after the claim) and puts their callers back in line; 0: never."""
@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     checked at the same time: long enough for a loaded box (a probe's own timeout should be
     longer, or it gives up first)."""
     embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        default="auto", alias="FLOWDECK_EVENT_LOOP"
+    )
+    """The event loop `flowdeck dev`, `api` and `worker` run on: `auto` takes uvloop where it
+    is installed (it is a dependency on Linux and macOS), else asyncio's own."""
     workflow_sandbox: bool = Field(default=False, alias="FLOWDECK_WORKFLOW_SANDBOX")
     """Run the interpreter inside Temporal's workflow sandbox (the test suite always does)."""
     log_level: str = Field(default="INFO", alias="FLOWDECK_LOG_LEVEL")

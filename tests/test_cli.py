@@ -183,11 +183,13 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
         # Once serving, start-up's objects are out of the garbage collector's full scans.
         frozen = re.search(r'startup heap frozen.*?"?objects"?[=:]\s*(\d+)', _log(workdir))
         assert frozen is not None and int(frozen.group(1)) > 10_000, _log(workdir)
+        assert re.search(r"event loop.*uvloop", _log(workdir)), _log(workdir)
     finally:
         first.kill()
     assert (workdir / ".data" / "admin_key").stat().st_mode & 0o777 == 0o600
 
-    second = DevRun.start(workdir, ports)
+    # asyncio's own loop serves the same (FLOWDECK_EVENT_LOOP, for where uvloop misbehaves).
+    second = DevRun.start(workdir, ports, FLOWDECK_EVENT_LOOP="asyncio")
     try:
         assert second.wait_for_admin_key() == key
         async with httpx.AsyncClient(base_url=second.base_url, timeout=10) as http:
@@ -199,6 +201,7 @@ async def test_dev_run_serves_everything_keeps_its_data_and_stops_on_ctrl_c(
 
         assert second.interrupt() == 0
         assert processes_in(workdir) == []
+        assert re.search(r"event loop.*asyncio", _log(workdir)), _log(workdir)
     finally:
         second.kill()
 
