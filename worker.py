@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.flow_activities import FlowActivities
 from activities.webhooks import WebhookActivities
@@ -26,10 +27,12 @@ def build_worker(
     task_queue: str | None = None,
     http_client: httpx.AsyncClient | None = None,
     shutdown_grace_s: float = 0.0,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """The worker for one task queue, with activities bound to this engine and these settings.
     `shutdown_grace_s`: how long a stopping worker lets its running activities finish before
-    it cancels them (the CLI passes FLOWDECK_WORKER_SHUTDOWN_GRACE_S)."""
+    it cancels them (the CLI passes FLOWDECK_WORKER_SHUTDOWN_GRACE_S). `interceptors`: the
+    SDK's worker interceptors (tracing, or a test's fault injection)."""
     activities = FlowActivities(engine=engine, settings=settings, http_client=http_client)
     webhooks = WebhookActivities(engine=engine, settings=settings)
     return Worker(
@@ -41,4 +44,5 @@ def build_worker(
         max_concurrent_activities=200,
         max_concurrent_workflow_tasks=200,
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace_s),
+        interceptors=interceptors,
     )

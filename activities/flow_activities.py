@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import routing
 from activities.fetch import SHARED, Fetcher
+from activities.performed import Performed
 from activities.scheduled import prepare_scheduled_run as prepare_scheduled_row
 from activities.step import EXECUTION_NOT_FOUND, HANDLERS, StepContext, step_error
 from activities.subflow import prepare_subflow as prepare_subflow_row
@@ -103,6 +104,7 @@ class FlowActivities:
         self._engine = engine
         self._fetcher = fetcher or SHARED
         self._recorder = Recorder(engine)
+        self._performed = Performed()
         self._settings = settings
         # Our own client never reads proxy settings from the environment: a proxy would
         # resolve names itself and undo the private-address check.
@@ -130,7 +132,8 @@ class FlowActivities:
 
     @activity.defn(name=ACTIVITY_PERFORM_ACTION)
     async def perform_action(self, data: ActionInput) -> ActionOutput:
-        attempt = activity.info().attempt
+        info = activity.info()
+        attempt = info.attempt
         log = _log.bind(
             execution_id=data.execution_id,
             node_id=data.node_id,
@@ -138,6 +141,11 @@ class FlowActivities:
             seq=data.seq,
             attempt=attempt,
         )
+        # A local activity runs again when its workflow task is replayed (`Performed`).
+        run_id = info.workflow_run_id if info.is_local else None
+        if run_id is not None and (done := self._performed.get(run_id, data.seq)) is not None:
+            log.info("step.already_performed")
+            return done
         started = self._step(data, attempt, status=StepStatus.running)
         # The earliest record's time, so an execution's start is when its first step began.
         first_at = min([data.started_at, *(r.started_at for r in data.records)])
@@ -192,6 +200,8 @@ class FlowActivities:
             context.deferred,
         )
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
+        if run_id is not None:
+            self._performed.put(run_id, data.seq, output)
         return output
 
     @activity.defn(name=ACTIVITY_PREPARE_SUBFLOW)

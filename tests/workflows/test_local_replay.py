@@ -1,0 +1,150 @@
+"""A local step's side effect happens once even when its workflow task is replayed.
+
+A local activity's result reaches Temporal only with its workflow task. Here that task fails
+right after the step's POST (as a deadlock check or a task timeout fails it on a starved
+box): Temporal runs the task again, the workflow replays and runs the local activity again,
+and the worker hands back the outcome it kept (`activities.performed`) instead of posting
+twice. A step whose attempt failed is performed again, as a retry must be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy.engine import Engine
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import (
+    Interceptor,
+    StartLocalActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+from werkzeug import Request, Response
+
+from activities.performed import Performed
+from schemas.execution import ActionOutput, ExecutionResult
+from tests.running import running as run_worker
+from tests.workflows.conftest import Runner
+from tests.workflows.conftest import _settings as flow_settings
+from worker import build_worker
+
+
+class FailTaskOnce(Interceptor):
+    """Fails the workflow task in which an execution's first local activity completes, once
+    per execution: the workflow raises a plain error there, which fails the task, not the
+    workflow."""
+
+    def __init__(self) -> None:
+        self.failed: set[str] = set()
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        failed = self.failed
+
+        class Inbound(WorkflowInboundInterceptor):
+            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+                super().init(_FailAfterLocal(outbound, failed))
+
+        return Inbound
+
+
+class _FailAfterLocal(WorkflowOutboundInterceptor):
+    def __init__(self, next: WorkflowOutboundInterceptor, failed: set[str]) -> None:
+        super().__init__(next)
+        self._failed = failed
+
+    def start_local_activity(self, input: StartLocalActivityInput) -> Any:
+        handle = super().start_local_activity(input)
+        execution = workflow.info().workflow_id
+        if execution in self._failed:
+            return handle
+
+        async def then_fail() -> Any:
+            await handle
+            self._failed.add(execution)
+            raise RuntimeError("the workflow task fails after its local activity")
+
+        return asyncio.ensure_future(then_fail())
+
+
+@pytest.fixture
+async def failing_runner(
+    temporal_env: WorkflowEnvironment, engine: Engine, task_queue: str, tenant_id: str
+) -> AsyncIterator[Runner]:
+    worker = build_worker(
+        temporal_env.client,
+        engine=engine,
+        settings=flow_settings(),
+        task_queue=task_queue,
+        interceptors=[FailTaskOnce()],
+    )
+    async with run_worker(worker):
+        yield Runner(temporal_env.client, engine, task_queue, tenant_id)
+
+
+def _counting(status: int = 200) -> Any:
+    seen: list[str] = []
+
+    def answer(request: Request) -> Response:
+        seen.append(request.headers.get("Idempotency-Key", ""))
+        return Response('{"ok": true}', status=status, content_type="application/json")
+
+    answer.seen = seen  # type: ignore[attr-defined]
+    return answer
+
+
+async def test_a_replayed_workflow_task_does_not_post_a_local_step_twice(
+    failing_runner: Runner, httpserver: HTTPServer
+) -> None:
+    sink = _counting()
+    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
+    flow = {
+        "start": "post",
+        "nodes": [
+            {
+                "id": "post",
+                "type": "http",
+                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
+                "transitions": {"success": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+    handle = await failing_runner.start(flow, short_local_steps=["http"], local_max_s=15)
+    result: ExecutionResult = await handle.result()
+
+    assert result.status == "completed"
+    history = await handle.fetch_history()
+    types = [event.event_type for event in history.events]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED in types  # the task did fail and replay
+    assert len(sink.seen) == 1, sink.seen  # ...and the order was posted once
+    [step] = [s for s in failing_runner.steps(handle) if s.node_id == "post"]
+    assert step.status == "success" and step.result is not None
+    assert step.result["status"] == 200
+
+
+def test_the_ledger_forgets_after_its_time_and_past_its_budget() -> None:
+    now = [0.0]
+    ledger = Performed(ttl_s=60, max_bytes=1000, clock=lambda: now[0])
+    small = ActionOutput(port="success", result={"status": 200})
+    ledger.put("run-1", 1, small)
+    assert ledger.get("run-1", 1) == small
+    assert ledger.get("run-1", 2) is None and ledger.get("run-2", 1) is None
+
+    now[0] = 61.0
+    assert ledger.get("run-1", 1) is None  # a replay comes within seconds, not minutes
+
+    big = ActionOutput(port="success", result={"body": "x" * 600})
+    ledger.put("run-1", 2, big)
+    ledger.put("run-1", 3, big)  # over 1,000 bytes: the oldest goes
+    assert ledger.get("run-1", 2) is None and ledger.get("run-1", 3) == big
+    ledger.put("run-1", 4, ActionOutput(port="success", result={"body": "x" * 2000}))
+    assert ledger.get("run-1", 4) is None and len(ledger) == 1  # never kept: too big alone
