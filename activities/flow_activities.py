@@ -3,8 +3,10 @@ prepare a subflow.
 
 `perform_action` records its own progress (the workflow's buffered records, the step's start
 and its end; one transaction for a quick step, two for a slow one), so an action step costs
-one Temporal round trip. Handlers per step type live in their own modules, each registered
-with `@handles("<type>")` (`activities.step.HANDLERS`).
+one Temporal round trip. A quick step run as a local activity may instead give the records
+back (`ActionInput.give_back`): they go with the workflow's next write, and a run of quick
+local steps costs one transaction in all. Handlers per step type live in their own
+modules, each registered with `@handles("<type>")` (`activities.step.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from schemas.execution import (
     SubflowStart,
     SubflowStartInput,
 )
+from schemas.limits import json_size
 from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN, ScheduledRun, ScheduledRunInput
 from schemas.settings import Settings
 from store.models import OutboxMessage
@@ -88,6 +91,28 @@ class _Announcer:
         except ApplicationError:
             return False
         return True
+
+
+GIVE_BACK_MAX_RECORDS = 8
+GIVE_BACK_MAX_RESULT_BYTES = 16 * 1024
+"""A step gives its records back only while the workflow carries few and small ones: what it
+carries rides in the next step's input, which has a size limit of its own."""
+
+
+def _may_give_back(
+    data: ActionInput, output: ActionOutput, announced: bool, context: StepContext
+) -> bool:
+    """A local step the workflow asked to (`give_back`) leaves its records to the workflow's
+    next write when nothing of it is written yet (it was quick), it has no outgoing message
+    to store with them, it is done (not waiting for a call or a reply), and it is small."""
+    return (
+        data.give_back
+        and not announced
+        and not context.deferred
+        and not output.waiting
+        and len(data.records) < GIVE_BACK_MAX_RECORDS
+        and json_size(output.result) <= GIVE_BACK_MAX_RESULT_BYTES
+    )
 
 
 class FlowActivities:
@@ -192,13 +217,20 @@ class FlowActivities:
                 port=output.port,
                 result=output.result,
             )
-        unwritten = [] if await announcer.settle() else opening
-        await self._apply(
-            self._record_input(
-                data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
-            ),
-            context.deferred,
-        )
+        announced = await announcer.settle()
+        if run_id is not None and _may_give_back(data, output, announced, context):
+            # Quick, local, small: the workflow's next write takes these records.
+            output = output.model_copy(
+                update={"recorded": False, "ended_at": ended.ended_at, "attempt": attempt}
+            )
+        else:
+            unwritten = [] if announced else opening
+            await self._apply(
+                self._record_input(
+                    data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
+                ),
+                context.deferred,
+            )
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
         if run_id is not None:
             self._performed.put(run_id, data.seq, output)

@@ -239,6 +239,9 @@ class ActionInput(BaseModel):
 
     visit: int = 1
     """How many times the execution has reached this node, this time included."""
+    give_back: bool = False
+    """As a local activity, a quick step may give its records back (`ActionOutput.recorded`)
+    for the workflow's next write instead of writing them itself."""
 
     @property
     def idempotency_key(self) -> str:
@@ -258,6 +261,11 @@ class ActionOutput(BaseModel):
     """The step has started something whose outcome arrives later by signal: a call placed
     (`result.call_sid`) or a message awaiting its reply. `port` is then meaningless; the
     step is recorded as waiting and the workflow finishes it."""
+    recorded: bool = True
+    """False: the activity wrote nothing (`ActionInput.give_back`); the records it was given,
+    and the step's own (done at `ended_at`, on `attempt`), go with the workflow's next write."""
+    ended_at: datetime | None = None
+    attempt: int = 1
 
 
 class RecordInput(BaseModel):

@@ -63,7 +63,7 @@ class ActionSteps:
             self._timeline.skip(record, DNC_REASON)
             raise Finish(ExecutionStatus.skipped, DNC_REASON)
         output = await self.run_action(
-            node, record, config, context=self._template_context(node, scope)
+            node, record, config, context=self._template_context(node, scope), give_back=True
         )
         if output.waiting:
             self._timeline.hold(record)
@@ -86,10 +86,13 @@ class ActionSteps:
         *,
         context: dict[str, Any] | None = None,
         failing_to: str | None = None,
+        give_back: bool = False,
     ) -> ActionOutput:
         """Perform the step's activity (which records the step); a failure raises where the
         step leaves by (`leave`). `failing_to`: the port a failure leaves by when the step
-        has no failure transition."""
+        has no failure transition. `give_back`: a quick local step may leave its records to
+        the next write (`ActionInput.give_back`): for steps whose record nothing else
+        finishes."""
         self._timeline.hold(record)
         action = ActionInput(
             execution_id=self._in.execution_id,
@@ -105,6 +108,7 @@ class ActionSteps:
             records=self._timeline.take_pending(),
             context=context,
             visit=self._walker.state.visits.get(node.id, 1),
+            give_back=give_back,
         )
         size = len(action.model_dump_json())
         if size > STEP_INPUT_LIMIT_BYTES:
@@ -122,6 +126,9 @@ class ActionSteps:
             self._timeline.release(record)
             raise self._walker.leave(node, record, cause(exc), failing_to=failing_to) from None
         self._timeline.release(record)
+        if not output.recorded:
+            self._timeline.put_back(action.records)
+            self._timeline.performed(record, output)
         return output
 
     def _template_context(self, node: Node, scope: Scope) -> dict[str, Any] | None:
@@ -189,6 +196,10 @@ class ActionSteps:
     def _runs_local(self, node: Node) -> bool:
         if node.type in self._in.local_steps:
             return True
+        if self._call.session is not None:
+            # On a live call a local activity would hold the workflow task, and with it the
+            # caller's answer (what the flow said before this step), until the step is done.
+            return False
         short = timeout_of(node).total_seconds() <= self._in.local_max_s
         return node.type in self._in.short_local_steps and short
 

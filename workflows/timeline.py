@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas import search_attributes
     from schemas.execution import (
         ACTIVITY_RECORD_PROGRESS,
+        ActionOutput,
         ExecutionInput,
         ExecutionStatus,
         RecordInput,
@@ -89,6 +90,17 @@ class Timeline:
         if result is not None:
             record.result = result
         record.error = error
+        self._pending.append(record.model_copy())
+
+    def performed(self, record: StepRecord, output: ActionOutput) -> None:
+        """An action step done by an activity that left its record to us (`recorded`): its
+        start, then its end, as the activity would have written them (two events)."""
+        self._pending.append(record.model_copy(update={"attempt": output.attempt}))
+        record.status = StepStatus.success
+        record.ended_at = output.ended_at or workflow.now()
+        record.port = output.port
+        record.result = output.result
+        record.attempt = output.attempt
         self._pending.append(record.model_copy())
 
     def skip(self, record: StepRecord, reason: str) -> None:

@@ -5,12 +5,15 @@ Idempotency-Key as a regular activity; a longer one stays a regular activity."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from temporalio.api.enums.v1 import EventType
 from werkzeug import Request, Response
 
+from activities.flow_activities import ANNOUNCE_AFTER_S
 from schemas.execution import ExecutionResult
 from schemas.settings import Settings
 from tests.workflows.conftest import Runner
@@ -104,8 +107,9 @@ async def test_with_the_setting_at_zero_every_http_step_is_a_regular_activity(
     skipping_runner: Runner, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/hook").respond_with_json({"ok": True})
-    off = Settings.model_validate({})
-    assert off.local_activity_max_s == 0 and off.short_local_action_types() == []
+    assert Settings.model_validate({}).local_activity_max_s == 30  # the default: on
+    off = Settings.model_validate({"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 0})
+    assert off.short_local_action_types() == []
     flow = {
         "start": "hook",
         "nodes": [
@@ -125,3 +129,92 @@ async def test_with_the_setting_at_zero_every_http_step_is_a_regular_activity(
         e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert len(scheduled) == 1
+
+
+def _local_outputs(history: Any) -> list[dict[str, Any]]:
+    """What each local action returned, from its marker in the history."""
+    outputs = []
+    for event in history.events:
+        if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+            continue
+        result = event.marker_recorded_event_attributes.details.get("result")
+        if result is None or not result.payloads:
+            continue
+        if result.payloads[0].metadata.get("encoding") != b"json/plain":
+            continue  # a write's answer: None
+        value = json.loads(result.payloads[0].data)
+        if isinstance(value, dict) and "port" in value:
+            outputs.append(value)
+    return outputs
+
+
+async def test_quick_local_steps_leave_their_records_to_the_next_write_and_lose_none(
+    runner: Runner, httpserver: HTTPServer
+) -> None:
+    """A quick local step writes nothing itself: its record (and those it carried) go with
+    the workflow's next write, here the final one. A slow one (still working after
+    ANNOUNCE_AFTER_S) writes as before, so the timeline shows it running. The timeline
+    ends the same either way."""
+
+    def slow(_: Request) -> Response:
+        time.sleep(ANNOUNCE_AFTER_S + 0.3)
+        return Response('{"slow": true}', status=200, content_type="application/json")
+
+    httpserver.expect_request("/quick").respond_with_json({"n": 1})
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+
+    def http(node_id: str, path: str, then: str) -> dict[str, Any]:
+        return {
+            "id": node_id,
+            "type": "http",
+            "config": {"method": "POST", "url": httpserver.url_for(path), "timeout_s": 5},
+            "transitions": {"success": then},
+        }
+
+    flow = {
+        "start": "first",
+        "nodes": [
+            http("first", "/quick", "note"),
+            {
+                "id": "note",
+                "type": "set",
+                "config": {"assign": {"seen": "yes"}},
+                "transitions": {"next": "slow"},
+            },
+            http("slow", "/slow", "last"),
+            http("last", "/quick", "done"),
+            END,
+        ],
+    }
+    handle = await runner.start(flow, short_local_steps=["http"], local_max_s=15)
+    result: ExecutionResult = await handle.result()
+
+    assert result.status == "completed"
+    outputs = _local_outputs(await handle.fetch_history())
+    assert [o.get("recorded", True) for o in outputs] == [False, True, False]
+    assert runner.path(handle) == [
+        ("first", "success", "success"),
+        ("note", "success", "next"),
+        ("slow", "success", "success"),
+        ("last", "success", "success"),
+        ("done", "success", None),
+    ]
+    steps = {s.node_id: s for s in runner.steps(handle)}
+    first = steps["first"].result or {}
+    assert first["status"] == 200 and first["body"] == {"n": 1}
+    assert steps["slow"].duration_ms is not None and steps["slow"].duration_ms >= 250
+    for step in steps.values():
+        assert step.started_at is not None and step.ended_at is not None
+        assert step.ended_at >= step.started_at and step.attempt == 1
+    await runner.save_history(handle, "http_local_give_back")
+    action = ["flow.step.started", "flow.step.completed"]
+    pure = ["flow.step.completed"]
+    assert runner.events(handle) == [
+        "flow.started",
+        *action,  # first: its start and end, as its activity would have written them
+        *pure,
+        *action,
+        *action,
+        *pure,
+        "flow.completed",
+    ]
