@@ -21,8 +21,14 @@ LOOKUP_DELAY_S = 1.5
 
 
 @pytest.fixture
-def extra_settings() -> dict[str, Any]:
-    return {"FLOWDECK_CALL_HOLD_AFTER_S": 0.4, "FLOWDECK_HTTP_ALLOWLIST": "127.0.0.1,localhost"}
+def extra_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A test may add settings with `indirect` parametrisation."""
+    added: dict[str, Any] = getattr(request, "param", {})
+    return {
+        "FLOWDECK_CALL_HOLD_AFTER_S": 0.4,
+        "FLOWDECK_HTTP_ALLOWLIST": "127.0.0.1,localhost",
+        **added,
+    }
 
 
 def _account_flow(url: str) -> dict[str, Any]:
@@ -109,6 +115,14 @@ async def test_a_slow_lookup_plays_a_hold_message_and_redirects_until_done(
     await save_history(execution_id, "call_slow_lookup_hold")
 
 
+@pytest.mark.parametrize(
+    "extra_settings",
+    # With local steps on, a step inside a call still runs as a regular activity: as a local
+    # one it would hold the workflow task, and the caller's answer, until it is done.
+    [{}, {"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 30}],
+    ids=["regular", "local-steps-on"],
+    indirect=True,
+)
 async def test_what_the_flow_says_before_a_slow_step_is_heard_before_it_runs(
     api: httpx.AsyncClient,
     tenant: TenantKeys,

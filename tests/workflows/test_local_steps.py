@@ -107,9 +107,8 @@ async def test_with_the_setting_at_zero_every_http_step_is_a_regular_activity(
     skipping_runner: Runner, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/hook").respond_with_json({"ok": True})
-    assert Settings.model_validate({}).local_activity_max_s == 30  # the default: on
-    off = Settings.model_validate({"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 0})
-    assert off.short_local_action_types() == []
+    off = Settings.model_validate({})
+    assert off.local_activity_max_s == 0 and off.short_local_action_types() == []
     flow = {
         "start": "hook",
         "nodes": [
