@@ -100,7 +100,7 @@ carries rides in the next step's input, which has a size limit of its own."""
 
 
 def _may_give_back(
-    data: ActionInput, output: ActionOutput, announced: bool, context: StepContext
+    data: ActionInput, output: ActionOutput, size: int, announced: bool, context: StepContext
 ) -> bool:
     """A local step the workflow asked to (`give_back`) leaves its records to the workflow's
     next write when nothing of it is written yet (it was quick), it has no outgoing message
@@ -111,7 +111,7 @@ def _may_give_back(
         and not context.deferred
         and not output.waiting
         and len(data.records) < GIVE_BACK_MAX_RECORDS
-        and json_size(output.result) <= GIVE_BACK_MAX_RESULT_BYTES
+        and size <= GIVE_BACK_MAX_RESULT_BYTES
     )
 
 
@@ -218,7 +218,9 @@ class FlowActivities:
                 result=output.result,
             )
         announced = await announcer.settle()
-        if run_id is not None and _may_give_back(data, output, announced, context):
+        # Measured once for both: the ledger's budget and the give-back's bound.
+        size = json_size(output.result) if run_id is not None else 0
+        if run_id is not None and _may_give_back(data, output, size, announced, context):
             # Quick, local, small: the workflow's next write takes these records.
             output = output.model_copy(
                 update={"recorded": False, "ended_at": ended.ended_at, "attempt": attempt}
@@ -233,7 +235,7 @@ class FlowActivities:
             )
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
         if run_id is not None:
-            self._performed.put(run_id, data.seq, output)
+            self._performed.put(run_id, data.seq, output, size=size)
         return output
 
     @activity.defn(name=ACTIVITY_PREPARE_SUBFLOW)

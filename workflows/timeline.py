@@ -5,7 +5,7 @@ database (`store.timeline` applies them idempotently).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -83,9 +83,10 @@ class Timeline:
         port: str | None = None,
         result: dict[str, Any] | None = None,
         error: str | None = None,
+        ended_at: datetime | None = None,
     ) -> None:
         record.status = status
-        record.ended_at = workflow.now()
+        record.ended_at = ended_at or workflow.now()
         record.port = port
         if result is not None:
             record.result = result
@@ -95,13 +96,15 @@ class Timeline:
     def performed(self, record: StepRecord, output: ActionOutput) -> None:
         """An action step done by an activity that left its record to us (`recorded`): its
         start, then its end, as the activity would have written them (two events)."""
-        self._pending.append(record.model_copy(update={"attempt": output.attempt}))
-        record.status = StepStatus.success
-        record.ended_at = output.ended_at or workflow.now()
-        record.port = output.port
-        record.result = output.result
         record.attempt = output.attempt
         self._pending.append(record.model_copy())
+        self.finish(
+            record,
+            StepStatus.success,
+            port=output.port,
+            result=output.result,
+            ended_at=output.ended_at,
+        )
 
     def skip(self, record: StepRecord, reason: str) -> None:
         record.status = StepStatus.skipped
