@@ -15,7 +15,6 @@ import sys
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
 
 from temporalio.worker import Worker
 
@@ -38,13 +37,11 @@ async def running(worker: Worker, *, within_s: float = SHUTDOWN_WITHIN_S) -> Asy
         failure = error
         raise
     finally:
-        trace = failure.__traceback__ if failure is not None else None
-        await _exit_within(worker, failure, trace, within_s)
+        await _exit_within(worker, failure, within_s)
 
 
-async def _exit_within(
-    worker: Worker, failure: BaseException | None, trace: TracebackType | None, within_s: float
-) -> None:
+async def _exit_within(worker: Worker, failure: BaseException | None, within_s: float) -> None:
+    trace = failure.__traceback__ if failure is not None else None
     exiting = asyncio.ensure_future(
         worker.__aexit__(type(failure) if failure else None, failure, trace)
     )

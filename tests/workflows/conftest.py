@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from werkzeug import Request, Response
 
 from schemas.execution import WORKFLOW_NAME, ExecutionInput, ExecutionResult, workflow_id_for
 from schemas.flow import FlowDocument
@@ -154,6 +155,21 @@ class Runner:
         history = await handle.fetch_history()
         HISTORIES.mkdir(exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+def flaky_sink(failures: int = 0) -> Any:
+    """A sink's handler: answers 503 to its first `failures` requests, then 200; `.seen` is
+    the `Idempotency-Key` of every request, in order."""
+    seen: list[str] = []
+
+    def answer(request: Request) -> Response:
+        seen.append(request.headers.get("Idempotency-Key", ""))
+        if len(seen) <= failures:
+            return Response("busy", status=503)
+        return Response('{"ok": true}', status=200, content_type="application/json")
+
+    answer.seen = seen  # type: ignore[attr-defined]
+    return answer
 
 
 def _settings() -> Settings:

@@ -26,12 +26,11 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
     WorkflowOutboundInterceptor,
 )
-from werkzeug import Request, Response
 
 from activities.performed import Performed
 from schemas.execution import ActionOutput, ExecutionResult
 from tests.running import running as run_worker
-from tests.workflows.conftest import Runner
+from tests.workflows.conftest import Runner, flaky_sink
 from tests.workflows.conftest import _settings as flow_settings
 from worker import build_worker
 
@@ -90,21 +89,10 @@ async def failing_runner(
         yield Runner(temporal_env.client, engine, task_queue, tenant_id)
 
 
-def _counting(status: int = 200) -> Any:
-    seen: list[str] = []
-
-    def answer(request: Request) -> Response:
-        seen.append(request.headers.get("Idempotency-Key", ""))
-        return Response('{"ok": true}', status=status, content_type="application/json")
-
-    answer.seen = seen  # type: ignore[attr-defined]
-    return answer
-
-
 async def test_a_replayed_workflow_task_does_not_post_a_local_step_twice(
     failing_runner: Runner, httpserver: HTTPServer
 ) -> None:
-    sink = _counting()
+    sink = flaky_sink()
     httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
     flow = {
         "start": "post",

@@ -16,29 +16,15 @@ from werkzeug import Request, Response
 from activities.flow_activities import ANNOUNCE_AFTER_S
 from schemas.execution import ExecutionResult
 from schemas.settings import Settings
-from tests.workflows.conftest import Runner
+from tests.workflows.conftest import Runner, flaky_sink
 
 END = {"id": "done", "type": "end"}
-
-
-def _flaky(failures: int) -> Any:
-    """Answers 503 to its first `failures` requests, then 200."""
-    seen: list[str] = []
-
-    def answer(request: Request) -> Response:
-        seen.append(request.headers.get("Idempotency-Key", ""))
-        if len(seen) <= failures:
-            return Response("busy", status=503)
-        return Response('{"ok": true}', status=200, content_type="application/json")
-
-    answer.seen = seen  # type: ignore[attr-defined]
-    return answer
 
 
 async def test_short_steps_run_local_with_the_same_retries_and_a_long_one_stays_regular(
     skipping_runner: Runner, httpserver: HTTPServer
 ) -> None:
-    flaky = _flaky(failures=2)
+    flaky = flaky_sink(failures=2)
     httpserver.expect_request("/flaky").respond_with_handler(flaky)
     httpserver.expect_request("/slow").respond_with_json({"slow": True})
     httpserver.expect_request("/rest/crm.lead.update.json").respond_with_json({"result": True})
