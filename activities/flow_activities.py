@@ -3,10 +3,11 @@ prepare a subflow.
 
 `perform_action` records its own progress (the workflow's buffered records, the step's start
 and its end; one transaction for a quick step, two for a slow one), so an action step costs
-one Temporal round trip. A quick step run as a local activity may instead give the records
-back (`ActionInput.give_back`): they go with the workflow's next write, and a run of quick
-local steps costs one transaction in all. Handlers per step type live in their own
-modules, each registered with `@handles("<type>")` (`activities.step.HANDLERS`).
+one Temporal round trip, and its outcome is stored before the activity returns. A step whose
+outcome is stored is not performed again: a retry, or a local activity run again after its
+workflow task was lost (`ActionInput.recheck`), gets the stored outcome back. Handlers per
+step type live in their own modules, each registered with `@handles("<type>")`
+(`activities.step.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ from schemas.execution import (
     SubflowStart,
     SubflowStartInput,
 )
-from schemas.limits import json_size
 from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN, ScheduledRun, ScheduledRunInput
 from schemas.settings import Settings
 from store.models import OutboxMessage
 from store.recorder import Recorder
+from store.timeline import stored_outcome
 
 # Names a child execution's id is derived from; any fixed UUID serves.
 _CHILD_NAMESPACE = uuid.UUID("6f1c2d4e-0b7a-4c59-9a43-2f1e8d5b7c10")
@@ -91,28 +92,6 @@ class _Announcer:
         except ApplicationError:
             return False
         return True
-
-
-GIVE_BACK_MAX_RECORDS = 8
-GIVE_BACK_MAX_RESULT_BYTES = 16 * 1024
-"""A step gives its records back only while the workflow carries few and small ones: what it
-carries rides in the next step's input, which has a size limit of its own."""
-
-
-def _may_give_back(
-    data: ActionInput, output: ActionOutput, size: int, announced: bool, context: StepContext
-) -> bool:
-    """A local step the workflow asked to (`give_back`) leaves its records to the workflow's
-    next write when nothing of it is written yet (it was quick), it has no outgoing message
-    to store with them, it is done (not waiting for a call or a reply), and it is small."""
-    return (
-        data.give_back
-        and not announced
-        and not context.deferred
-        and not output.waiting
-        and len(data.records) < GIVE_BACK_MAX_RECORDS
-        and size <= GIVE_BACK_MAX_RESULT_BYTES
-    )
 
 
 class FlowActivities:
@@ -171,6 +150,10 @@ class FlowActivities:
         if run_id is not None and (done := self._performed.get(run_id, data.seq)) is not None:
             log.info("step.already_performed")
             return done
+        # An earlier run of this step may have done it, and stored its outcome.
+        if (data.recheck or attempt > 1) and (stored := await self._stored(data)) is not None:
+            log.info("step.already_performed", stored=True)
+            return stored
         started = self._step(data, attempt, status=StepStatus.running)
         # The earliest record's time, so an execution's start is when its first step began.
         first_at = min([data.started_at, *(r.started_at for r in data.records)])
@@ -217,25 +200,16 @@ class FlowActivities:
                 port=output.port,
                 result=output.result,
             )
-        announced = await announcer.settle()
-        # Measured once for both: the ledger's budget and the give-back's bound.
-        size = json_size(output.result) if run_id is not None else 0
-        if run_id is not None and _may_give_back(data, output, size, announced, context):
-            # Quick, local, small: the workflow's next write takes these records.
-            output = output.model_copy(
-                update={"recorded": False, "ended_at": ended.ended_at, "attempt": attempt}
-            )
-        else:
-            unwritten = [] if announced else opening
-            await self._apply(
-                self._record_input(
-                    data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
-                ),
-                context.deferred,
-            )
+        unwritten = [] if await announcer.settle() else opening
+        await self._apply(
+            self._record_input(
+                data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
+            ),
+            context.deferred,
+        )
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
         if run_id is not None:
-            self._performed.put(run_id, data.seq, output, size=size)
+            self._performed.put(run_id, data.seq, output)
         return output
 
     @activity.defn(name=ACTIVITY_PREPARE_SUBFLOW)
@@ -307,6 +281,23 @@ class FlowActivities:
             )
             raise step_error(reason, type="InvalidStep", retryable=False)
         return await handler(context)
+
+    async def _stored(self, data: ActionInput) -> ActionOutput | None:
+        stored = await asyncio.to_thread(
+            stored_outcome,
+            self._engine,
+            execution_id=data.execution_id,
+            tenant_id=data.tenant_id,
+            seq=data.seq,
+            node_id=data.node_id,
+        )
+        if stored is None:
+            return None
+        return ActionOutput(
+            port=stored.port or "",
+            result=stored.result or {},
+            waiting=stored.status == StepStatus.waiting,
+        )
 
     async def _apply(self, record: RecordInput, outbox: Sequence[OutboxMessage] = ()) -> None:
         try:

@@ -239,9 +239,11 @@ class ActionInput(BaseModel):
 
     visit: int = 1
     """How many times the execution has reached this node, this time included."""
-    give_back: bool = False
-    """As a local activity, a quick step may give its records back (`ActionOutput.recorded`)
-    for the workflow's next write instead of writing them itself."""
+    recheck: bool = False
+    """As a local activity: this workflow task may be running the step again after a task
+    that ran it was lost (its worker stopped, or the task failed or timed out), so the
+    activity looks for the step's stored outcome before performing it. Set by the workflow
+    (`ActionSteps`); a regular activity looks on every retry."""
 
     @property
     def idempotency_key(self) -> str:
@@ -262,8 +264,10 @@ class ActionOutput(BaseModel):
     (`result.call_sid`) or a message awaiting its reply. `port` is then meaningless; the
     step is recorded as waiting and the workflow finishes it."""
     recorded: bool = True
-    """False: the activity wrote nothing (`ActionInput.give_back`); the records it was given,
-    and the step's own (done at `ended_at`, on `attempt`), go with the workflow's next write."""
+    """False: the activity wrote nothing; the records it was given, and the step's own (done
+    at `ended_at`, on `attempt`), go with the workflow's next write. Activities no longer
+    answer so (a step's outcome is stored before its local activity returns, for a restarted
+    worker to find); histories recorded while quick local steps did still replay."""
     ended_at: datetime | None = None
     attempt: int = 1
 

@@ -75,13 +75,14 @@ class Settings(BaseSettings):
     """A stopping worker (SIGTERM, a rolling deploy) lets its running activities finish this
     long before it cancels them (then Temporal retries them elsewhere)."""
     local_activity_max_s: float = Field(
-        default=0.0, ge=0, le=60, alias="FLOWDECK_LOCAL_ACTIVITY_MAX_S"
+        default=30.0, ge=0, le=60, alias="FLOWDECK_LOCAL_ACTIVITY_MAX_S"
     )
     """HTTP and CRM steps, and sends on a real provider, whose attempt may take at most this
     long run as local activities (no round trip through the Temporal server; 30 covers a
     step with the default 30 s attempt); 0: never. A local step is not performed twice when
-    its workflow task is replayed on the same worker (`activities.performed`), but a crash
-    before its workflow task completes performs it again (bench/README: off by default)."""
+    its workflow task is replayed: the worker keeps its outcome (`activities.performed`),
+    and the step stores it before it returns, where a restarted worker looks for it
+    (`ActionInput.recheck`)."""
     offer_sweep_s: float = Field(default=30.0, ge=0, alias="FLOWDECK_OFFER_SWEEP_S")
     """How often the API looks for queue offers whose call to the agent was never placed
     (their dispatch died after the claim) and puts their callers back in line; 0: never."""

@@ -252,6 +252,31 @@ def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | N
     return outcome
 
 
+class StoredOutcome(NamedTuple):
+    """What a step's activity stored when it was done (or had started a call or a question)."""
+
+    status: str
+    port: str | None
+    result: dict[str, Any] | None
+
+
+def stored_outcome(
+    engine: Engine, *, execution_id: str, tenant_id: str, seq: int, node_id: str
+) -> StoredOutcome | None:
+    """The stored outcome of step `seq` if it succeeded or is waiting, else None (not yet
+    recorded, or only its start or a failed attempt was)."""
+    query = sa.select(_steps.c.status, _steps.c.port, _steps.c.result).where(
+        _steps.c.execution_id == execution_id,
+        _steps.c.tenant_id == tenant_id,
+        _steps.c.seq == seq,
+        _steps.c.node_id == node_id,
+        _steps.c.status.in_(("success", "waiting")),
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return StoredOutcome(row.status, row.port, row.result) if row is not None else None
+
+
 def apply_records(engine: Engine, record: RecordInput) -> None:
     """Store step records and an optional status change of one execution in one transaction."""
     [error] = apply_batch(engine, [Write(record)])

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from workflows.walker import Walker
 
 DEFAULT_REPLY_TIMEOUT_S = 3600.0
+FIRST_TASK_HISTORY_LENGTH = 3
+"""An execution's first workflow task, on its first attempt: started, task scheduled, task
+started."""
 
 
 class ActionSteps:
@@ -50,6 +53,7 @@ class ActionSteps:
         self._call = call
         self._timeline = timeline
         self._in = walker.input
+        self._first_live_length: int | None = None
 
     async def run(self, node: Node, scope: Scope) -> str:
         """An action step: its config rendered, DNC respected, its activity done (or, for a
@@ -63,7 +67,7 @@ class ActionSteps:
             self._timeline.skip(record, DNC_REASON)
             raise Finish(ExecutionStatus.skipped, DNC_REASON)
         output = await self.run_action(
-            node, record, config, context=self._template_context(node, scope), give_back=True
+            node, record, config, context=self._template_context(node, scope)
         )
         if output.waiting:
             self._timeline.hold(record)
@@ -86,13 +90,10 @@ class ActionSteps:
         *,
         context: dict[str, Any] | None = None,
         failing_to: str | None = None,
-        give_back: bool = False,
     ) -> ActionOutput:
         """Perform the step's activity (which records the step); a failure raises where the
         step leaves by (`leave`). `failing_to`: the port a failure leaves by when the step
-        has no failure transition. `give_back`: a quick local step may leave its records to
-        the next write (`ActionInput.give_back`): for steps whose record nothing else
-        finishes."""
+        has no failure transition."""
         self._timeline.hold(record)
         action = ActionInput(
             execution_id=self._in.execution_id,
@@ -108,7 +109,7 @@ class ActionSteps:
             records=self._timeline.take_pending(),
             context=context,
             visit=self._walker.state.visits.get(node.id, 1),
-            give_back=give_back,
+            recheck=self._may_run_again(),
         )
         size = len(action.model_dump_json())
         if size > STEP_INPUT_LIMIT_BYTES:
@@ -127,9 +128,24 @@ class ActionSteps:
             raise self._walker.leave(node, record, cause(exc), failing_to=failing_to) from None
         self._timeline.release(record)
         if not output.recorded:
+            # Only in histories recorded while quick local steps gave their records back.
             self._timeline.put_back(action.records)
             self._timeline.performed(record, output)
         return output
+
+    def _may_run_again(self) -> bool:
+        """Whether this workflow task may be running again steps that a lost task ran: a
+        local activity's outcome reaches Temporal only with its task, so after a task failed
+        or timed out, or its worker stopped, the workflow is rebuilt from history and runs
+        the task's local activities again. That is the first task this workflow object runs
+        live, unless it is the execution's very first (then no task came before it). Later
+        tasks of the same object follow tasks it completed itself."""
+        if workflow.unsafe.is_replaying():
+            return False  # the activity is not run: its outcome is in the history
+        length = workflow.info().get_current_history_length()
+        if self._first_live_length is None:
+            self._first_live_length = length
+        return length == self._first_live_length and length > FIRST_TASK_HISTORY_LENGTH
 
     def _template_context(self, node: Node, scope: Scope) -> dict[str, Any] | None:
         """What a stored template is rendered with, for the steps that name one."""

@@ -119,7 +119,7 @@ async def test_a_slow_lookup_plays_a_hold_message_and_redirects_until_done(
     "extra_settings",
     # With local steps on, a step inside a call still runs as a regular activity: as a local
     # one it would hold the workflow task, and the caller's answer, until it is done.
-    [{}, {"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 30}],
+    [{"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 0}, {}],
     ids=["regular", "local-steps-on"],
     indirect=True,
 )

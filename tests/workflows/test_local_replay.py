@@ -4,7 +4,9 @@ A local activity's result reaches Temporal only with its workflow task. Here tha
 right after the step's POST (as a deadlock check or a task timeout fails it on a starved
 box): Temporal runs the task again, the workflow replays and runs the local activity again,
 and the worker hands back the outcome it kept (`activities.performed`) instead of posting
-twice. A step whose attempt failed is performed again, as a retry must be.
+twice. When the task is lost with its worker, another worker (or the same one restarted)
+finds the outcome the step stored before it returned. A step whose attempt failed is
+performed again, as a retry must be.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy.engine import Engine
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
     Interceptor,
     StartLocalActivityInput,
     WorkflowInboundInterceptor,
@@ -28,7 +33,7 @@ from temporalio.worker import (
 )
 
 from activities.performed import Performed
-from schemas.execution import ActionOutput, ExecutionResult
+from schemas.execution import ActionInput, ActionOutput, ExecutionResult
 from tests.running import running as run_worker
 from tests.workflows.conftest import Runner, flaky_sink
 from tests.workflows.conftest import _settings as flow_settings
@@ -74,6 +79,64 @@ class _FailAfterLocal(WorkflowOutboundInterceptor):
         return asyncio.ensure_future(then_fail())
 
 
+class LoseTaskAfterLocal(Interceptor):
+    """A worker that dies with the workflow task in which an execution's first local activity
+    completed: that task fails, and every later task of the execution this worker is given
+    fails before it does anything, so only another worker can go on."""
+
+    def __init__(self) -> None:
+        self.lost: set[str] = set()
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        lost = self.lost
+
+        class Inbound(WorkflowInboundInterceptor):
+            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+                super().init(_LoseAfterLocal(outbound, lost))
+
+        return Inbound
+
+
+class _LoseAfterLocal(WorkflowOutboundInterceptor):
+    def __init__(self, next: WorkflowOutboundInterceptor, lost: set[str]) -> None:
+        super().__init__(next)
+        self._lost = lost
+
+    def start_local_activity(self, input: StartLocalActivityInput) -> Any:
+        execution = workflow.info().workflow_id
+        if execution in self._lost:
+            raise RuntimeError("this worker is gone")
+        handle = super().start_local_activity(input)
+
+        async def then_lose() -> Any:
+            await handle
+            self._lost.add(execution)
+            raise RuntimeError("the worker stops before its workflow task completes")
+
+        return asyncio.ensure_future(then_lose())
+
+
+class SeenRechecks(Interceptor):
+    """Notes, for each action a worker performs, whether it was asked to look for the
+    step's stored outcome first (`ActionInput.recheck`)."""
+
+    def __init__(self) -> None:
+        self.rechecks: list[bool] = []
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        rechecks = self.rechecks
+
+        class Inbound(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+                if isinstance(action := input.args[0], ActionInput):
+                    rechecks.append(action.recheck)
+                return await super().execute_activity(input)
+
+        return Inbound(next)
+
+
 @pytest.fixture
 async def failing_runner(
     temporal_env: WorkflowEnvironment, engine: Engine, task_queue: str, tenant_id: str
@@ -117,6 +180,138 @@ async def test_a_replayed_workflow_task_does_not_post_a_local_step_twice(
     [step] = [s for s in failing_runner.steps(handle) if s.node_id == "post"]
     assert step.status == "success" and step.result is not None
     assert step.result["status"] == 200
+
+
+async def test_a_worker_taking_over_a_lost_task_does_not_post_a_local_step_again(
+    temporal_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    tenant_id: str,
+    httpserver: HTTPServer,
+) -> None:
+    """The first worker posts, stores the step, and never completes its task; the second
+    has nothing in its ledger, and finds the step's stored outcome instead of posting."""
+    sink = flaky_sink()
+    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
+    flow = {
+        "start": "post",
+        "nodes": [
+            {
+                "id": "post",
+                "type": "http",
+                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
+                "transitions": {"success": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+    runner = Runner(temporal_env.client, engine, task_queue, tenant_id)
+    dying, seen = LoseTaskAfterLocal(), SeenRechecks()
+    first = build_worker(
+        temporal_env.client,
+        engine=engine,
+        settings=flow_settings(),
+        task_queue=task_queue,
+        interceptors=[dying, seen],
+    )
+    async with run_worker(first):
+        handle = await runner.start(flow, short_local_steps=["http"], local_max_s=15)
+        for _ in range(200):
+            if dying.lost:
+                break
+            await asyncio.sleep(0.05)
+    assert dying.lost == {handle.id} and len(sink.seen) == 1
+    [stored] = runner.steps(handle)
+    assert stored.status == "success"  # stored before the local activity returned
+
+    second = build_worker(
+        temporal_env.client,
+        engine=engine,
+        settings=flow_settings(),
+        task_queue=task_queue,
+        interceptors=[seen],
+    )
+    async with run_worker(second):
+        result: ExecutionResult = await asyncio.wait_for(handle.result(), 60)
+
+    assert result.status == "completed"
+    assert len(sink.seen) == 1, sink.seen  # the second worker did not post again
+    # The execution's first task had nothing before it to look for; the second worker's had.
+    assert seen.rechecks == [False, True]
+    [step] = [s for s in runner.steps(handle) if s.node_id == "post"]
+    assert step.status == "success" and step.result is not None
+    assert step.result["status"] == 200
+    assert runner.path(handle) == [("post", "success", "success"), ("done", "success", None)]
+
+
+class LoseFirstCompletion(Interceptor):
+    """The first action's completion never reaches Temporal (as when a worker stops between
+    its activity's end and the report of it): the activity is done, and Temporal retries it."""
+
+    def __init__(self) -> None:
+        self.lost = 0
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        interceptor = self
+
+        class Inbound(ActivityInboundInterceptor):
+            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+                result = await super().execute_activity(input)
+                if isinstance(input.args[0], ActionInput) and not interceptor.lost:
+                    interceptor.lost += 1
+                    raise ApplicationError("the completion is lost")
+                return result
+
+        return Inbound(next)
+
+
+async def test_a_retried_regular_step_whose_outcome_is_stored_is_not_performed_again(
+    temporal_env: WorkflowEnvironment,
+    engine: Engine,
+    task_queue: str,
+    tenant_id: str,
+    httpserver: HTTPServer,
+) -> None:
+    sink = flaky_sink()
+    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
+    flow = {
+        "start": "post",
+        "nodes": [
+            {
+                "id": "post",
+                "type": "http",
+                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
+                "retry": {"max_attempts": 3, "delay_s": 1, "backoff": 1},
+                "transitions": {"success": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+    losing = LoseFirstCompletion()
+    worker = build_worker(
+        temporal_env.client,
+        engine=engine,
+        settings=flow_settings(),
+        task_queue=task_queue,
+        interceptors=[losing],
+    )
+    runner = Runner(temporal_env.client, engine, task_queue, tenant_id)
+    async with run_worker(worker):
+        handle = await runner.start(flow)  # a regular activity: no local steps
+        result: ExecutionResult = await asyncio.wait_for(handle.result(), 60)
+
+    assert result.status == "completed" and losing.lost == 1
+    history = await handle.fetch_history()
+    [started] = [
+        e.activity_task_started_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
+    assert started.attempt == 2  # Temporal did retry it...
+    assert len(sink.seen) == 1, sink.seen  # ...and the order was posted once
+    [step] = [s for s in runner.steps(handle) if s.node_id == "post"]
+    assert (step.status, step.attempt) == ("success", 1)
+    assert step.result is not None and step.result["status"] == 200
 
 
 def test_the_ledger_forgets_after_its_time_and_past_its_budget() -> None:

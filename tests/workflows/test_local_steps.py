@@ -93,7 +93,9 @@ async def test_with_the_setting_at_zero_every_http_step_is_a_regular_activity(
     skipping_runner: Runner, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/hook").respond_with_json({"ok": True})
-    off = Settings.model_validate({})
+    default = Settings.model_validate({})
+    assert default.local_activity_max_s == 30 and "http" in default.short_local_action_types()
+    off = Settings.model_validate({"FLOWDECK_LOCAL_ACTIVITY_MAX_S": 0})
     assert off.local_activity_max_s == 0 and off.short_local_action_types() == []
     flow = {
         "start": "hook",
@@ -133,13 +135,15 @@ def _local_outputs(history: Any) -> list[dict[str, Any]]:
     return outputs
 
 
-async def test_quick_local_steps_leave_their_records_to_the_next_write_and_lose_none(
+async def test_local_steps_store_their_outcome_before_they_return(
     runner: Runner, httpserver: HTTPServer
 ) -> None:
-    """A quick local step writes nothing itself: its record (and those it carried) go with
-    the workflow's next write, here the final one. A slow one (still working after
-    ANNOUNCE_AFTER_S) writes as before, so the timeline shows it running. The timeline
-    ends the same either way."""
+    """A local step's outcome reaches Temporal only with its workflow task, so each local
+    step writes its record before it returns (a worker restarted after losing the task finds
+    it there, `test_local_replay`): a quick one in one write, start and end together; a slow
+    one (still working after ANNOUNCE_AFTER_S) shows as running while it works. The history
+    `http_local_give_back` was recorded when quick steps left their records to the
+    workflow's next write, and still replays."""
 
     def slow(_: Request) -> Response:
         time.sleep(ANNOUNCE_AFTER_S + 0.3)
@@ -176,7 +180,7 @@ async def test_quick_local_steps_leave_their_records_to_the_next_write_and_lose_
 
     assert result.status == "completed"
     outputs = _local_outputs(await handle.fetch_history())
-    assert [o.get("recorded", True) for o in outputs] == [False, True, False]
+    assert [o.get("recorded", True) for o in outputs] == [True, True, True]
     assert runner.path(handle) == [
         ("first", "success", "success"),
         ("note", "success", "next"),
@@ -191,12 +195,12 @@ async def test_quick_local_steps_leave_their_records_to_the_next_write_and_lose_
     for step in steps.values():
         assert step.started_at is not None and step.ended_at is not None
         assert step.ended_at >= step.started_at and step.attempt == 1
-    await runner.save_history(handle, "http_local_give_back")
+    await runner.save_history(handle, "http_local_quick_slow")
     action = ["flow.step.started", "flow.step.completed"]
     pure = ["flow.step.completed"]
     assert runner.events(handle) == [
         "flow.started",
-        *action,  # first: its start and end, as its activity would have written them
+        *action,  # first: its start and end, written together when it was done
         *pure,
         *action,
         *action,
