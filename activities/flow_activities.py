@@ -3,11 +3,10 @@ prepare a subflow.
 
 `perform_action` records its own progress (the workflow's buffered records, the step's start
 and its end; one transaction for a quick step, two for a slow one), so an action step costs
-one Temporal round trip, and its outcome is stored before the activity returns. A step whose
-outcome is stored is not performed again: a retry, or a local activity run again after its
-workflow task was lost (`ActionInput.recheck`), gets the stored outcome back. Handlers per
-step type live in their own modules, each registered with `@handles("<type>")`
-(`activities.step.HANDLERS`).
+one Temporal round trip, and its outcome is stored before the activity returns: a local
+activity run again after its workflow task was lost (`ActionInput.recheck`) gets the stored
+outcome back instead of performing the step twice. Handlers per step type live in their own
+modules, each registered with `@handles("<type>")` (`activities.step.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -150,8 +149,8 @@ class FlowActivities:
         if run_id is not None and (done := self._performed.get(run_id, data.seq)) is not None:
             log.info("step.already_performed")
             return done
-        # An earlier run of this step may have done it, and stored its outcome.
-        if (data.recheck or attempt > 1) and (stored := await self._stored(data)) is not None:
+        # A lost workflow task may have run this step already, and stored its outcome.
+        if data.recheck and (stored := await self._stored(data)) is not None:
             log.info("step.already_performed", stored=True)
             return stored
         started = self._step(data, attempt, status=StepStatus.running)

@@ -243,7 +243,7 @@ class ActionInput(BaseModel):
     """As a local activity: this workflow task may be running the step again after a task
     that ran it was lost (its worker stopped, or the task failed or timed out), so the
     activity looks for the step's stored outcome before performing it. Set by the workflow
-    (`ActionSteps`); a regular activity looks on every retry."""
+    (`ActionSteps`). (A regular activity's outcome is Temporal's as soon as it completes.)"""
 
     @property
     def idempotency_key(self) -> str:

@@ -20,7 +20,6 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy.engine import Engine
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -242,76 +241,6 @@ async def test_a_worker_taking_over_a_lost_task_does_not_post_a_local_step_again
     assert step.status == "success" and step.result is not None
     assert step.result["status"] == 200
     assert runner.path(handle) == [("post", "success", "success"), ("done", "success", None)]
-
-
-class LoseFirstCompletion(Interceptor):
-    """The first action's completion never reaches Temporal (as when a worker stops between
-    its activity's end and the report of it): the activity is done, and Temporal retries it."""
-
-    def __init__(self) -> None:
-        self.lost = 0
-
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        interceptor = self
-
-        class Inbound(ActivityInboundInterceptor):
-            async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-                result = await super().execute_activity(input)
-                if isinstance(input.args[0], ActionInput) and not interceptor.lost:
-                    interceptor.lost += 1
-                    raise ApplicationError("the completion is lost")
-                return result
-
-        return Inbound(next)
-
-
-async def test_a_retried_regular_step_whose_outcome_is_stored_is_not_performed_again(
-    temporal_env: WorkflowEnvironment,
-    engine: Engine,
-    task_queue: str,
-    tenant_id: str,
-    httpserver: HTTPServer,
-) -> None:
-    sink = flaky_sink()
-    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
-    flow = {
-        "start": "post",
-        "nodes": [
-            {
-                "id": "post",
-                "type": "http",
-                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
-                "retry": {"max_attempts": 3, "delay_s": 1, "backoff": 1},
-                "transitions": {"success": "done"},
-            },
-            {"id": "done", "type": "end"},
-        ],
-    }
-    losing = LoseFirstCompletion()
-    worker = build_worker(
-        temporal_env.client,
-        engine=engine,
-        settings=flow_settings(),
-        task_queue=task_queue,
-        interceptors=[losing],
-    )
-    runner = Runner(temporal_env.client, engine, task_queue, tenant_id)
-    async with run_worker(worker):
-        handle = await runner.start(flow)  # a regular activity: no local steps
-        result: ExecutionResult = await asyncio.wait_for(handle.result(), 60)
-
-    assert result.status == "completed" and losing.lost == 1
-    history = await handle.fetch_history()
-    [started] = [
-        e.activity_task_started_event_attributes
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-    ]
-    assert started.attempt == 2  # Temporal did retry it...
-    assert len(sink.seen) == 1, sink.seen  # ...and the order was posted once
-    [step] = [s for s in runner.steps(handle) if s.node_id == "post"]
-    assert (step.status, step.attempt) == ("success", 1)
-    assert step.result is not None and step.result["status"] == 200
 
 
 def test_the_ledger_forgets_after_its_time_and_past_its_budget() -> None:
