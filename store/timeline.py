@@ -6,7 +6,9 @@ meet on one execution take turns on its row (`_load`).
 
 This is the hottest write path of the product (every step of every execution), so it speaks
 SQLAlchemy Core, not the ORM, and `apply_batch` writes many executions' records in one
-transaction (group commit, see `activities.flow_activities`).
+transaction (group commit, `store.recorder`) with one statement per kind of row: the steps
+stored are read once, new steps inserted together, and executions that changed the same
+columns updated together.
 """
 
 from __future__ import annotations
@@ -113,40 +115,70 @@ def _step_event(record: StepRecord) -> dict[str, Any]:
     return data
 
 
-def _apply_steps(
-    conn: Connection, execution: _Execution, records: Sequence[StepRecord], at: datetime
-) -> None:
-    """Insert new steps, update known ones; one event per real change of status."""
-    seqs = sorted({r.seq for r in records})
-    known: dict[int, tuple[str, int]] = {
-        row.seq: (row.status, row.attempt)
-        for row in conn.execute(
-            sa.select(_steps.c.seq, _steps.c.status, _steps.c.attempt).where(
-                _steps.c.execution_id == execution.id, _steps.c.seq.in_(seqs)
-            )
+class _Steps:
+    """The step rows a batch touches: what is stored, read in one statement; what to insert
+    and update, written in one statement each, after every write of the batch is applied.
+
+    Keyed by (execution id, seq). A seq written twice in one batch is stored once, with its
+    last values; its events are those of each real change of status, in order.
+    """
+
+    def __init__(self, known: dict[tuple[str, int], tuple[str, int]]) -> None:
+        self._known = known
+        self._stored = set(known)
+        self._final: dict[tuple[str, int], dict[str, Any]] = {}
+
+    @classmethod
+    def read(cls, conn: Connection, keys: set[tuple[str, int]]) -> _Steps:
+        if not keys:
+            return cls({})
+        query = sa.select(
+            _steps.c.execution_id, _steps.c.seq, _steps.c.status, _steps.c.attempt
+        ).where(
+            _steps.c.execution_id.in_(sorted({k[0] for k in keys})),
+            _steps.c.seq.in_(sorted({k[1] for k in keys})),
         )
-    }
-    stored = set(known)
-    final: dict[int, dict[str, Any]] = {}
-    for record in records:
-        previous, attempt = known.get(record.seq, (None, 0))
-        if previous in _FINISHED and record.status in ("running", "waiting"):
-            continue  # a late "started" record must not reopen a finished step
-        values = _step_values(execution, record, max(attempt, record.attempt))
-        event_type = STEP_EVENTS[record.status]
-        if STEP_EVENTS.get(previous or "") != event_type:
-            execution.event(event_type, record.node_id, _step_event(record), at)
-        final[record.seq] = values
-        known[record.seq] = (str(record.status), values["attempt"])
-    inserts = [v for seq, v in final.items() if seq not in stored]
-    if inserts:
-        conn.execute(sa.insert(_steps), inserts)
-    for seq, values in final.items():
-        if seq in stored:
+        known = {
+            (row.execution_id, row.seq): (row.status, row.attempt)
+            for row in conn.execute(query)
+            if (row.execution_id, row.seq) in keys
+        }
+        return cls(known)
+
+    def apply(self, execution: _Execution, records: Sequence[StepRecord], at: datetime) -> None:
+        """Insert new steps, update known ones; one event per real change of status."""
+        for record in records:
+            key = (execution.id, record.seq)
+            previous, attempt = self._known.get(key, (None, 0))
+            if previous in _FINISHED and record.status in ("running", "waiting"):
+                continue  # a late "started" record must not reopen a finished step
+            values = _step_values(execution, record, max(attempt, record.attempt))
+            event_type = STEP_EVENTS[record.status]
+            if STEP_EVENTS.get(previous or "") != event_type:
+                execution.event(event_type, record.node_id, _step_event(record), at)
+            self._final[key] = values
+            self._known[key] = (str(record.status), values["attempt"])
+
+    def write(self, conn: Connection) -> None:
+        inserts = [v for key, v in self._final.items() if key not in self._stored]
+        if inserts:
+            conn.execute(sa.insert(_steps), inserts)
+        updates = [
+            {
+                **{k: v for k, v in values.items() if k not in ("execution_id", "seq")},
+                "b_execution_id": values["execution_id"],
+                "b_seq": values["seq"],
+            }
+            for key, values in self._final.items()
+            if key in self._stored
+        ]
+        if updates:
             conn.execute(
-                sa.update(_steps)
-                .where(_steps.c.execution_id == execution.id, _steps.c.seq == seq)
-                .values(**{k: v for k, v in values.items() if k not in ("execution_id", "seq")})
+                sa.update(_steps).where(
+                    _steps.c.execution_id == sa.bindparam("b_execution_id"),
+                    _steps.c.seq == sa.bindparam("b_seq"),
+                ),
+                updates,
             )
 
 
@@ -185,7 +217,7 @@ def _load(conn: Connection, ids: Sequence[str]) -> dict[str, _Execution]:
     return {row.id: _Execution(**row._asdict()) for row in conn.execute(query)}
 
 
-def _apply_one(conn: Connection, execution: _Execution, record: RecordInput) -> None:
+def _apply_one(steps: _Steps, execution: _Execution, record: RecordInput) -> None:
     if execution.started_at is None and (record.records or record.status in _ACTIVE):
         # The first progress: `flow.started` comes before any step event.
         first = record.records[0].started_at if record.records else record.at
@@ -196,7 +228,7 @@ def _apply_one(conn: Connection, execution: _Execution, record: RecordInput) -> 
             execution.set(status=ExecutionStatus.running.value)
         execution.event("flow.started", None, {"version": execution.version}, first)
     if record.records:
-        _apply_steps(conn, execution, record.records, record.at)
+        steps.apply(execution, record.records, record.at)
     _apply_status(execution, record)
     if record.context is not None:
         execution.set(context=record.context)
@@ -209,14 +241,16 @@ def _write(conn: Connection, executions: Sequence[_Execution]) -> None:
     events = [e for execution in executions for e in execution.events]
     if events:
         conn.execute(sa.insert(_events), events)
+    # One statement for each set of changed columns (most executions of a batch change the
+    # same ones: a step's progress), its rows sent together.
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for execution in executions:
         if execution.changes:
-            conn.execute(
-                sa.update(_executions)
-                .where(_executions.c.id == execution.id)
-                .values(**execution.changes)
-            )
+            rows = changed.setdefault(tuple(sorted(execution.changes)), [])
+            rows.append({**execution.changes, "b_id": execution.id})
         execution.changes, execution.events = {}, []
+    for rows in changed.values():
+        conn.execute(sa.update(_executions).where(_executions.c.id == sa.bindparam("b_id")), rows)
 
 
 class Write(NamedTuple):
@@ -236,6 +270,15 @@ def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | N
     with session_scope(engine) as session:
         conn = session.connection()
         executions = _load(conn, sorted({w.record.execution_id for w in writes}))
+        steps = _Steps.read(
+            conn,
+            {
+                (w.record.execution_id, r.seq)
+                for w in writes
+                if w.record.execution_id in executions
+                for r in w.record.records
+            },
+        )
         touched: dict[str, _Execution] = {}
         for write in writes:
             record = write.record
@@ -245,9 +288,10 @@ def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | N
                 continue
             for message in write.outbox:
                 insert_once(conn, message)
-            _apply_one(conn, execution, record)
+            _apply_one(steps, execution, record)
             touched[execution.id] = execution
             outcome.append(None)
+        steps.write(conn)
         _write(conn, list(touched.values()))
     return outcome
 
