@@ -39,82 +39,48 @@ from tests.workflows.conftest import _settings as flow_settings
 from worker import build_worker
 
 
-class FailTaskOnce(Interceptor):
-    """Fails the workflow task in which an execution's first local activity completes, once
-    per execution: the workflow raises a plain error there, which fails the task, not the
-    workflow."""
+class FailAfterLocal(Interceptor):
+    """Fails the workflow task in which an execution's first local activity completes: the
+    workflow raises a plain error there, which fails the task, not the workflow. The task
+    then runs again on this worker, unless `dies`: this worker then fails every later task
+    of that execution before it does anything, as a worker gone with the task would, so only
+    another worker can go on."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dies: bool = False) -> None:
         self.failed: set[str] = set()
+        self.dies = dies
 
     def workflow_interceptor_class(
         self, input: WorkflowInterceptorClassInput
     ) -> type[WorkflowInboundInterceptor]:
-        failed = self.failed
+        owner = self
 
         class Inbound(WorkflowInboundInterceptor):
             def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-                super().init(_FailAfterLocal(outbound, failed))
+                super().init(_FailAfterLocal(outbound, owner))
 
         return Inbound
 
 
 class _FailAfterLocal(WorkflowOutboundInterceptor):
-    def __init__(self, next: WorkflowOutboundInterceptor, failed: set[str]) -> None:
+    def __init__(self, next: WorkflowOutboundInterceptor, owner: FailAfterLocal) -> None:
         super().__init__(next)
-        self._failed = failed
+        self._owner = owner
 
     def start_local_activity(self, input: StartLocalActivityInput) -> Any:
-        handle = super().start_local_activity(input)
         execution = workflow.info().workflow_id
-        if execution in self._failed:
-            return handle
+        if execution in self._owner.failed:
+            if self._owner.dies:
+                raise RuntimeError("this worker is gone")
+            return super().start_local_activity(input)
+        handle = super().start_local_activity(input)
 
         async def then_fail() -> Any:
             await handle
-            self._failed.add(execution)
+            self._owner.failed.add(execution)
             raise RuntimeError("the workflow task fails after its local activity")
 
         return asyncio.ensure_future(then_fail())
-
-
-class LoseTaskAfterLocal(Interceptor):
-    """A worker that dies with the workflow task in which an execution's first local activity
-    completed: that task fails, and every later task of the execution this worker is given
-    fails before it does anything, so only another worker can go on."""
-
-    def __init__(self) -> None:
-        self.lost: set[str] = set()
-
-    def workflow_interceptor_class(
-        self, input: WorkflowInterceptorClassInput
-    ) -> type[WorkflowInboundInterceptor]:
-        lost = self.lost
-
-        class Inbound(WorkflowInboundInterceptor):
-            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-                super().init(_LoseAfterLocal(outbound, lost))
-
-        return Inbound
-
-
-class _LoseAfterLocal(WorkflowOutboundInterceptor):
-    def __init__(self, next: WorkflowOutboundInterceptor, lost: set[str]) -> None:
-        super().__init__(next)
-        self._lost = lost
-
-    def start_local_activity(self, input: StartLocalActivityInput) -> Any:
-        execution = workflow.info().workflow_id
-        if execution in self._lost:
-            raise RuntimeError("this worker is gone")
-        handle = super().start_local_activity(input)
-
-        async def then_lose() -> Any:
-            await handle
-            self._lost.add(execution)
-            raise RuntimeError("the worker stops before its workflow task completes")
-
-        return asyncio.ensure_future(then_lose())
 
 
 class SeenRechecks(Interceptor):
@@ -145,7 +111,7 @@ async def failing_runner(
         engine=engine,
         settings=flow_settings(),
         task_queue=task_queue,
-        interceptors=[FailTaskOnce()],
+        interceptors=[FailAfterLocal()],
     )
     async with run_worker(worker):
         yield Runner(temporal_env.client, engine, task_queue, tenant_id)
@@ -205,7 +171,7 @@ async def test_a_worker_taking_over_a_lost_task_does_not_post_a_local_step_again
         ],
     }
     runner = Runner(temporal_env.client, engine, task_queue, tenant_id)
-    dying, seen = LoseTaskAfterLocal(), SeenRechecks()
+    dying, seen = FailAfterLocal(dies=True), SeenRechecks()
     first = build_worker(
         temporal_env.client,
         engine=engine,
@@ -216,10 +182,10 @@ async def test_a_worker_taking_over_a_lost_task_does_not_post_a_local_step_again
     async with run_worker(first):
         handle = await runner.start(flow, short_local_steps=["http"], local_max_s=15)
         for _ in range(200):
-            if dying.lost:
+            if dying.failed:
                 break
             await asyncio.sleep(0.05)
-    assert dying.lost == {handle.id} and len(sink.seen) == 1
+    assert dying.failed == {handle.id} and len(sink.seen) == 1
     [stored] = runner.steps(handle)
     assert stored.status == "success"  # stored before the local activity returned
 
