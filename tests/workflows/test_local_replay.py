@@ -102,6 +102,25 @@ class SeenRechecks(Interceptor):
         return Inbound(next)
 
 
+def _order_sink_and_flow(httpserver: HTTPServer) -> tuple[Any, dict[str, Any]]:
+    """A sink that counts the orders posted to it, and a flow of one POST there."""
+    sink = flaky_sink()
+    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
+    flow = {
+        "start": "post",
+        "nodes": [
+            {
+                "id": "post",
+                "type": "http",
+                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
+                "transitions": {"success": "done"},
+            },
+            {"id": "done", "type": "end"},
+        ],
+    }
+    return sink, flow
+
+
 @pytest.fixture
 async def failing_runner(
     temporal_env: WorkflowEnvironment, engine: Engine, task_queue: str, tenant_id: str
@@ -120,20 +139,7 @@ async def failing_runner(
 async def test_a_replayed_workflow_task_does_not_post_a_local_step_twice(
     failing_runner: Runner, httpserver: HTTPServer
 ) -> None:
-    sink = flaky_sink()
-    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
-    flow = {
-        "start": "post",
-        "nodes": [
-            {
-                "id": "post",
-                "type": "http",
-                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
-                "transitions": {"success": "done"},
-            },
-            {"id": "done", "type": "end"},
-        ],
-    }
+    sink, flow = _order_sink_and_flow(httpserver)
     handle = await failing_runner.start(flow, short_local_steps=["http"], local_max_s=15)
     result: ExecutionResult = await handle.result()
 
@@ -156,20 +162,7 @@ async def test_a_worker_taking_over_a_lost_task_does_not_post_a_local_step_again
 ) -> None:
     """The first worker posts, stores the step, and never completes its task; the second
     has nothing in its ledger, and finds the step's stored outcome instead of posting."""
-    sink = flaky_sink()
-    httpserver.expect_request("/orders", method="POST").respond_with_handler(sink)
-    flow = {
-        "start": "post",
-        "nodes": [
-            {
-                "id": "post",
-                "type": "http",
-                "config": {"method": "POST", "url": httpserver.url_for("/orders"), "timeout_s": 5},
-                "transitions": {"success": "done"},
-            },
-            {"id": "done", "type": "end"},
-        ],
-    }
+    sink, flow = _order_sink_and_flow(httpserver)
     runner = Runner(temporal_env.client, engine, task_queue, tenant_id)
     dying, seen = FailAfterLocal(dies=True), SeenRechecks()
     first = build_worker(
