@@ -282,20 +282,13 @@ class FlowActivities:
         return await handler(context)
 
     async def _stored(self, data: ActionInput) -> ActionOutput | None:
-        stored = await asyncio.to_thread(
+        return await asyncio.to_thread(
             stored_outcome,
             self._engine,
             execution_id=data.execution_id,
             tenant_id=data.tenant_id,
             seq=data.seq,
             node_id=data.node_id,
-        )
-        if stored is None:
-            return None
-        return ActionOutput(
-            port=stored.port or "",
-            result=stored.result or {},
-            waiting=stored.status == StepStatus.waiting,
         )
 
     async def _apply(self, record: RecordInput, outbox: Sequence[OutboxMessage] = ()) -> None:

@@ -54,9 +54,8 @@ class Performed:
         entry = self._entries.get((run_id, seq))
         return entry.output if entry is not None else None
 
-    def put(self, run_id: str, seq: int, output: ActionOutput, *, size: int | None = None) -> None:
-        """Keep `output`; `size`: its result's JSON size, when the caller has measured it."""
-        size = (json_size(output.result) if size is None else size) + 64
+    def put(self, run_id: str, seq: int, output: ActionOutput) -> None:
+        size = json_size(output.result) + 64
         if size > self._max_bytes:
             return
         old = self._entries.pop((run_id, seq), None)

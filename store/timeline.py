@@ -21,7 +21,13 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from schemas.execution import TERMINAL_STATUSES, ExecutionStatus, RecordInput, StepRecord
+from schemas.execution import (
+    TERMINAL_STATUSES,
+    ActionOutput,
+    ExecutionStatus,
+    RecordInput,
+    StepRecord,
+)
 from store.db import session_scope
 from store.models import Event, Execution, ExecutionStep, OutboxMessage
 from store.outbox import insert_once
@@ -296,19 +302,12 @@ def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | N
     return outcome
 
 
-class StoredOutcome(NamedTuple):
-    """What a step's activity stored when it was done (or had started a call or a question)."""
-
-    status: str
-    port: str | None
-    result: dict[str, Any] | None
-
-
 def stored_outcome(
     engine: Engine, *, execution_id: str, tenant_id: str, seq: int, node_id: str
-) -> StoredOutcome | None:
-    """The stored outcome of step `seq` if it succeeded or is waiting, else None (not yet
-    recorded, or only its start or a failed attempt was)."""
+) -> ActionOutput | None:
+    """What step `seq`'s activity returned, as stored when it succeeded or started a call or
+    a question (waiting), else None (not yet recorded, or only its start or a failed attempt
+    was)."""
     query = sa.select(_steps.c.status, _steps.c.port, _steps.c.result).where(
         _steps.c.execution_id == execution_id,
         _steps.c.tenant_id == tenant_id,
@@ -318,7 +317,11 @@ def stored_outcome(
     )
     with engine.connect() as conn:
         row = conn.execute(query).first()
-    return StoredOutcome(row.status, row.port, row.result) if row is not None else None
+    if row is None:
+        return None
+    return ActionOutput(
+        port=row.port or "", result=row.result or {}, waiting=row.status == "waiting"
+    )
 
 
 def apply_records(engine: Engine, record: RecordInput) -> None:
