@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,9 @@ ADMIN_KEY_FILE = DATA_DIR / "admin_key"
 SECRET_KEYS_FILE = DATA_DIR / "secret_keys"
 TEMPORAL_CONNECT_TIMEOUT_S = 30.0
 TEMPORAL_STOP_TIMEOUT_S = 10.0
+REPLICA_STOP_TIMEOUT_S = 45.0
+"""How long `flowdeck dev` waits for another of its serving processes to stop: over a
+worker's shutdown grace (FLOWDECK_WORKER_SHUTDOWN_GRACE_S, 30 s by default)."""
 DEV_SQLITE_PRAGMAS: tuple[str, ...] = ("journal_mode=wal", "synchronous=normal")
 """The dev server's SQLite pragmas (`temporal server start-dev --sqlite-pragma`). Without them
 SQLite keeps a rollback journal and syncs every commit to disk (synchronous=FULL): bare
@@ -277,6 +280,61 @@ class DevTemporal:
         log.info("temporal dev server stopped")
 
 
+@dataclass
+class Replica:
+    """Another serving process of `flowdeck dev` (FLOWDECK_DEV_PROCESSES): the API and a
+    worker, as the first process runs them, listening on the same port (SO_REUSEPORT: the
+    kernel spreads new connections over the processes evenly; one shared socket let the
+    first to wake take a burst of them). A run started through one runs on that one's
+    worker (an eager start)."""
+
+    process: subprocess.Popen[bytes]
+    number: int
+
+    @classmethod
+    def start(cls, number: int, args: argparse.Namespace, temporal: str) -> Replica:
+        command = [
+            *[sys.executable, "-m", "cli", "dev"],
+            *["--host", args.host, "--port", str(args.port)],
+            *["--temporal-port", str(args.temporal_port), "--ui-port", str(args.ui_port)],
+            "--replica",
+        ]
+        # The settings it runs on are ours: the same environment, plus the Temporal server
+        # this process started; it starts no process of its own.
+        env = {**os.environ, "TEMPORAL_ADDRESS": temporal, "FLOWDECK_DEV_PROCESSES": "1"}
+        process = subprocess.Popen(  # noqa: S603 (our own fixed command line)
+            command,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            process_group=0,  # Ctrl-C reaches only the first process, which stops this one
+            preexec_fn=_die_with_parent,  # safe: no threads exist yet
+        )
+        log.info("serving process starting", process=number, pid=process.pid)
+        return cls(process=process, number=number)
+
+    @property
+    def name(self) -> str:
+        return f"process {self.number}"
+
+    async def exited(self) -> int:
+        """Its exit code, once it has exited."""
+        return await asyncio.to_thread(self.process.wait)
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not stopped within its worker's grace and more."""
+        self.terminate()
+        try:
+            self.process.wait(REPLICA_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("serving process did not stop in time: killing it", process=self.number)
+            self.process.kill()
+            self.process.wait()
+
+
 async def connect_temporal(
     settings: Settings, address: str, *, server: DevTemporal | None = None
 ) -> Client:
@@ -310,10 +368,13 @@ class _Server(uvicorn.Server):
         yield
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Take the API's port first, so a busy port fails before anything else starts."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Take the API's port first, so a busy port fails before anything else starts; with
+    `reuse_port`, shared with other processes of ours that ask the same (same user only)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as error:
@@ -331,6 +392,8 @@ class Services:
     client: Client
     api_socket: socket.socket | None
     run_worker: bool
+    replicas: list[Replica] = field(default_factory=list)
+    """`flowdeck dev`'s other serving processes: one exiting stops everything."""
 
 
 async def serve(services: Services, *, on_ready: Callable[[], object] | None = None) -> int:
@@ -362,6 +425,8 @@ async def serve(services: Services, *, on_ready: Callable[[], object] | None = N
             shutdown_grace_s=services.settings.worker_shutdown_grace_s,
         )
         tasks["worker"] = asyncio.create_task(worker.run())
+    for replica in services.replicas:
+        tasks[replica.name] = asyncio.create_task(replica.exited())
 
     stopping = asyncio.create_task(stop.wait())
     ready = asyncio.create_task(_until_ready(server))
@@ -382,10 +447,20 @@ async def serve(services: Services, *, on_ready: Callable[[], object] | None = N
         server.should_exit = True
         # A second Ctrl-C while connections drain: stop waiting for them.
         loop.add_signal_handler(signal.SIGINT, lambda: setattr(server, "force_exit", True))
+    for replica in services.replicas:  # they drain while this process does
+        replica.terminate()
     code = await _finish(tasks.get("api"), "api")
     if worker is not None and not tasks["worker"].done():
         await worker.shutdown()
     code |= await _finish(tasks.get("worker"), "worker")
+    for replica in services.replicas:
+        try:
+            exit_code = await asyncio.wait_for(tasks[replica.name], REPLICA_STOP_TIMEOUT_S)
+        except TimeoutError:
+            exit_code = 1  # `_dev` kills it on the way out
+        if exit_code != 0:
+            log.error("serving process failed", process=replica.number, exit_code=exit_code)
+            code = 1
     stopping.cancel()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
@@ -422,7 +497,8 @@ async def _finish(task: asyncio.Task[Any] | None, name: str) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
-    """The development run: everything in one process, plus a Temporal dev server."""
+    """The development run: the API and a worker in one process (one per core, up to
+    FLOWDECK_DEV_PROCESSES, on one listening socket), plus a Temporal dev server."""
     DATA_DIR.mkdir(exist_ok=True)
     public_url = f"http://localhost:{args.port}"
     local = {"temporal_ui_url": f"http://localhost:{args.ui_port}", "public_base_url": public_url}
@@ -433,10 +509,14 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     settings = with_secret_keys(settings, key_file=SECRET_KEYS_FILE)
     engine = prepare_database(settings)
     temporal: DevTemporal | None = None
+    replicas: list[Replica] = []
     try:
+        if args.replica:  # another serving process, started by the first one
+            return _dev_replica(args, settings, engine)
         admin_key = ensure_admin_key(settings, engine, key_file=ADMIN_KEY_FILE)
         check_secret_keys(settings, engine)
-        api_socket = bind(args.host, args.port)
+        processes = settings.dev_process_count()
+        api_socket = bind(args.host, args.port, reuse_port=processes > 1)
         address = settings.temporal_address
         if address is None:
             temporal = DevTemporal.start(
@@ -448,9 +528,12 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
             address = temporal.address
             settings = settings.model_copy(update={"temporal_address": address})
 
+        replicas = [Replica.start(n, args, address) for n in range(2, processes + 1)]
+        running = "Flowdeck is running" + (f" ({processes} processes)" if processes > 1 else "")
+
         def banner() -> None:
             sys.stdout.write(
-                "\n  Flowdeck is running\n\n"
+                f"\n  {running}\n\n"
                 f"  Dashboard        {public_url}/  (sign in with the admin key)\n"
                 f"  API              {public_url}/api\n"
                 f"  API docs         {public_url}/docs\n"
@@ -463,14 +546,30 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 
         async def run() -> int:
             client = await connect_temporal(settings, address, server=temporal)
-            services = Services(settings, engine, client, api_socket, run_worker=True)
+            services = Services(settings, engine, client, api_socket, True, replicas)
             return await serve(services, on_ready=banner)
 
         return run_serving(settings, run())
     finally:
+        for replica in replicas:  # still running only if this process failed to serve
+            replica.stop()
         if temporal is not None:
             temporal.stop()
         engine.dispose()
+
+
+def _dev_replica(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
+    """`flowdeck dev`'s second (third, …) serving process, on the first one's port."""
+    structlog.contextvars.bind_contextvars(pid=os.getpid())  # whose log line is whose
+    check_secret_keys(settings, engine)
+    api_socket = bind(args.host, args.port, reuse_port=True)
+    address = _require_temporal_address(settings)
+
+    async def run() -> int:
+        client = await connect_temporal(settings, address)
+        return await serve(Services(settings, engine, client, api_socket, run_worker=True))
+
+    return run_serving(settings, run())
 
 
 def run_serving(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
@@ -602,6 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8000, help="API port (default: %(default)s)")
     dev.add_argument("--temporal-port", type=int, default=7233, help="default: %(default)s")
     dev.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
+    # Another serving process, started by the first one (Replica).
+    dev.add_argument("--replica", action="store_true", help=argparse.SUPPRESS)
     dev.set_defaults(handler=_dev)
 
     api = commands.add_parser("api", help="serve the API (needs TEMPORAL_ADDRESS)")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,9 @@ from schemas.validation import FlowLimits
 
 DATA_DIR = Path(".data")
 DASHBOARD_DIST = Path(__file__).resolve().parents[1] / "dashboard" / "dist"
+DEV_PROCESSES_AUTO_MAX = 2
+"""`FLOWDECK_DEV_PROCESSES=auto` runs at most this many: they share one SQLite file (one
+writer at a time) and the box with the Temporal dev server; more is a number away."""
 """Where `flowdeck dashboard build` puts the dashboard, in this checkout."""
 
 
@@ -177,6 +181,14 @@ class Settings(BaseSettings):
     checked at the same time: long enough for a loaded box (a probe's own timeout should be
     longer, or it gives up first)."""
     embedded_worker: bool = Field(default=True, alias="FLOWDECK_EMBEDDED_WORKER")
+    dev_processes: Literal["auto"] | Annotated[int, Field(ge=1, le=16)] = Field(
+        default="auto", alias="FLOWDECK_DEV_PROCESSES"
+    )
+    """How many serving processes `flowdeck dev` runs, each the API and a worker on the one
+    listening socket: `auto` is one per CPU core this process may use, at most
+    `DEV_PROCESSES_AUTO_MAX`. One process runs its Python on one core (the GIL), so on two
+    cores a second one took the http scenario of bench.throughput from about 40 runs a
+    second to about 50 (bench/README.md)."""
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
         default="auto", alias="FLOWDECK_EVENT_LOOP"
     )
@@ -226,6 +238,14 @@ class Settings(BaseSettings):
         if self.local_activity_max_s <= 0:
             return []
         return short_local_types(self.providers())
+
+    def dev_process_count(self) -> int:
+        """`FLOWDECK_DEV_PROCESSES` as a number: `auto` is the cores this process may run on
+        (its CPU affinity, as a container limits it), at most `DEV_PROCESSES_AUTO_MAX`."""
+        if self.dev_processes != "auto":
+            return self.dev_processes
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return max(1, min(cores or os.cpu_count() or 1, DEV_PROCESSES_AUTO_MAX))
 
     def local_action_types(self) -> list[str]:
         """Action steps quick enough to run as local activities (`schemas.steps.local_types`):

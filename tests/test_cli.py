@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
+from schemas.settings import DEV_PROCESSES_AUTO_MAX, Settings
 from tests.processes import environment, flowdeck_command, free_port, processes_in
 
 KEY_LINE = re.compile(r"Admin API key\s+(\S+)")
@@ -220,6 +222,80 @@ async def test_dev_run_uses_the_admin_key_from_theenvironment(workdir: Path) -> 
     finally:
         run.kill()
     assert not (workdir / ".data" / "admin_key").exists()
+
+
+QUICK_FLOW = {
+    "start": "mark",
+    "nodes": [{"id": "mark", "type": "set", "config": {"assign": {"served": True}}}],
+}
+
+
+def _command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+async def test_dev_run_with_two_processes_serves_and_runs_flows_from_either_and_stops_with_them(
+    workdir: Path,
+) -> None:
+    ports = Ports()
+    run = DevRun.start(workdir, ports, FLOWDECK_DEV_PROCESSES="2")
+    try:
+        key = run.wait_for_admin_key()
+        auth = {"Authorization": f"Bearer {key}"}
+        assert "Flowdeck is running (2 processes)" in "".join(run.output)
+        # the first process's children: the Temporal dev server and the second process
+        others = [pid for pid in processes_in(workdir) if pid != run.process.pid]
+        second = [pid for pid in others if "--replica" in _command_line(pid)]
+        assert len(second) == 1, [_command_line(pid) for pid in others]
+        async with httpx.AsyncClient(base_url=run.base_url, timeout=10) as http:
+            created = await http.post(
+                "/api/flows", json={"name": "Either", "definition": QUICK_FLOW}, headers=auth
+            )
+            assert created.status_code == 201, created.text
+            flow_id = created.json()["id"]
+            published = await http.post(f"/api/flows/{flow_id}/versions/1/publish", headers=auth)
+            assert published.status_code == 200, published.text
+
+        # With the first process frozen, a connection the kernel gives it waits; one given to
+        # the second is answered, and a run started on it runs on the second's own worker.
+        os.kill(run.process.pid, signal.SIGSTOP)
+        try:
+            for _ in range(30):
+                http = httpx.AsyncClient(base_url=run.base_url, timeout=2)
+                try:
+                    await http.get("/api/health")
+                    break
+                except httpx.TimeoutException:
+                    await http.aclose()  # the frozen first process got this connection
+            else:
+                pytest.fail("no connection answered while the first process was frozen")
+            try:  # the same keep-alive connection: the second process
+                started = await http.post(
+                    f"/api/flows/{flow_id}/executions", json={"contact": {}}, headers=auth
+                )
+                assert started.status_code == 201, started.text
+                done = await _status(http, auth, started.json()["id"], "completed")
+            finally:
+                await http.aclose()
+            assert [step["node_id"] for step in done["steps"]] == ["mark"], done
+        finally:
+            os.kill(run.process.pid, signal.SIGCONT)
+
+        # One process lost stops the whole run, loudly, and leaves nothing behind.
+        os.kill(second[0], signal.SIGKILL)
+        assert run.process.wait(30) == 1
+        assert processes_in(workdir) == []
+        assert re.search(r"stopped unexpectedly.*process 2", _log(workdir)), _log(workdir)
+    finally:
+        run.kill()
+
+
+def test_dev_processes_default_to_one_a_core_at_most_two() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert Settings.model_validate({}).dev_process_count() == min(cores, DEV_PROCESSES_AUTO_MAX)
+    assert Settings.model_validate({"FLOWDECK_DEV_PROCESSES": "3"}).dev_process_count() == 3
+    with pytest.raises(ValidationError, match="FLOWDECK_DEV_PROCESSES"):
+        Settings.model_validate({"FLOWDECK_DEV_PROCESSES": "0"})
 
 
 def _flowdeck_command(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
