@@ -45,6 +45,7 @@ from schemas.execution import (
     SubflowStart,
     SubflowStartInput,
 )
+from schemas.limits import json_size
 from schemas.schedule import ACTIVITY_PREPARE_SCHEDULED_RUN, ScheduledRun, ScheduledRunInput
 from schemas.settings import Settings
 from store.models import OutboxMessage
@@ -91,6 +92,43 @@ class _Announcer:
         except ApplicationError:
             return False
         return True
+
+
+def _end_of(data: ActionInput, output: ActionOutput) -> RecordInput | None:
+    """The execution's end, when the step leaves by a port of `data.ending` and what it
+    brings back fits the data budget (as the workflow would judge it): its end node's
+    record, completed, with the final `vars` and `steps` (the workflow's final write)."""
+    ending = data.ending
+    if ending is None or output.port not in ending.ports:
+        return None
+    steps = {**ending.context.get("steps", {}), data.node_id: output.result}
+    variables = dict(ending.context.get("vars", {}))
+    grows = json_size(output.result)
+    if ending.save_as and ending.saves:
+        variables[ending.save_as] = value = output.result.get(ending.saves)
+        grows += json_size(value)
+    if grows > ending.room:
+        return None  # the step fails on the budget in the workflow, which writes that
+    end_id = ending.ports[output.port]
+    at = _now()
+    record = StepRecord(
+        seq=data.seq + 1,
+        node_id=end_id,
+        node_type="end",
+        status=StepStatus.success,
+        started_at=at,
+        ended_at=at,
+    )
+    return RecordInput(
+        execution_id=data.execution_id,
+        tenant_id=data.tenant_id,
+        flow_id=data.flow_id,
+        records=[record],
+        status=ExecutionStatus.completed,
+        reason=ending.reasons.get(end_id),
+        context={"vars": variables, "steps": steps},
+        at=at,
+    )
 
 
 class FlowActivities:
@@ -200,12 +238,13 @@ class FlowActivities:
                 result=output.result,
             )
         unwritten = [] if await announcer.settle() else opening
-        await self._apply(
-            self._record_input(
-                data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
-            ),
-            context.deferred,
+        progress = self._record_input(
+            data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
         )
+        if (end := None if output.waiting else _end_of(data, output)) is not None:
+            progress, output = end, output.model_copy(update={"ended": True})
+            progress.records[:0] = [*unwritten, ended]
+        await self._apply(progress, context.deferred)
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
         if run_id is not None:
             self._performed.put(run_id, data.seq, output)

@@ -218,6 +218,29 @@ class HumanTaskAnswer(BaseModel):
 # --- activity inputs ---------------------------------------------------------------------
 
 
+class StepEnding(BaseModel):
+    """The execution's end, for the step's activity to write with the step itself when the
+    step leaves by one of `ports`, each leading straight to an `end` node (completed): the
+    workflow's final write folded into the step's, so a run whose last step is an action
+    costs one activity, one workflow activation and one transaction fewer. Set by the
+    workflow (`ActionSteps`) for a step at the top of the walk, off a call; the activity
+    writes nothing more when the step fails, waits, leaves by another port, or would break
+    the execution's data budget (`room`): the workflow then writes the end as usual."""
+
+    ports: dict[str, str]
+    """A port, and the id of the end node it leads to (its record is step `seq + 1`)."""
+    reasons: dict[str, str] = Field(default_factory=dict)
+    """The end nodes' reasons, by node id, for those that give one."""
+    context: dict[str, Any]
+    """`vars` and `steps` before the step, as the execution's row keeps them."""
+    room: int
+    """Bytes of JSON the step's result (and the variable it saves) may take: what the
+    execution's data budget leaves once the values they replace are gone."""
+    save_as: str | None = None
+    """The variable the step's `save_as` sets, from its result's key `saves`."""
+    saves: str | None = None
+
+
 class ActionInput(BaseModel):
     """Perform one action step. Pending timeline records ride along, so recording costs no trip."""
 
@@ -244,6 +267,7 @@ class ActionInput(BaseModel):
     that ran it was lost (its worker stopped, or the task failed or timed out), so the
     activity looks for the step's stored outcome before performing it. Set by the workflow
     (`ActionSteps`). (A regular activity's outcome is Temporal's as soon as it completes.)"""
+    ending: StepEnding | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -270,6 +294,9 @@ class ActionOutput(BaseModel):
     worker to find); histories recorded while quick local steps did still replay."""
     ended_at: datetime | None = None
     attempt: int = 1
+    ended: bool = False
+    """The activity also wrote the execution's end (`ActionInput.ending`): completed, the
+    end node's record, the final `vars` and `steps`."""
 
 
 class RecordInput(BaseModel):

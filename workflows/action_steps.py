@@ -23,13 +23,15 @@ with workflow.unsafe.imports_passed_through():
         ActionOutput,
         ExecutionResult,
         ExecutionStatus,
+        StepEnding,
         StepRecord,
         StepStatus,
         SubflowStart,
         SubflowStartInput,
     )
-    from schemas.flow import AiCallNode, EmailNode, Node, SubflowNode, TagNode
-    from schemas.limits import STEP_INPUT_LIMIT_BYTES, describe_size
+    from schemas.flow import AiCallNode, EmailNode, EndNode, Node, SubflowNode, TagNode
+    from schemas.limits import STATE_LIMIT_BYTES, STEP_INPUT_LIMIT_BYTES, describe_size
+    from schemas.steps import step_of
     from workflows.contact_rules import DNC_REASON
     from workflows.routing import retry_policy_of, timeout_of
     from workflows.state import Finish, Scope, cause, dnc_stops, render_config, saved_var
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from workflows.walker import Walker
 
 DEFAULT_REPLY_TIMEOUT_S = 3600.0
+ENDING_CONTEXT_LIMIT_BYTES = 64 * 1024
+"""Most `vars` and `steps` (as JSON) a step carries to write the execution's end with it:
+beyond, the workflow writes the end itself, and the step's input stays small."""
 FIRST_TASK_HISTORY_LENGTH = 3
 """An execution's first workflow task, on its first attempt: started, task scheduled, task
 started."""
@@ -67,8 +72,14 @@ class ActionSteps:
             self._timeline.skip(record, DNC_REASON)
             raise Finish(ExecutionStatus.skipped, DNC_REASON)
         output = await self.run_action(
-            node, record, config, context=self._template_context(node, scope)
+            node,
+            record,
+            config,
+            context=self._template_context(node, scope),
+            ending=self._ending(node, scope),
         )
+        if output.ended:
+            self._timeline.end_stored(record.seq + 1)
         if output.waiting:
             self._timeline.hold(record)
             return await self._await_outcome(node, record, output, config)
@@ -90,6 +101,7 @@ class ActionSteps:
         *,
         context: dict[str, Any] | None = None,
         failing_to: str | None = None,
+        ending: StepEnding | None = None,
     ) -> ActionOutput:
         """Perform the step's activity (which records the step); a failure raises where the
         step leaves by (`leave`). `failing_to`: the port a failure leaves by when the step
@@ -110,6 +122,7 @@ class ActionSteps:
             context=context,
             visit=self._walker.state.visits.get(node.id, 1),
             recheck=self._may_run_again(),
+            ending=ending,
         )
         size = len(action.model_dump_json())
         if size > STEP_INPUT_LIMIT_BYTES:
@@ -132,6 +145,40 @@ class ActionSteps:
             self._timeline.put_back(action.records)
             self._timeline.performed(record, output)
         return output
+
+    def _ending(self, node: Node, scope: Scope) -> StepEnding | None:
+        """The execution's end for the step's activity to write with the step, when a port
+        of the step leads straight to a completed `end` (`StepEnding`). Not within a loop
+        or a branch, nor on a call (whose records ride on its answers), nor with a step
+        held open, nor when the execution's data is too big to carry along once more."""
+        if scope.depth or self._call.session is not None or self._timeline.holding():
+            return None
+        ends = {
+            port: target
+            for port, target in node.transitions.items()
+            if isinstance(end := self._walker.nodes.get(target), EndNode)
+            and end.config.status == "completed"
+        }
+        state = self._walker.state
+        if not ends or state.size() > ENDING_CONTEXT_LIMIT_BYTES:
+            return None
+        saves, save_as = step_of(node).saves, getattr(node.config, "save_as", None)
+        replaced = state.sizes.get(f"steps.{node.id}", 0)
+        if saves and save_as:
+            replaced += state.sizes.get(f"vars.{save_as}", 0)
+        reasons = {}
+        for target in ends.values():
+            end = self._walker.nodes[target]
+            if isinstance(end, EndNode) and end.config.reason:
+                reasons[target] = end.config.reason
+        return StepEnding(
+            ports=ends,
+            reasons=reasons,
+            context={"vars": state.vars, "steps": state.steps},
+            room=STATE_LIMIT_BYTES - state.size() + replaced,
+            save_as=str(save_as) if saves and save_as else None,
+            saves=saves if save_as else None,
+        )
 
     def _may_run_again(self) -> bool:
         """Whether this workflow task may be running again steps that a lost task ran: a

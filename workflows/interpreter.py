@@ -149,12 +149,13 @@ class FlowExecution:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._timeline.write_told_again()
         on_call = self._call.session is not None
-        await self._timeline.flush(
-            status=status,
-            reason=reason,
-            context=self._walker.recorded_context(),
-            regular=on_call,
-        )
+        if not self._timeline.close(status):
+            await self._timeline.flush(
+                status=status,
+                reason=reason,
+                context=self._walker.recorded_context(),
+                regular=on_call,
+            )
         if status == ExecutionStatus.failed:
             raise ApplicationError(reason or "failed", type="FlowFailed", non_retryable=True)
         state = self._walker.state

@@ -44,6 +44,9 @@ class Timeline:
         """It started with Flowdeck's search attributes: it keeps `FlowdeckStatus` current.
         (Runs started before they existed have none, and replay as they ran.)"""
         self._indexed_status = started_with
+        self._end_stored: int | None = None
+        """The seq of the end node's record an action step's activity wrote with the
+        execution's end (`StepEnding`)."""
 
     def index(self, status: ExecutionStatus) -> None:
         """`FlowdeckStatus` says `status` (the Web UI filters runs by it)."""
@@ -74,6 +77,35 @@ class Timeline:
 
     def release(self, record: StepRecord) -> None:
         self._open.pop(record.seq, None)
+
+    def holding(self) -> bool:
+        """Whether a step is held open (a wait, a call, a subflow under way)."""
+        return bool(self._open)
+
+    def end_stored(self, seq: int) -> None:
+        """An action step's activity wrote the execution's end, completed, with the end
+        node's record as step `seq`."""
+        self._end_stored = seq
+
+    def close(self, status: ExecutionStatus) -> bool:
+        """Whether the execution ended as a step's activity already wrote it (`end_stored`):
+        completed, by the end node whose record is the only one left to write, nothing held
+        or riding on a call's answers. Then the status is the final one, indexed, and there
+        is nothing to flush (the end node's reason came from the same node)."""
+        stored, left = self._end_stored, self._pending
+        if (
+            stored is None
+            or status != ExecutionStatus.completed
+            or len(left) != 1
+            or (left[0].seq, left[0].node_type) != (stored, "end")
+            or self._open
+            or self._told
+        ):
+            return False
+        self._pending = []
+        self.status = status
+        self.index(status)
+        return True
 
     def finish(
         self,
