@@ -64,8 +64,10 @@ async def perform_http(ctx: StepContext) -> ActionOutput:
     config = parse_config(HttpConfig, ctx)
     credentials = await _credentials(ctx, config)
     headers = _merged(config.headers, credentials.headers)
-    # Header values and the URL's query may hold secrets: log the method and host only.
-    ctx.log.info("http.request", method=config.method, header_names=sorted(headers))
+    # Header values and the URL's query may hold secrets: log the method and header names
+    # only. At debug: the step's timeline record has its outcome, and one line per request
+    # cost 1.7 % of a serving process at 50 runs a second (bench/README).
+    ctx.log.debug("http.request", method=config.method, header_names=sorted(headers))
     try:
         response = await guarded_request(
             ctx,
