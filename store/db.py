@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 _T = TypeVar("_T")
@@ -63,6 +63,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`session_scope` without the ORM session, for the hottest writes (the timeline's): a
+    Core connection in one transaction, committed on success, rolled back on error."""
+    with _writer_lock(engine), engine.begin() as conn:
+        yield conn
 
 
 def is_unreachable(error: BaseException) -> bool:

@@ -28,7 +28,7 @@ from schemas.execution import (
     RecordInput,
     StepRecord,
 )
-from store.db import session_scope
+from store.db import writing
 from store.models import Event, Execution, ExecutionStep, OutboxMessage
 from store.outbox import insert_once
 
@@ -138,15 +138,10 @@ class _Steps:
     def read(cls, conn: Connection, keys: set[tuple[str, int]]) -> _Steps:
         if not keys:
             return cls({})
-        query = sa.select(
-            _steps.c.execution_id, _steps.c.seq, _steps.c.status, _steps.c.attempt
-        ).where(
-            _steps.c.execution_id.in_(sorted({k[0] for k in keys})),
-            _steps.c.seq.in_(sorted({k[1] for k in keys})),
-        )
+        ids, seqs = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
         known = {
             (row.execution_id, row.seq): (row.status, row.attempt)
-            for row in conn.execute(query)
+            for row in conn.execute(_READ_STEPS, {"ids": ids, "seqs": seqs})
             if (row.execution_id, row.seq) in keys
         }
         return cls(known)
@@ -168,7 +163,7 @@ class _Steps:
     def write(self, conn: Connection) -> None:
         inserts = [v for key, v in self._final.items() if key not in self._stored]
         if inserts:
-            conn.execute(sa.insert(_steps), inserts)
+            conn.execute(_INSERT_STEPS, inserts)
         updates = [
             {
                 **{k: v for k, v in values.items() if k not in ("execution_id", "seq")},
@@ -179,13 +174,7 @@ class _Steps:
             if key in self._stored
         ]
         if updates:
-            conn.execute(
-                sa.update(_steps).where(
-                    _steps.c.execution_id == sa.bindparam("b_execution_id"),
-                    _steps.c.seq == sa.bindparam("b_seq"),
-                ),
-                updates,
-            )
+            conn.execute(_UPDATE_STEPS, updates)
 
 
 def _apply_status(execution: _Execution, record: RecordInput) -> None:
@@ -202,6 +191,31 @@ def _apply_status(execution: _Execution, record: RecordInput) -> None:
         execution.set(reason=reason)
 
 
+# The statements, built once: SQLAlchemy then finds each one's compiled form by a cache key
+# it remembers on the object, instead of building and keying a new statement every batch.
+_LOAD_EXECUTIONS = (
+    sa.select(
+        *[_executions.c[name] for name in _Execution.__dataclass_fields__ if name in _executions.c]
+    )
+    .where(_executions.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_executions.c.id)
+    .with_for_update()
+)
+_UPDATE_EXECUTIONS = sa.update(_executions).where(_executions.c.id == sa.bindparam("b_id"))
+_INSERT_EVENTS = sa.insert(_events)
+_READ_STEPS = sa.select(
+    _steps.c.execution_id, _steps.c.seq, _steps.c.status, _steps.c.attempt
+).where(
+    _steps.c.execution_id.in_(sa.bindparam("ids", expanding=True)),
+    _steps.c.seq.in_(sa.bindparam("seqs", expanding=True)),
+)
+_INSERT_STEPS = sa.insert(_steps)
+_UPDATE_STEPS = sa.update(_steps).where(
+    _steps.c.execution_id == sa.bindparam("b_execution_id"),
+    _steps.c.seq == sa.bindparam("b_seq"),
+)
+
+
 def _load(conn: Connection, ids: Sequence[str]) -> dict[str, _Execution]:
     """The executions, locked until the transaction ends.
 
@@ -211,16 +225,8 @@ def _load(conn: Connection, ids: Sequence[str]) -> dict[str, _Execution]:
     order, so two batches never wait on each other crosswise. (SQLite has one writer at a
     time already, and no FOR UPDATE.)
     """
-    columns = [
-        _executions.c[name] for name in _Execution.__dataclass_fields__ if name in _executions.c
-    ]
-    query = (
-        sa.select(*columns)
-        .where(_executions.c.id.in_(list(ids)))
-        .order_by(_executions.c.id)
-        .with_for_update()
-    )
-    return {row.id: _Execution(**row._asdict()) for row in conn.execute(query)}
+    rows = conn.execute(_LOAD_EXECUTIONS, {"ids": list(ids)})
+    return {row.id: _Execution(**row._asdict()) for row in rows}
 
 
 def _apply_one(steps: _Steps, execution: _Execution, record: RecordInput) -> None:
@@ -246,7 +252,7 @@ def _apply_one(steps: _Steps, execution: _Execution, record: RecordInput) -> Non
 def _write(conn: Connection, executions: Sequence[_Execution]) -> None:
     events = [e for execution in executions for e in execution.events]
     if events:
-        conn.execute(sa.insert(_events), events)
+        conn.execute(_INSERT_EVENTS, events)
     # One statement for each set of changed columns (most executions of a batch change the
     # same ones: a step's progress), its rows sent together.
     changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -256,7 +262,7 @@ def _write(conn: Connection, executions: Sequence[_Execution]) -> None:
             rows.append({**execution.changes, "b_id": execution.id})
         execution.changes, execution.events = {}, []
     for rows in changed.values():
-        conn.execute(sa.update(_executions).where(_executions.c.id == sa.bindparam("b_id")), rows)
+        conn.execute(_UPDATE_EXECUTIONS, rows)
 
 
 class Write(NamedTuple):
@@ -273,8 +279,7 @@ def apply_batch(engine: Engine, writes: Sequence[Write]) -> list[LookupError | N
     belongs to another tenant); those writes are skipped, the others are stored.
     """
     outcome: list[LookupError | None] = []
-    with session_scope(engine) as session:
-        conn = session.connection()
+    with writing(engine) as conn:
         executions = _load(conn, sorted({w.record.execution_id for w in writes}))
         steps = _Steps.read(
             conn,
