@@ -28,7 +28,7 @@ from schemas.validation import (
 from store.errors import ConflictError, InvalidInputError, NotFoundError
 from store.events import record_event
 from store.models import Deployment, Flow, FlowVersion, Tenant, utcnow
-from store.tenants import hours_of
+from store.tenants import hours_in
 
 FLOW_FIELDS = frozenset(
     {
@@ -291,11 +291,11 @@ def reorder_priorities(session: Session, *, tenant_id: str, order: Sequence[str]
 
 
 def business_hours_of(session: Session, *, flow: Flow) -> dict[str, Any] | None:
-    """The flow's business hours, else its tenant's."""
+    """The flow's business hours, else its tenant's (one column read: every run asks)."""
     if flow.business_hours:
         return flow.business_hours
-    tenant = session.get(Tenant, flow.tenant_id)
-    return hours_of(tenant) if tenant is not None else None
+    found = session.execute(_TENANT_HOURS, {"id": flow.tenant_id}).first()
+    return hours_in(found[0]) if found is not None else None
 
 
 def business_hours_model(session: Session, *, flow: Flow) -> BusinessHours | None:
@@ -327,11 +327,17 @@ def get_version(session: Session, *, tenant_id: str, flow_id: str, number: int) 
     return version
 
 
+# Every run reads these: built once, SQLAlchemy finds their compiled form by a cache key it
+# keeps on the object (a statement built per call is keyed anew each time).
+_TENANT_HOURS = sa.select(col(Tenant.business_hours)).where(col(Tenant.id) == sa.bindparam("id"))
+_VERSION = select(FlowVersion).where(
+    FlowVersion.flow_id == sa.bindparam("flow_id"), FlowVersion.number == sa.bindparam("number")
+)
+
+
 def find_version(session: Session, *, flow_id: str, number: int) -> FlowVersion | None:
     """A version by number, whatever became of its flow (executions pin deleted flows too)."""
-    return session.exec(
-        select(FlowVersion).where(FlowVersion.flow_id == flow_id, FlowVersion.number == number)
-    ).first()
+    return session.exec(_VERSION, params={"flow_id": flow_id, "number": number}).first()
 
 
 def _next_number(session: Session, flow_id: str) -> int:

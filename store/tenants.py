@@ -38,5 +38,10 @@ def update_tenant_settings(
 
 def hours_of(tenant: Tenant) -> dict[str, Any] | None:
     """The tenant's business hours as a flow's are stored, or None."""
-    hours = read_settings(tenant.business_hours).business_hours
+    return hours_in(tenant.business_hours)
+
+
+def hours_in(column: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`hours_of`, from the tenant's settings column as stored."""
+    hours = read_settings(column).business_hours
     return hours.model_dump(mode="json") if hours is not None else None
