@@ -6,7 +6,8 @@ through the API, against bare Temporal workflows on the same server (issue 15).
 - `flowdeck dev` as `./run` starts it (`cli.main(["dev", ...])` in a process of its own, with
   `.data/` in that directory): its Temporal dev server child on `.data/temporal.db` with
   exactly the flags `cli.DevTemporal` passes, Flowdeck on SQLite, the API and its embedded
-  worker in one process, the product's default logging (INFO, uvicorn's access lines);
+  worker in each of its serving processes (FLOWDECK_DEV_PROCESSES: two on a 2-core box), the
+  product's default logging (INFO, uvicorn's access lines);
 - a worker process for the bare workflows (`bench.bare`: 3 no-op activities, 3 no-op local
   activities) on the same Temporal server;
 - in this process: the sink (aiohttp on loopback; the product is given
@@ -21,7 +22,8 @@ every run's row must be `completed` with its 3 `http` steps recorded in the time
 (`execution_step`); any run short of that is listed. Levers, for comparisons only:
 `--dev-pragmas none` starts the dev server without `cli.DEV_SQLITE_PRAGMAS` (the `./run` of
 before issue 15), `--worker-option NAME=VALUE` (repeatable) overrides a `temporalio.worker.Worker`
-argument of the product's worker (`worker.build_worker`), e.g. `max_concurrent_activities=20`;
+argument of the product's worker (`worker.build_worker`) in the first serving process (the
+others start afresh), e.g. `max_concurrent_activities=20`;
 `--product-env NAME=VALUE` (repeatable) gives `flowdeck dev` a setting (the bench's own
 FLOWDECK_* variables are not passed on); `--step-timeout-s` sets each step's `timeout_s`.
 `--extra-workers N` starts N `flowdeck worker` processes beside `flowdeck dev`.
