@@ -522,6 +522,11 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
         admin_key = ensure_admin_key(settings, engine, key_file=ADMIN_KEY_FILE)
         check_secret_keys(settings, engine)
         processes = settings.dev_process_count()
+        if processes > 1 and not hasattr(socket, "SO_REUSEPORT"):
+            raise StartupError(
+                f"FLOWDECK_DEV_PROCESSES={processes} needs SO_REUSEPORT, which this system "
+                "lacks: set it to 1"
+            )
         api_socket = bind(args.host, args.port, reuse_port=processes > 1)
         address = settings.temporal_address
         if address is None:

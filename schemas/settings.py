@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -241,9 +242,12 @@ class Settings(BaseSettings):
 
     def dev_process_count(self) -> int:
         """`FLOWDECK_DEV_PROCESSES` as a number: `auto` is the cores this process may run on
-        (its CPU affinity, as a container limits it), at most `DEV_PROCESSES_AUTO_MAX`."""
+        (its CPU affinity, as a container limits it), at most `DEV_PROCESSES_AUTO_MAX`; one
+        off Linux, where the kernel does not spread a shared port's connections."""
         if self.dev_processes != "auto":
             return self.dev_processes
+        if sys.platform != "linux":
+            return 1
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         return max(1, min(cores or os.cpu_count() or 1, DEV_PROCESSES_AUTO_MAX))
 
