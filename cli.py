@@ -276,14 +276,21 @@ class DevTemporal:
     def stop(self) -> None:
         if self.process.poll() is not None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(TEMPORAL_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            log.warning("temporal dev server did not stop in time: killing it")
-            self.process.kill()
-            self.process.wait()
+        _stop_process(self.process, TEMPORAL_STOP_TIMEOUT_S, "temporal dev server")
         log.info("temporal dev server stopped")
+
+
+def _stop_process(
+    process: subprocess.Popen[bytes], timeout_s: float, what: str, /, **context: Any
+) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout_s`."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        log.warning(f"{what} did not stop in time: killing it", **context)
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -332,13 +339,10 @@ class Replica:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not stopped within its worker's grace and more."""
-        self.terminate()
-        try:
-            self.process.wait(REPLICA_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            log.warning("serving process did not stop in time: killing it", process=self.number)
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            _stop_process(
+                self.process, REPLICA_STOP_TIMEOUT_S, "serving process", process=self.number
+            )
 
 
 async def connect_temporal(

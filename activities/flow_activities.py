@@ -94,10 +94,34 @@ class _Announcer:
         return True
 
 
-def _end_of(data: ActionInput, output: ActionOutput) -> RecordInput | None:
+def _record_input(
+    data: ActionInput,
+    records: list[StepRecord],
+    *,
+    at: datetime,
+    status: ExecutionStatus | None = None,
+    reason: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> RecordInput:
+    return RecordInput(
+        execution_id=data.execution_id,
+        tenant_id=data.tenant_id,
+        flow_id=data.flow_id,
+        records=records,
+        status=status,
+        reason=reason,
+        context=context,
+        at=at,
+    )
+
+
+def _end_of(
+    data: ActionInput, output: ActionOutput, written: Sequence[StepRecord] = ()
+) -> RecordInput | None:
     """The execution's end, when the step leaves by a port of `data.ending` and what it
-    brings back fits the data budget (as the workflow would judge it): its end node's
-    record, completed, with the final `vars` and `steps` (the workflow's final write)."""
+    brings back fits the data budget (as the workflow would judge it): the step's records
+    (`written`), its end node's record, completed, with the final `vars` and `steps` (the
+    workflow's final write)."""
     ending = data.ending
     if ending is None or output.port not in ending.ports:
         return None
@@ -119,11 +143,9 @@ def _end_of(data: ActionInput, output: ActionOutput) -> RecordInput | None:
         started_at=at,
         ended_at=at,
     )
-    return RecordInput(
-        execution_id=data.execution_id,
-        tenant_id=data.tenant_id,
-        flow_id=data.flow_id,
-        records=[record],
+    return _record_input(
+        data,
+        [*written, record],
         status=ExecutionStatus.completed,
         reason=ending.reasons.get(end_id),
         context={"vars": variables, "steps": steps},
@@ -197,7 +219,7 @@ class FlowActivities:
         opening = [*data.records, started]
         announcer = _Announcer(
             lambda: self._apply(
-                self._record_input(data, opening, status=ExecutionStatus.running, at=first_at)
+                _record_input(data, opening, status=ExecutionStatus.running, at=first_at)
             )
         )
         context = StepContext(
@@ -238,12 +260,12 @@ class FlowActivities:
                 result=output.result,
             )
         unwritten = [] if await announcer.settle() else opening
-        progress = self._record_input(
-            data, [*unwritten, ended], status=ExecutionStatus.running, at=first_at
-        )
-        if (end := None if output.waiting else _end_of(data, output)) is not None:
-            progress, output = end, output.model_copy(update={"ended": True})
-            progress.records[:0] = [*unwritten, ended]
+        written = [*unwritten, ended]
+        progress = None if output.waiting else _end_of(data, output, written)
+        if progress is not None:
+            output = output.model_copy(update={"ended": True})
+        else:
+            progress = _record_input(data, written, status=ExecutionStatus.running, at=first_at)
         await self._apply(progress, context.deferred)
         log.debug("step.succeeded", port=output.port)  # the timeline is the record
         if run_id is not None:
@@ -350,7 +372,7 @@ class FlowActivities:
         records = [record] if announced else [*data.records, record]
         try:
             await self._apply(
-                self._record_input(data, records, status=ExecutionStatus.running, at=_now())
+                _record_input(data, records, status=ExecutionStatus.running, at=_now())
             )
         except (SQLAlchemyError, ApplicationError):
             # The step's own error matters more than its bookkeeping: raise that one.
@@ -365,21 +387,4 @@ class FlowActivities:
             started_at=data.started_at,
             attempt=attempt,
             **fields,
-        )
-
-    @staticmethod
-    def _record_input(
-        data: ActionInput,
-        records: list[StepRecord],
-        *,
-        at: datetime,
-        status: ExecutionStatus | None = None,
-    ) -> RecordInput:
-        return RecordInput(
-            execution_id=data.execution_id,
-            tenant_id=data.tenant_id,
-            flow_id=data.flow_id,
-            records=records,
-            status=status,
-            at=at,
         )

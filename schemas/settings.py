@@ -17,10 +17,10 @@ from schemas.validation import FlowLimits
 
 DATA_DIR = Path(".data")
 DASHBOARD_DIST = Path(__file__).resolve().parents[1] / "dashboard" / "dist"
+"""Where `flowdeck dashboard build` puts the dashboard, in this checkout."""
 DEV_PROCESSES_AUTO_MAX = 2
 """`FLOWDECK_DEV_PROCESSES=auto` runs at most this many: they share one SQLite file (one
 writer at a time) and the box with the Temporal dev server; more is a number away."""
-"""Where `flowdeck dashboard build` puts the dashboard, in this checkout."""
 
 
 class Settings(BaseSettings):

@@ -36,12 +36,8 @@ def update_tenant_settings(
     return settings
 
 
-def hours_of(tenant: Tenant) -> dict[str, Any] | None:
-    """The tenant's business hours as a flow's are stored, or None."""
-    return hours_in(tenant.business_hours)
-
-
 def hours_in(column: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`hours_of`, from the tenant's settings column as stored."""
+    """The tenant's business hours as a flow's are stored, or None, from the tenant's
+    settings column (`Tenant.business_hours`) as stored."""
     hours = read_settings(column).business_hours
     return hours.model_dump(mode="json") if hours is not None else None

@@ -31,10 +31,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from schemas.flow import AiCallNode, EmailNode, EndNode, Node, SubflowNode, TagNode
     from schemas.limits import STATE_LIMIT_BYTES, STEP_INPUT_LIMIT_BYTES, describe_size
-    from schemas.steps import step_of
     from workflows.contact_rules import DNC_REASON
     from workflows.routing import retry_policy_of, timeout_of
-    from workflows.state import Finish, Scope, cause, dnc_stops, render_config, saved_var
+    from workflows.state import (
+        Finish,
+        Scope,
+        cause,
+        dnc_stops,
+        render_config,
+        save_target,
+        saved_var,
+    )
 from workflows.call import Call, held_within
 from workflows.timeline import RECORD_TIMEOUT, Timeline
 
@@ -154,7 +161,7 @@ class ActionSteps:
         if scope.depth or self._call.session is not None or self._timeline.holding():
             return None
         ends = {
-            port: target
+            port: end
             for port, target in node.transitions.items()
             if isinstance(end := self._walker.nodes.get(target), EndNode)
             and end.config.status == "completed"
@@ -162,22 +169,17 @@ class ActionSteps:
         state = self._walker.state
         if not ends or state.size() > ENDING_CONTEXT_LIMIT_BYTES:
             return None
-        saves, save_as = step_of(node).saves, getattr(node.config, "save_as", None)
+        save = save_target(node)
         replaced = state.sizes.get(f"steps.{node.id}", 0)
-        if saves and save_as:
-            replaced += state.sizes.get(f"vars.{save_as}", 0)
-        reasons = {}
-        for target in ends.values():
-            end = self._walker.nodes[target]
-            if isinstance(end, EndNode) and end.config.reason:
-                reasons[target] = end.config.reason
+        if save is not None:
+            replaced += state.sizes.get(f"vars.{save[0]}", 0)
         return StepEnding(
-            ports=ends,
-            reasons=reasons,
+            ports={port: end.id for port, end in ends.items()},
+            reasons={end.id: end.config.reason for end in ends.values() if end.config.reason},
             context={"vars": state.vars, "steps": state.steps},
             room=STATE_LIMIT_BYTES - state.size() + replaced,
-            save_as=str(save_as) if saves and save_as else None,
-            saves=saves if save_as else None,
+            save_as=save[0] if save else None,
+            saves=save[1] if save else None,
         )
 
     def _may_run_again(self) -> bool:

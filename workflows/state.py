@@ -133,14 +133,20 @@ def render_config(node: Node, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def saved_var(node: Node, result: dict[str, Any]) -> tuple[str, Any] | None:
-    """The variable an action step's `save_as` sets, and its value: the result's key that
-    the step's declaration names (`saves`), or None when the step saves nothing."""
+def save_target(node: Node) -> tuple[str, str] | None:
+    """The variable an action step's `save_as` sets, and the result's key it takes (the
+    step's declaration names it: `saves`), or None when the step saves nothing."""
     key = step_of(node).saves
     name = getattr(node.config, "save_as", None)
     if key is None or not name:
         return None
-    return str(name), result.get(key)
+    return str(name), key
+
+
+def saved_var(node: Node, result: dict[str, Any]) -> tuple[str, Any] | None:
+    """The variable an action step's `save_as` sets, and its value, or None."""
+    target = save_target(node)
+    return (target[0], result.get(target[1])) if target is not None else None
 
 
 def cause(error: BaseException) -> str:
